@@ -1,0 +1,217 @@
+//! The demo application shared by the examples: log-in, a protected page, log-out and the
+//! crate's status endpoints. Each example only chooses the session store.
+
+use std::{env, io, time::Duration};
+
+use actix_web::{
+    get,
+    http::header::{self, ContentType},
+    post, web, Either, HttpRequest, HttpResponse,
+};
+use serde::Deserialize;
+use session_expiry::{
+    same_site_path, wants_json, Expiry, ExpiryError, ExpiryReason, SessionExpiryBuilder,
+};
+
+/// Demo accounts; a real app checks a password hash in constant time.
+const USERS: &[(&str, &str)] = &[("alice", "password"), ("bob", "password")];
+
+/// Where to listen and how long sessions last, from the environment.
+pub struct Settings {
+    pub host: String,
+    pub port: u16,
+    pub idle: Duration,
+    pub absolute: Duration,
+}
+
+impl Settings {
+    /// `HOST` (127.0.0.1), `PORT` (8080), `IDLE_TIMEOUT_SECS` (1800),
+    /// `ABSOLUTE_TIMEOUT_SECS` (432000).
+    pub fn from_env() -> io::Result<Self> {
+        Ok(Self {
+            host: env::var("HOST").unwrap_or_else(|_| "127.0.0.1".into()),
+            port: number("PORT", 8080)?,
+            idle: Duration::from_secs(number("IDLE_TIMEOUT_SECS", 1800)?),
+            absolute: Duration::from_secs(number("ABSOLUTE_TIMEOUT_SECS", 432_000)?),
+        })
+    }
+
+    /// The middleware configuration the demo uses.
+    pub fn expiry(&self) -> SessionExpiryBuilder {
+        session_expiry::SessionExpiry::builder()
+            .idle_timeout(self.idle)
+            .absolute_timeout(self.absolute)
+            .login_path("/login")
+    }
+}
+
+fn number<T: std::str::FromStr>(name: &str, default: T) -> io::Result<T> {
+    match env::var(name) {
+        Err(_) => Ok(default),
+        Ok(raw) => raw.trim().parse().map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{name} must be a whole number, got {raw:?}"),
+            )
+        }),
+    }
+}
+
+/// Registers the demo's routes.
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .service(login_form)
+        .service(login)
+        .service(home)
+        .service(logout)
+        .service(session_expiry::web::scope("/session"));
+}
+
+#[derive(Deserialize)]
+struct LoginPage {
+    next: Option<String>,
+    reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Credentials {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+#[get("/login")]
+async fn login_form(query: web::Query<LoginPage>) -> HttpResponse {
+    let message = query
+        .reason
+        .as_deref()
+        .and_then(|reason| reason.parse::<ExpiryReason>().ok())
+        .map(reason_message);
+    page(login_page(query.next.as_deref(), message))
+}
+
+#[post("/login")]
+async fn login(
+    expiry: Expiry,
+    body: Either<web::Json<Credentials>, web::Form<Credentials>>,
+) -> Result<HttpResponse, ExpiryError> {
+    let (credentials, json) = match body {
+        Either::Left(json) => (json.into_inner(), true),
+        Either::Right(form) => (form.into_inner(), false),
+    };
+    let known = USERS
+        .iter()
+        .any(|&(user, password)| user == credentials.username && password == credentials.password);
+    if !known {
+        return Ok(if json {
+            HttpResponse::Unauthorized().json(serde_json::json!({ "error": "invalid_credentials" }))
+        } else {
+            let form = login_page(
+                credentials.next.as_deref(),
+                Some("Unknown user or wrong password."),
+            );
+            HttpResponse::Unauthorized()
+                .content_type(ContentType::html())
+                .body(form)
+        });
+    }
+    expiry.login(credentials.username.as_str())?;
+    Ok(if json {
+        HttpResponse::Ok().json(serde_json::json!({ "user": credentials.username }))
+    } else {
+        let next = credentials
+            .next
+            .as_deref()
+            .and_then(same_site_path)
+            .unwrap_or("/");
+        see_other(next)
+    })
+}
+
+#[get("/")]
+async fn home(req: HttpRequest, expiry: Expiry) -> HttpResponse {
+    match (expiry.user(), wants_json(&req)) {
+        (Some(user), true) => HttpResponse::Ok().json(serde_json::json!({ "user": user })),
+        (Some(user), false) => page(format!(
+            "<h1>Hello, {user}</h1>\
+             <p>Your session ends after a period of inactivity or a fixed time after log-in. \
+             <a href=\"/session/status\">How long is left?</a></p>\
+             <form method=\"post\" action=\"/logout\"><button>Sign out</button></form>",
+            user = escape(&user),
+        )),
+        (None, true) => {
+            HttpResponse::Unauthorized().json(serde_json::json!({ "error": "unauthenticated" }))
+        }
+        (None, false) => see_other("/login?next=/"),
+    }
+}
+
+#[post("/logout")]
+async fn logout(req: HttpRequest, expiry: Expiry) -> HttpResponse {
+    expiry.logout();
+    let mut answer = if wants_json(&req) {
+        HttpResponse::NoContent()
+    } else {
+        let mut answer = HttpResponse::SeeOther();
+        answer.insert_header((header::LOCATION, "/login"));
+        answer
+    };
+    answer
+        .insert_header(("Clear-Site-Data", "\"cookies\""))
+        .finish()
+}
+
+fn reason_message(reason: ExpiryReason) -> &'static str {
+    match reason {
+        ExpiryReason::Idle => "You were signed out after a period of inactivity.",
+        ExpiryReason::Absolute => "Your session reached its maximum length. Please sign in again.",
+        ExpiryReason::Revoked => "Your session was ended, possibly from another device.",
+        _ => "Your session could not be verified. Please sign in again.",
+    }
+}
+
+fn login_page(next: Option<&str>, message: Option<&str>) -> String {
+    let next = next.and_then(same_site_path).unwrap_or("/");
+    let message = message.map_or(String::new(), |m| {
+        format!("<p role=\"status\" class=\"notice\">{}</p>", escape(m))
+    });
+    format!(
+        "<h1>Sign in</h1>{message}\
+         <form method=\"post\" action=\"/login\">\
+         <input type=\"hidden\" name=\"next\" value=\"{next}\">\
+         <label>User <input name=\"username\" autocomplete=\"username\" required></label>\
+         <label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
+         <button>Sign in</button></form>\
+         <p>Demo users: alice and bob, password <code>password</code>.</p>",
+        next = escape(next),
+    )
+}
+
+fn page(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::html())
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <title>session-expiry demo</title></head><body>{body}</body></html>"
+        ))
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+fn escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '<' => "&lt;".into(),
+            '>' => "&gt;".into(),
+            '&' => "&amp;".into(),
+            '"' => "&quot;".into(),
+            '\'' => "&#39;".into(),
+            c => c.to_string(),
+        })
+        .collect()
+}

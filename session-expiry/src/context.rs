@@ -1,0 +1,186 @@
+//! What the middleware knows about one request, shared with the extractors through the
+//! request extensions.
+
+use std::{
+    cell::{Cell, RefCell},
+    rc::Rc,
+    sync::Arc,
+    time::Duration,
+};
+
+use actix_session::Session;
+use actix_web::{HttpMessage as _, HttpRequest};
+use chrono::{DateTime, Utc};
+
+use crate::{
+    config::{Configuration, ExpiredAction},
+    state::{elapsed, ExpiryState},
+    ExpiryError, ExpiryEvent, ExpiryReason, Policy,
+};
+
+/// A signed-in session as it was when the request arrived, with the policy that applies to it.
+///
+/// Route guards judge the request by this, never by state a handler changed meanwhile.
+#[derive(Debug, Clone)]
+pub(crate) struct Snapshot {
+    pub(crate) state: ExpiryState,
+    pub(crate) policy: Policy,
+}
+
+#[derive(Debug)]
+pub(crate) struct RequestContext {
+    pub(crate) config: Arc<Configuration>,
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) snapshot: Option<Snapshot>,
+    /// The state as handlers left it (log-in and log-out change it).
+    current: RefCell<Option<ExpiryState>>,
+    /// Why the session that came with this request ended, if it did.
+    expired: Cell<Option<ExpiryReason>>,
+    /// The session ended inside the handler (a route limit) and the answer must replace the
+    /// handler's response.
+    answer_expired: Cell<bool>,
+    passive: Cell<bool>,
+    /// A handler wrote the state itself (log-in, log-out, touch): nothing to refresh.
+    handled: Cell<bool>,
+    /// Something wrote the state during this request (to detect a wrong middleware order).
+    wrote: Cell<bool>,
+}
+
+impl RequestContext {
+    pub(crate) fn new(
+        config: Arc<Configuration>,
+        now: DateTime<Utc>,
+        snapshot: Option<Snapshot>,
+        expired: Option<ExpiryReason>,
+    ) -> Self {
+        let current = snapshot.as_ref().map(|s| s.state.clone());
+        Self {
+            config,
+            now,
+            snapshot,
+            current: RefCell::new(current),
+            expired: Cell::new(expired),
+            answer_expired: Cell::new(false),
+            passive: Cell::new(false),
+            handled: Cell::new(false),
+            wrote: Cell::new(false),
+        }
+    }
+
+    /// The context the middleware left for this request.
+    pub(crate) fn of(req: &HttpRequest) -> Result<Rc<Self>, ExpiryError> {
+        req.extensions()
+            .get::<Rc<Self>>()
+            .cloned()
+            .ok_or(ExpiryError::MiddlewareMissing)
+    }
+
+    pub(crate) fn current(&self) -> Option<ExpiryState> {
+        self.current.borrow().clone()
+    }
+
+    pub(crate) fn expired(&self) -> Option<ExpiryReason> {
+        self.expired.get()
+    }
+
+    pub(crate) fn answer_expired(&self) -> bool {
+        self.answer_expired.get()
+    }
+
+    pub(crate) fn mark_passive(&self) {
+        self.passive.set(true);
+    }
+
+    /// Whether last-seen should be refreshed on the way out, and to what.
+    pub(crate) fn refresh_due(&self, now: DateTime<Utc>) -> Option<ExpiryState> {
+        if self.passive.get() || self.handled.get() || self.expired.get().is_some() {
+            return None;
+        }
+        let snapshot = self.snapshot.as_ref()?;
+        let granularity = self.config.granularity(&snapshot.policy);
+        let seen = snapshot.state.seen;
+        // Never move last-seen backwards, even if the clock did.
+        (now > seen && elapsed(seen, now) >= granularity).then(|| ExpiryState {
+            seen: now,
+            ..snapshot.state.clone()
+        })
+    }
+
+    pub(crate) fn wrote(&self) -> bool {
+        self.wrote.get()
+    }
+
+    /// Stores `state` in the session (log-in, touch, refresh).
+    pub(crate) fn store(
+        &self,
+        session: &Session,
+        state: ExpiryState,
+        by_handler: bool,
+    ) -> Result<(), ExpiryError> {
+        session.insert(crate::STATE_KEY, state.encode())?;
+        self.wrote.set(true);
+        self.handled.set(self.handled.get() || by_handler);
+        *self.current.borrow_mut() = Some(state);
+        Ok(())
+    }
+
+    /// Forgets the state after a log-out.
+    pub(crate) fn sign_out(&self, session: &Session) {
+        session.purge();
+        self.handled.set(true);
+        *self.current.borrow_mut() = None;
+    }
+
+    /// Ends the session that came with this request: purges it, reports the event and records
+    /// the reason. With [`ExpiredAction::Continue`] the request goes on anonymous in a fresh
+    /// session (so a log-in page can sign the user in again at once).
+    pub(crate) fn end(&self, session: &Session, state: Option<&ExpiryState>, reason: ExpiryReason) {
+        match self.config.expired_action {
+            ExpiredAction::Respond => session.purge(),
+            _ => {
+                session.clear();
+                session.renew();
+            }
+        }
+        *self.current.borrow_mut() = None;
+        self.expired.set(Some(reason));
+        report(&self.config, expiry_event(state, reason, self.now));
+    }
+
+    /// Ends the session because a route's own limit was reached; the middleware then answers
+    /// as for any expiry.
+    pub(crate) fn end_by_route(&self, session: &Session, reason: ExpiryReason) {
+        let state = self.snapshot.as_ref().map(|s| s.state.clone());
+        self.end(session, state.as_ref(), reason);
+        self.answer_expired
+            .set(self.config.expired_action == ExpiredAction::Respond);
+    }
+}
+
+fn expiry_event(
+    state: Option<&ExpiryState>,
+    reason: ExpiryReason,
+    now: DateTime<Utc>,
+) -> ExpiryEvent {
+    ExpiryEvent {
+        user: state.map(|s| s.user.clone()),
+        reason,
+        session_age: state.map(|s| elapsed(s.login, now)),
+        idle_for: state.map(|s| elapsed(s.seen, now)),
+    }
+}
+
+fn report(config: &Configuration, event: ExpiryEvent) {
+    let secs = |d: Option<Duration>| d.map(|d| d.as_secs());
+    tracing::info!(
+        target: "session_expiry",
+        user = event.user.as_deref(),
+        reason = %event.reason,
+        session_age_secs = secs(event.session_age),
+        idle_for_secs = secs(event.idle_for),
+        "session expired"
+    );
+    if let Some(hook) = &config.on_expired {
+        hook(&event);
+    }
+}

@@ -1,0 +1,229 @@
+//! The extractors handlers use: the [`Expiry`] handle and the [`Passive`] marker.
+
+use std::{future::Ready, rc::Rc, time::Duration};
+
+use actix_session::{Session, SessionExt as _};
+use actix_web::{dev::Payload, FromRequest, HttpRequest};
+use chrono::{DateTime, Utc};
+
+use crate::{context::RequestContext, state::ExpiryState, ExpiryError, ExpiryReason, Policy};
+
+/// The handle for signing users in and out and reading how long their session has left.
+///
+/// Needs the [`SessionExpiry`](crate::SessionExpiry) middleware; without it extraction fails
+/// with a `500` and a log line saying how to register it.
+///
+/// # Examples
+/// ```
+/// use actix_web::{post, HttpResponse};
+/// use session_expiry::{Expiry, ExpiryError};
+///
+/// #[post("/login")]
+/// async fn login(expiry: Expiry) -> Result<HttpResponse, ExpiryError> {
+///     // ... check the credentials first ...
+///     expiry.login("alice")?;
+///     Ok(HttpResponse::Ok().finish())
+/// }
+/// ```
+pub struct Expiry {
+    session: Session,
+    context: Rc<RequestContext>,
+}
+
+impl Expiry {
+    /// Signs `user` in: starts both clocks now under the global policy and renews the session
+    /// ID (so a session fixed before log-in is worthless after it).
+    ///
+    /// # Errors
+    /// [`ExpiryError::EmptyUserId`] for an empty id; [`ExpiryError::Session`] if the session
+    /// refuses the state.
+    ///
+    /// # Examples
+    /// ```
+    /// # fn f(expiry: session_expiry::Expiry) -> Result<(), session_expiry::ExpiryError> {
+    /// expiry.login("alice")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn login(&self, user: impl Into<String>) -> Result<(), ExpiryError> {
+        self.start(user.into(), None)
+    }
+
+    /// Signs `user` in under their own `policy`, which replaces the global default for this
+    /// session (it may be longer, for "keep me signed in").
+    ///
+    /// # Errors
+    /// As [`login`](Self::login).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use session_expiry::Policy;
+    /// # fn f(expiry: session_expiry::Expiry) -> Result<(), session_expiry::ExpiryError> {
+    /// let remember_me = Policy::new().with_absolute(Duration::from_secs(30 * 24 * 3600));
+    /// expiry.login_with("alice", remember_me)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn login_with(&self, user: impl Into<String>, policy: Policy) -> Result<(), ExpiryError> {
+        self.start(user.into(), Some(policy))
+    }
+
+    fn start(&self, user: String, policy: Option<Policy>) -> Result<(), ExpiryError> {
+        if user.is_empty() {
+            return Err(ExpiryError::EmptyUserId);
+        }
+        let state = ExpiryState::new(user, self.context.config.clock.now(), policy);
+        self.session.renew();
+        self.context.store(&self.session, state, true)
+    }
+
+    /// Signs the user out: the whole session is purged, here and in the store.
+    ///
+    /// # Examples
+    /// ```
+    /// # fn f(expiry: session_expiry::Expiry) {
+    /// expiry.logout();
+    /// # }
+    /// ```
+    pub fn logout(&self) {
+        self.context.sign_out(&self.session);
+    }
+
+    /// The signed-in user, if any.
+    ///
+    /// # Examples
+    /// ```
+    /// # fn f(expiry: session_expiry::Expiry) {
+    /// if let Some(user) = expiry.user() {
+    ///     println!("hello {user}");
+    /// }
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn user(&self) -> Option<String> {
+        self.context.current().map(|state| state.user)
+    }
+
+    /// How long the session has left, without counting as activity; `None` when nobody is
+    /// signed in.
+    ///
+    /// # Examples
+    /// ```
+    /// # fn f(expiry: session_expiry::Expiry) {
+    /// if let Some(status) = expiry.status() {
+    ///     println!("{} has {:?} of inactivity left", status.user, status.idle_remaining);
+    /// }
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn status(&self) -> Option<ExpiryStatus> {
+        let state = self.context.current()?;
+        let policy = self.context.config.effective_policy(state.policy);
+        let now = self.context.config.clock.now();
+        let remaining = |from: DateTime<Utc>, limit: Option<Duration>| {
+            limit.map(|limit| limit.saturating_sub(crate::state::elapsed(from, now)))
+        };
+        Some(ExpiryStatus {
+            idle_remaining: remaining(state.seen, policy.idle()),
+            absolute_remaining: remaining(state.login, policy.absolute()),
+            expires_at: policy.deadline(state.login, state.seen),
+            user: state.user,
+        })
+    }
+
+    /// Records activity now, whatever the refresh granularity (a "stay signed in" button).
+    ///
+    /// # Errors
+    /// [`ExpiryError::NotSignedIn`] when nobody is signed in; [`ExpiryError::Session`] if the
+    /// session refuses the state.
+    ///
+    /// # Examples
+    /// ```
+    /// # fn f(expiry: session_expiry::Expiry) -> Result<(), session_expiry::ExpiryError> {
+    /// expiry.touch()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn touch(&self) -> Result<(), ExpiryError> {
+        let state = self.context.current().ok_or(ExpiryError::NotSignedIn)?;
+        let now = self.context.config.clock.now().max(state.seen);
+        self.context
+            .store(&self.session, ExpiryState { seen: now, ..state }, true)
+    }
+
+    /// Why the session this request came with has ended, if it has (with
+    /// [`ExpiredAction::Continue`](crate::ExpiredAction::Continue), the handler sees the
+    /// request anonymous and can tell the user why).
+    ///
+    /// # Examples
+    /// ```
+    /// # fn f(expiry: session_expiry::Expiry) {
+    /// if let Some(reason) = expiry.expired_reason() {
+    ///     println!("signed out: {reason}");
+    /// }
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn expired_reason(&self) -> Option<ExpiryReason> {
+        self.context.expired()
+    }
+}
+
+impl FromRequest for Expiry {
+    type Error = ExpiryError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(RequestContext::of(req).map(|context| Self {
+            session: req.get_session(),
+            context,
+        }))
+    }
+}
+
+/// How long a session has left, from [`Expiry::status`].
+///
+/// # Examples
+/// ```
+/// # fn f(expiry: session_expiry::Expiry) {
+/// let left = expiry.status().and_then(|status| status.expires_at);
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExpiryStatus {
+    /// The signed-in user.
+    pub user: String,
+    /// Time left before inactivity ends the session; `None` without an idle timeout.
+    pub idle_remaining: Option<Duration>,
+    /// Time left before the absolute timeout; `None` without one.
+    pub absolute_remaining: Option<Duration>,
+    /// When the session ends if nothing else happens; `None` without any timeout.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Marks a request as not being activity: it does not refresh last-seen (status polls,
+/// notification checks).
+///
+/// # Examples
+/// ```
+/// use actix_web::{get, HttpResponse};
+/// use session_expiry::Passive;
+///
+/// #[get("/notifications")]
+/// async fn notifications(_: Passive) -> HttpResponse {
+///     HttpResponse::Ok().json(Vec::<String>::new())
+/// }
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Passive;
+
+impl FromRequest for Passive {
+    type Error = ExpiryError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(RequestContext::of(req).map(|context| {
+            context.mark_passive();
+            Passive
+        }))
+    }
+}

@@ -1,0 +1,90 @@
+//! Route guards: per-route limits that can only tighten the session's policy.
+//!
+//! `#[idle_timeout(..)]` and `#[absolute_timeout(..)]` expand to these extractors; a handler may
+//! also take them by hand.
+
+use std::{future::Ready, time::Duration};
+
+use actix_session::SessionExt as _;
+use actix_web::{dev::Payload, FromRequest, HttpRequest};
+
+use crate::{context::RequestContext, ExpiryError, Policy};
+
+/// Ends the session if it has been idle for `SECS` seconds or more when it reaches this route,
+/// even if the global or the user's policy allows longer.
+///
+/// # Examples
+/// ```
+/// use actix_web::{get, HttpResponse};
+/// use session_expiry::IdleWithin;
+///
+/// /// The admin area tolerates five idle minutes.
+/// #[get("/admin")]
+/// async fn admin(_: IdleWithin<300>) -> HttpResponse {
+///     HttpResponse::Ok().finish()
+/// }
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct IdleWithin<const SECS: u64>;
+
+/// Ends the session if it was signed in `SECS` seconds ago or more when it reaches this route.
+///
+/// # Examples
+/// ```
+/// use actix_web::{get, HttpResponse};
+/// use session_expiry::AbsoluteWithin;
+///
+/// /// Reports need a log-in from the last hour.
+/// #[get("/reports")]
+/// async fn reports(_: AbsoluteWithin<3600>) -> HttpResponse {
+///     HttpResponse::Ok().finish()
+/// }
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct AbsoluteWithin<const SECS: u64>;
+
+impl<const SECS: u64> FromRequest for IdleWithin<SECS> {
+    type Error = ExpiryError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let limit = Policy::new().with_idle(Duration::from_secs(SECS));
+        std::future::ready(enforce(req, limit).map(|()| Self))
+    }
+}
+
+impl<const SECS: u64> FromRequest for AbsoluteWithin<SECS> {
+    type Error = ExpiryError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let limit = Policy::new().with_absolute(Duration::from_secs(SECS));
+        std::future::ready(enforce(req, limit).map(|()| Self))
+    }
+}
+
+/// Judges the request's session (as it arrived) by its policy tightened with `limit`; a
+/// session past it ends exactly as on a global expiry.
+fn enforce(req: &HttpRequest, limit: Policy) -> Result<(), ExpiryError> {
+    let context = RequestContext::of(req)?;
+    let Some(snapshot) = &context.snapshot else {
+        return Ok(());
+    };
+    if context.expired().is_some() {
+        // Another guard on this route already ended it.
+        return Err(ExpiryError::Expired);
+    }
+    let policy = snapshot.policy.stricter(limit);
+    match policy.reached(snapshot.state.login, snapshot.state.seen, context.now) {
+        None => Ok(()),
+        Some(reason) => {
+            context.end_by_route(&req.get_session(), reason);
+            if context.answer_expired() {
+                // The middleware replaces this error's response with the expired answer.
+                Err(ExpiryError::Expired)
+            } else {
+                Ok(())
+            }
+        }
+    }
+}

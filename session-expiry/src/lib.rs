@@ -1,0 +1,101 @@
+//! Automatic log-out for [Actix Web]: end a session a fixed time after log-in (absolute
+//! timeout), after a stretch of inactivity (idle timeout), or both.
+//!
+//! # Terms
+//! - **Absolute timeout**: the longest a session may live after log-in, however busy.
+//! - **Idle timeout**: the longest a session may go without activity.
+//! - **Activity**: any request of a signed-in session, except those marked [`Passive`].
+//! - **Refresh granularity**: last-seen is written at most once per this window, to save store
+//!   writes; the error only ever ends a session early, never late.
+//!
+//! # Getting started
+//! Register [`SessionExpiry`] inside actix-session's `SessionMiddleware` (that is, `.wrap` it
+//! first), and sign users in and out through the [`Expiry`] extractor:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! use actix_session::{storage::CookieSessionStore, SessionMiddleware};
+//! use actix_web::{cookie::Key, get, post, App, HttpResponse, HttpServer, Responder};
+//! use session_expiry::{Expiry, ExpiryError, SessionExpiry};
+//!
+//! #[post("/login")]
+//! async fn login(expiry: Expiry) -> Result<HttpResponse, ExpiryError> {
+//!     // Check the credentials first; then:
+//!     expiry.login("alice")?;
+//!     Ok(HttpResponse::Ok().finish())
+//! }
+//!
+//! #[get("/")]
+//! async fn home(expiry: Expiry) -> impl Responder {
+//!     match expiry.user() {
+//!         Some(user) => HttpResponse::Ok().body(format!("hello {user}")),
+//!         None => HttpResponse::Unauthorized().finish(),
+//!     }
+//! }
+//!
+//! #[actix_web::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let key = Key::generate();
+//!     HttpServer::new(move || {
+//!         App::new()
+//!             .service(login)
+//!             .service(home)
+//!             .service(session_expiry::web::scope("/session"))
+//!             .wrap(
+//!                 SessionExpiry::builder()
+//!                     .idle_timeout(Duration::from_secs(30 * 60))
+//!                     .absolute_timeout(Duration::from_secs(8 * 3600))
+//!                     .login_path("/login")
+//!                     .build(),
+//!             )
+//!             .wrap(SessionMiddleware::new(CookieSessionStore::default(), key.clone()))
+//!     })
+//!     .bind(("127.0.0.1", 8080))?
+//!     .run()
+//!     .await
+//! }
+//! ```
+//!
+//! # Testing your own timeouts
+//! With the `test-util` feature, [`MockClock`] moves time forward without sleeping: pass a
+//! clone to [`SessionExpiryBuilder::clock`] and call [`MockClock::advance`] in the test.
+//!
+//! [Actix Web]: https://docs.rs/actix-web
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod clock;
+mod config;
+mod context;
+mod error;
+mod event;
+mod extract;
+mod guard;
+mod middleware;
+mod policy;
+mod response;
+mod state;
+pub mod web;
+
+/// The README's examples, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
+#[cfg(feature = "test-util")]
+pub use self::clock::MockClock;
+pub use self::{
+    clock::{Clock, SystemClock},
+    config::{ExpiredAction, SessionExpiryBuilder},
+    error::ExpiryError,
+    event::{ExpiryEvent, ExpiryReason, UnknownReason},
+    extract::{Expiry, ExpiryStatus, Passive},
+    guard::{AbsoluteWithin, IdleWithin},
+    middleware::{SessionExpiry, SessionExpiryService},
+    policy::Policy,
+    response::{same_site_path, wants_json},
+    state::STATE_KEY,
+};

@@ -1,0 +1,226 @@
+//! The [`SessionExpiry`] middleware: checks every signed-in request against its deadlines.
+
+use std::{future::Future, pin::Pin, rc::Rc, sync::Arc};
+
+use actix_session::{Session, SessionExt as _, SessionStatus};
+use actix_web::{
+    body::{EitherBody, MessageBody},
+    dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform},
+    HttpMessage as _, HttpResponse,
+};
+use chrono::{DateTime, Utc};
+
+use crate::{
+    config::{Configuration, ExpiredAction, SessionExpiryBuilder},
+    context::{RequestContext, Snapshot},
+    response,
+    state::ExpiryState,
+    ExpiryReason, STATE_KEY,
+};
+
+/// Ends sessions after an idle timeout, an absolute timeout, or both.
+///
+/// Register it *inside* actix-session's `SessionMiddleware`, which in actix-web means wrapping
+/// it *before* (`App::wrap` runs the last-registered middleware first):
+///
+/// ```no_run
+/// use actix_session::{storage::CookieSessionStore, SessionMiddleware};
+/// use actix_web::{cookie::Key, App, HttpServer};
+/// use session_expiry::SessionExpiry;
+///
+/// # async fn run() -> std::io::Result<()> {
+/// let key = Key::generate();
+/// HttpServer::new(move || {
+///     App::new()
+///         .wrap(SessionExpiry::builder().login_path("/login").build())
+///         .wrap(SessionMiddleware::new(CookieSessionStore::default(), key.clone()))
+/// })
+/// .bind(("127.0.0.1", 8080))?
+/// .run()
+/// .await
+/// # }
+/// ```
+///
+/// For each request: no expiry state means an anonymous request, passed through untouched.
+/// Otherwise the absolute timeout is checked, then the idle timeout; a session is expired once
+/// the elapsed time equals the timeout. An expired session is purged and reported (see
+/// [`ExpiryEvent`](crate::ExpiryEvent)), then answered per [`ExpiredAction`]. A live one is
+/// passed on, and on the way out last-seen is refreshed if it is older than the refresh
+/// granularity, unless the request was [`Passive`](crate::Passive).
+///
+/// # How did we choose defaults?
+/// 30 minutes idle and 5 days absolute follow common practice for ordinary web applications
+/// (OWASP's session management guidance suggests 15–30 minutes idle for low-risk
+/// applications); sensitive ones should go lower. Refreshing last-seen at most every
+/// twentieth of the idle timeout (and at most every minute) makes a session end at most 5%
+/// early, in exchange for one store write per window instead of one per request.
+#[derive(Debug, Clone)]
+pub struct SessionExpiry {
+    configuration: Arc<Configuration>,
+}
+
+impl SessionExpiry {
+    /// The middleware with every default: see [`SessionExpiryBuilder`].
+    ///
+    /// # Examples
+    /// ```
+    /// let middleware = session_expiry::SessionExpiry::new();
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// Starts configuring the middleware.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// let middleware = session_expiry::SessionExpiry::builder()
+    ///     .idle_timeout(Duration::from_secs(900))
+    ///     .build();
+    /// ```
+    pub fn builder() -> SessionExpiryBuilder {
+        SessionExpiryBuilder::new()
+    }
+
+    pub(crate) fn from_configuration(configuration: Configuration) -> Self {
+        Self {
+            configuration: Arc::new(configuration),
+        }
+    }
+}
+
+impl Default for SessionExpiry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for SessionExpiry
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    type Transform = SessionExpiryService<S>;
+    type InitError = ();
+    type Future = std::future::Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        std::future::ready(Ok(SessionExpiryService {
+            service: Rc::new(service),
+            configuration: Arc::clone(&self.configuration),
+        }))
+    }
+}
+
+/// The service [`SessionExpiry`] wraps around the app; not used directly.
+#[doc(hidden)]
+pub struct SessionExpiryService<S> {
+    service: Rc<S>,
+    configuration: Arc<Configuration>,
+}
+
+/// What the stored state says about a request, before anything is done about it.
+enum Verdict {
+    Anonymous,
+    Live(Snapshot),
+    Expired(Option<ExpiryState>, ExpiryReason),
+}
+
+fn judge(session: &Session, config: &Configuration, now: DateTime<Utc>) -> Verdict {
+    let Some(raw) = session.entries().get(STATE_KEY).cloned() else {
+        return Verdict::Anonymous;
+    };
+    match ExpiryState::decode(&raw, now, config.clock_skew_tolerance) {
+        Err(problem) => {
+            tracing::debug!(target: "session_expiry", %problem, "refusing session state");
+            Verdict::Expired(None, ExpiryReason::Invalid)
+        }
+        Ok(state) => {
+            let policy = config.effective_policy(state.policy);
+            match policy.reached(state.login, state.seen, now) {
+                Some(reason) => Verdict::Expired(Some(state), reason),
+                None => Verdict::Live(Snapshot { state, policy }),
+            }
+        }
+    }
+}
+
+impl<S, B> Service<ServiceRequest> for SessionExpiryService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>>>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let service = Rc::clone(&self.service);
+        let config = Arc::clone(&self.configuration);
+        Box::pin(async move {
+            let session = req.get_session();
+            let now = config.clock.now();
+            let context = match judge(&session, &config, now) {
+                Verdict::Anonymous => RequestContext::new(config, now, None, None),
+                Verdict::Live(snapshot) => RequestContext::new(config, now, Some(snapshot), None),
+                Verdict::Expired(state, reason) => {
+                    let context = RequestContext::new(Arc::clone(&config), now, None, None);
+                    context.end(&session, state.as_ref(), reason);
+                    if config.expired_action == ExpiredAction::Respond {
+                        let answer =
+                            response::expired(req.request(), reason, config.login_path.as_deref());
+                        return Ok(req.into_response(answer).map_into_right_body());
+                    }
+                    context
+                }
+            };
+            let context = Rc::new(context);
+            req.extensions_mut().insert(Rc::clone(&context));
+
+            let res = service.call(req).await?;
+            finish(res, &session, &context)
+        })
+    }
+}
+
+/// The way out: answer a session a route ended, refresh last-seen when due, and catch a
+/// middleware order that would lose every write.
+fn finish<B>(
+    res: ServiceResponse<B>,
+    session: &Session,
+    context: &RequestContext,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let config = &context.config;
+    if context.answer_expired() {
+        let reason = context.expired().unwrap_or(ExpiryReason::Invalid);
+        let answer = response::expired(res.request(), reason, config.login_path.as_deref());
+        return Ok(res.into_response(answer).map_into_right_body());
+    }
+    // Read the clock after the handler: a long request must not record a stale time.
+    if let Some(refreshed) = context.refresh_due(config.clock.now()) {
+        if session.contains_key(STATE_KEY) {
+            context.store(session, refreshed, false)?;
+        }
+    }
+    if context.wrote()
+        && !session.contains_key(STATE_KEY)
+        && session.status() != SessionStatus::Purged
+    {
+        // SessionMiddleware ran *inside* us and already took the state away: nothing we
+        // write here would ever reach the store.
+        tracing::error!(
+            target: "session_expiry",
+            "SessionExpiry is registered outside SessionMiddleware, so it cannot see or save \
+             sessions: call `.wrap(SessionExpiry::..)` *before* `.wrap(SessionMiddleware::..)`"
+        );
+        let answer = HttpResponse::InternalServerError().finish();
+        return Ok(res.into_response(answer).map_into_right_body());
+    }
+    Ok(res.map_into_left_body())
+}
