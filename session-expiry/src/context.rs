@@ -117,7 +117,8 @@ impl RequestContext {
         state: ExpiryState,
         by_handler: bool,
     ) -> Result<(), ExpiryError> {
-        session.insert(crate::STATE_KEY, state.encode())?;
+        let policy = self.config.effective_policy(state.policy);
+        session.insert(crate::STATE_KEY, state.encode(&policy))?;
         self.wrote.set(true);
         self.handled.set(self.handled.get() || by_handler);
         *self.current.borrow_mut() = Some(state);

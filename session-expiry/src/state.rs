@@ -1,8 +1,10 @@
 //! What the middleware stores in the session: one key holding a small versioned JSON record.
 //!
-//! `{"v":1,"u":"alice","l":1735689600000,"s":1735689660000,"p":{"i":1800000,"a":null}}`:
-//! version, user id, log-in and last-seen instants in Unix milliseconds, and the per-user policy
-//! snapshot taken at log-in (`p` absent when the global default applies). Decoding is strict and
+//! `{"v":1,"u":"alice","l":1735689600000,"s":1735689660000,"p":{"i":1800000,"a":null},"d":1735691460000}`:
+//! version, user id, log-in and last-seen instants in Unix milliseconds, the per-user policy
+//! snapshot taken at log-in (`p` absent when the global default applies), and the earliest
+//! deadline under the policy in force when it was written (`d`, absent without limits). `d` is a
+//! hint for server-side stores (a key's TTL); the middleware never decides by it. Decoding is strict and
 //! fails closed: anything unexpected is [`InvalidState`], which ends the session.
 
 use std::time::Duration;
@@ -61,6 +63,8 @@ struct Wire {
     s: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     p: Option<WirePolicy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    d: Option<u64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -81,8 +85,9 @@ impl ExpiryState {
         }
     }
 
-    /// Encodes the state as the JSON value stored under [`STATE_KEY`].
-    pub(crate) fn encode(&self) -> serde_json::Value {
+    /// Encodes the state as the JSON value stored under [`STATE_KEY`], with the deadline it
+    /// has under `policy` (the policy in force for it).
+    pub(crate) fn encode(&self, policy: &Policy) -> serde_json::Value {
         let wire = Wire {
             v: FORMAT_VERSION,
             u: self.user.clone(),
@@ -92,6 +97,7 @@ impl ExpiryState {
                 i: policy.idle().map(saturating_millis),
                 a: policy.absolute().map(saturating_millis),
             }),
+            d: policy.deadline(self.login, self.seen).map(unix_millis),
         };
         serde_json::json!(wire)
     }
@@ -109,6 +115,9 @@ impl ExpiryState {
         }
         if wire.u.is_empty() {
             return Err(InvalidState::EmptyUser);
+        }
+        if let Some(deadline) = wire.d {
+            instant(deadline)?;
         }
         let login = instant(wire.l)?;
         let seen = instant(wire.s)?;
@@ -139,6 +148,18 @@ impl ExpiryState {
             policy,
         })
     }
+}
+
+/// What a server-side store needs from stored state without judging it: the user and the
+/// deadline hint. `None` if the state is not a well-formed record.
+#[allow(dead_code)] // for the server-side stores, which land next
+pub(crate) fn peek(raw: &str) -> Option<(String, Option<DateTime<Utc>>)> {
+    let wire: Wire = serde_json::from_str(raw).ok()?;
+    let deadline = match wire.d {
+        Some(ms) => Some(instant(ms).ok()?),
+        None => None,
+    };
+    Some((wire.u, deadline))
 }
 
 fn instant(ms: u64) -> Result<DateTime<Utc>, InvalidState> {
@@ -187,19 +208,20 @@ mod tests {
             seen: at(1_500_000),
             policy: Some(policy),
         };
-        let raw = state.encode().to_string();
+        let raw = state.encode(&policy).to_string();
         assert_eq!(
             raw,
-            r#"{"l":1000000,"p":{"a":null,"i":600000},"s":1500000,"u":"alice","v":1}"#
+            r#"{"d":2100000,"l":1000000,"p":{"a":null,"i":600000},"s":1500000,"u":"alice","v":1}"#
         );
         assert_eq!(decode(&raw).unwrap(), state);
+        assert_eq!(peek(&raw), Some(("alice".into(), Some(at(2_100_000)))));
     }
 
     #[test]
     fn a_state_without_user_policy_omits_it() {
         let state = ExpiryState::new("bob".into(), at(1_000), None);
-        let raw = state.encode().to_string();
-        assert!(!raw.contains("\"p\""), "{raw}");
+        let raw = state.encode(&Policy::new()).to_string();
+        assert!(!raw.contains("\"p\"") && !raw.contains("\"d\""), "{raw}");
         assert_eq!(decode(&raw).unwrap(), state);
     }
 
@@ -227,6 +249,7 @@ mod tests {
             (r#"{"v":1,"u":"a","l":1,"s":2030001}"#, "future beyond skew"),
             (r#"{"v":1,"u":"a","l":1,"s":1,"p":{"i":-1}}"#, "bad policy"),
             (r#"{"v":1,"u":"a","l":1,"s":1}trailing"#, "trailing bytes"),
+            (r#"{"v":1,"u":"a","l":1,"s":1,"d":-1}"#, "negative deadline"),
         ];
         for (raw, what) in cases {
             assert!(decode(raw).is_err(), "{what} should be invalid: {raw}");
