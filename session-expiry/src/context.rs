@@ -40,6 +40,8 @@ pub(crate) struct RequestContext {
     /// handler's response.
     answer_expired: Cell<bool>,
     passive: Cell<bool>,
+    /// Limits the route's guards added; they also shorten the refresh granularity.
+    route_limits: Cell<Policy>,
     /// A handler wrote the state itself (log-in, log-out, touch): nothing to refresh.
     handled: Cell<bool>,
     /// Something wrote the state during this request (to detect a wrong middleware order).
@@ -62,6 +64,7 @@ impl RequestContext {
             expired: Cell::new(expired),
             answer_expired: Cell::new(false),
             passive: Cell::new(false),
+            route_limits: Cell::new(Policy::new()),
             handled: Cell::new(false),
             wrote: Cell::new(false),
         }
@@ -91,13 +94,20 @@ impl RequestContext {
         self.passive.set(true);
     }
 
+    /// Records a route limit that this request passed.
+    pub(crate) fn add_route_limit(&self, limit: Policy) {
+        self.route_limits
+            .set(self.route_limits.get().stricter(limit));
+    }
+
     /// Whether last-seen should be refreshed on the way out, and to what.
     pub(crate) fn refresh_due(&self, now: DateTime<Utc>) -> Option<ExpiryState> {
         if self.passive.get() || self.handled.get() || self.expired.get().is_some() {
             return None;
         }
         let snapshot = self.snapshot.as_ref()?;
-        let granularity = self.config.granularity(&snapshot.policy);
+        let policy = snapshot.policy.stricter(self.route_limits.get());
+        let granularity = self.config.granularity(&policy);
         let seen = snapshot.state.seen;
         // Never move last-seen backwards, even if the clock did.
         (now > seen && elapsed(seen, now) >= granularity).then(|| ExpiryState {

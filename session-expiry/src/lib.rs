@@ -99,3 +99,6 @@ pub use self::{
     response::{same_site_path, wants_json},
     state::STATE_KEY,
 };
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
+pub use session_expiry_macros::{absolute_timeout, idle_timeout, passive};

@@ -14,4 +14,5 @@ mod support;
 mod answers;
 mod quickstart;
 mod robustness;
+mod routes;
 mod timeouts;
