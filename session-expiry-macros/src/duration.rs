@@ -63,12 +63,19 @@ impl Parse for Terms {
     }
 }
 
+/// How the messages name the place a duration is written.
+pub(crate) struct Usage<'a> {
+    /// E.g. "`#[idle_timeout]`".
+    pub(crate) what: &'a str,
+    /// E.g. "`#[idle_timeout(minutes = 30)]`".
+    pub(crate) example: &'a str,
+}
+
 /// Adds up `terms` into whole seconds, reporting every mistake into `errors` at the token
-/// that makes it. `what` names the attribute for the messages, e.g. "idle_timeout";
-/// `span` is where to point when nothing was written.
+/// that makes it. `span` is where to point when nothing was written.
 pub(crate) fn total_seconds(
     terms: &Terms,
-    what: &str,
+    usage: Usage<'_>,
     span: Span,
     errors: &mut Errors,
 ) -> Option<u64> {
@@ -76,8 +83,8 @@ pub(crate) fn total_seconds(
         errors.push(syn::Error::new(
             span,
             format!(
-                "`#[{what}]` needs a duration, e.g. `#[{what}(minutes = 30)]`; units: seconds, \
-                 minutes, hours, days"
+                "{} needs a duration, e.g. {}; units: seconds, minutes, hours, days",
+                usage.what, usage.example
             ),
         ));
         return None;
@@ -148,8 +155,29 @@ fn unknown_unit(name: &str) -> String {
         None if ["ms", "millis", "milliseconds"].contains(&name) => {
             format!("unknown unit `{name}`; timeouts are whole seconds at the finest; {expected}")
         }
-        None => format!("unknown unit `{name}`; {expected}"),
+        None => match UNITS
+            .iter()
+            .find(|(unit, _)| edit_distance(name, unit) <= 2)
+        {
+            Some((unit, _)) => format!("unknown unit `{name}`; did you mean `{unit}`? {expected}"),
+            None => format!("unknown unit `{name}`; {expected}"),
+        },
     }
+}
+
+/// Levenshtein distance, for "did you mean" hints on short words.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 /// A non-negative integer literal that fits u64, or an error saying what was expected.
@@ -194,4 +222,19 @@ fn whole_number(value: &Expr, unit: &str, errors: &mut Errors) -> Option<u64> {
     };
     errors.push(syn::Error::new_spanned(value, problem));
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn misspelt_units_get_a_suggestion() {
+        assert!(unknown_unit("mins").contains("did you mean `minutes`"));
+        assert!(unknown_unit("dayz").contains("did you mean `days`"));
+        assert!(unknown_unit("secnds").contains("did you mean `seconds`"));
+        assert!(unknown_unit("ms").contains("whole seconds"));
+        assert!(!unknown_unit("fortnights").contains("did you mean"));
+        assert_eq!(edit_distance("hours", "hours"), 0);
+    }
 }

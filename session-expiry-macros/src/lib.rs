@@ -9,6 +9,7 @@
 
 use proc_macro::TokenStream;
 
+mod derive;
 mod duration;
 mod errors;
 mod route;
@@ -69,4 +70,34 @@ pub fn absolute_timeout(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn passive(args: TokenStream, item: TokenStream) -> TokenStream {
     route::expand(RouteAttr::Passive, args.into(), item.into()).into()
+}
+
+/// Implements `session_expiry::ToPolicy` for an enum of roles or tiers: each variant names its
+/// policy, so `expiry.login_with(user, role)` applies it.
+///
+/// `#[expiry(idle(..), absolute(..))]` on a variant takes the same units as the route
+/// attributes (`seconds`, `minutes`, `hours`, `days`); either limit may be left out (no limit
+/// of that kind), and `#[expiry(unlimited)]` sets neither. An `#[expiry(..)]` on the enum is
+/// the default of variants without one. Unit, tuple and struct variants all work.
+///
+/// ```
+/// use session_expiry::{ExpiryPolicy, ToPolicy};
+/// use std::time::Duration;
+///
+/// #[derive(ExpiryPolicy)]
+/// enum Tier {
+///     #[expiry(idle(minutes = 10), absolute(hours = 8))]
+///     Admin,
+///     #[expiry(idle(minutes = 30), absolute(days = 5))]
+///     Member { since: u32 },
+///     #[expiry(absolute(days = 30))]
+///     RememberMe(String),
+/// }
+///
+/// assert_eq!(Tier::Admin.to_policy().idle(), Some(Duration::from_secs(600)));
+/// assert_eq!(Tier::RememberMe("alice".into()).to_policy().idle(), None);
+/// ```
+#[proc_macro_derive(ExpiryPolicy, attributes(expiry))]
+pub fn derive_expiry_policy(input: TokenStream) -> TokenStream {
+    derive::expand(input.into()).into()
 }

@@ -6,7 +6,7 @@ use quote::{quote, ToTokens as _};
 use syn::{spanned::Spanned as _, FnArg, Item, ItemFn, Pat, PatType, PatWild};
 
 use crate::{
-    duration::{total_seconds, Terms},
+    duration::{total_seconds, Terms, Usage},
     errors::Errors,
 };
 
@@ -57,7 +57,11 @@ impl RouteAttr {
                 return None;
             }
         };
-        let secs = total_seconds(&terms, name, span, errors)?;
+        let usage = Usage {
+            what: &format!("`#[{name}]`"),
+            example: &format!("`#[{name}(minutes = 30)]`"),
+        };
+        let secs = total_seconds(&terms, usage, span, errors)?;
         Some(match self {
             Self::IdleTimeout => quote!(::session_expiry::IdleWithin<#secs>),
             _ => quote!(::session_expiry::AbsoluteWithin<#secs>),

@@ -44,6 +44,8 @@ pub(crate) struct RequestContext {
     route_limits: Cell<Policy>,
     /// A handler wrote the state itself (log-in, log-out, touch): nothing to refresh.
     handled: Cell<bool>,
+    /// A log-in without its own policy: the resolver is to be consulted on the way out.
+    resolve_pending: Cell<bool>,
     /// Something wrote the state during this request (to detect a wrong middleware order).
     wrote: Cell<bool>,
 }
@@ -66,6 +68,7 @@ impl RequestContext {
             passive: Cell::new(false),
             route_limits: Cell::new(Policy::new()),
             handled: Cell::new(false),
+            resolve_pending: Cell::new(false),
             wrote: Cell::new(false),
         }
     }
@@ -116,6 +119,19 @@ impl RequestContext {
         })
     }
 
+    pub(crate) fn set_resolve_pending(&self, pending: bool) {
+        self.resolve_pending.set(pending);
+    }
+
+    /// The state of a log-in whose policy is still to be resolved, if any.
+    pub(crate) fn take_unresolved(&self) -> Option<ExpiryState> {
+        if self.resolve_pending.replace(false) {
+            self.current()
+        } else {
+            None
+        }
+    }
+
     pub(crate) fn wrote(&self) -> bool {
         self.wrote.get()
     }
@@ -138,6 +154,7 @@ impl RequestContext {
     /// Forgets the state after a log-out.
     pub(crate) fn sign_out(&self, session: &Session) {
         session.purge();
+        self.resolve_pending.set(false);
         self.handled.set(true);
         *self.current.borrow_mut() = None;
     }

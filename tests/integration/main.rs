@@ -12,6 +12,7 @@ mod demo;
 mod support;
 
 mod answers;
+mod policies;
 mod quickstart;
 mod robustness;
 mod routes;
