@@ -1,13 +1,13 @@
 //! The quickstart: session timeouts on the cookie store, no external service.
 //!
 //! ```sh
-//! IDLE_TIMEOUT_SECS=20 ABSOLUTE_TIMEOUT_SECS=60 cargo run --example quickstart
+//! IDLE_TIMEOUT_SECS=20 ABSOLUTE_TIMEOUT_SECS=60 WARN_BEFORE_SECS=10 cargo run --example quickstart
 //! ```
 
 mod demo;
 
 use actix_session::{storage::CookieSessionStore, SessionMiddleware};
-use actix_web::{cookie::Key, App, HttpServer};
+use actix_web::{cookie::Key, web, App, HttpServer};
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
@@ -22,6 +22,7 @@ async fn main() -> std::io::Result<()> {
     let key = Key::generate();
     let (host, port) = (settings.host.clone(), settings.port);
     let expiry = settings.expiry().build();
+    let warning = web::Data::new(demo::Warning::from_env()?);
     tracing::info!(
         "listening on http://{host}:{port} (idle {}s, absolute {}s); sign in with \
          curl -c jar -H 'Content-Type: application/json' -d '{{\"username\":\"alice\",\"password\":\"password\"}}' http://{host}:{port}/login",
@@ -31,6 +32,7 @@ async fn main() -> std::io::Result<()> {
     HttpServer::new(move || {
         App::new()
             .configure(demo::routes)
+            .app_data(warning.clone())
             .wrap(expiry.clone())
             .wrap(
                 SessionMiddleware::builder(CookieSessionStore::default(), key.clone())

@@ -67,6 +67,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod asset;
 mod clock;
 mod config;
 mod context;
