@@ -11,7 +11,7 @@
 mod demo;
 
 use actix_session::{storage::CookieSessionStore, SessionMiddleware};
-use actix_web::{cookie::Key, get, App, HttpResponse, HttpServer};
+use actix_web::{cookie::Key, get, web, App, HttpResponse, HttpServer};
 use session_expiry::{absolute_timeout, idle_timeout, Expiry};
 
 /// The admin area: five idle minutes end the session here, wherever else it was used.
@@ -33,10 +33,12 @@ async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt().with_env_filter("info").init();
     let settings = demo::Settings::from_env()?;
     let expiry = settings.expiry().build();
+    let warning = web::Data::new(demo::Warning::from_env()?);
     let key = Key::generate();
     tracing::info!("listening on http://{}:{}", settings.host, settings.port);
     HttpServer::new(move || {
         App::new()
+            .app_data(warning.clone())
             .configure(demo::routes)
             .service(admin)
             .service(reports)

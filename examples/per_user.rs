@@ -51,10 +51,12 @@ async fn main() -> std::io::Result<()> {
         })
         .max_policy(Policy::new().with_absolute(Duration::from_secs(30 * 24 * 3600)))
         .build();
+    let warning = web::Data::new(demo::Warning::from_env()?);
     let key = Key::generate();
     tracing::info!("listening on http://{}:{}", settings.host, settings.port);
     HttpServer::new(move || {
         App::new()
+            .app_data(warning.clone())
             .app_data(web::Data::new(demo::RememberMe(
                 Tier::RememberMe.to_policy(),
             )))

@@ -1,7 +1,7 @@
 //! The quickstart: session timeouts on the cookie store, no external service.
 //!
 //! ```sh
-//! IDLE_TIMEOUT_SECS=20 ABSOLUTE_TIMEOUT_SECS=60 cargo run --example quickstart
+//! IDLE_TIMEOUT_SECS=20 ABSOLUTE_TIMEOUT_SECS=60 WARN_BEFORE_SECS=10 cargo run --example quickstart
 //! ```
 
 mod demo;
@@ -9,7 +9,7 @@ mod demo;
 use actix_session::{config::PersistentSession, storage::CookieSessionStore, SessionMiddleware};
 use actix_web::{
     cookie::{time::Duration as CookieDuration, Key},
-    App, HttpServer,
+    web, App, HttpServer,
 };
 
 #[actix_web::main]
@@ -25,6 +25,7 @@ async fn main() -> std::io::Result<()> {
     let key = Key::generate();
     let (host, port) = (settings.host.clone(), settings.port);
     let expiry = settings.expiry().build();
+    let warning = web::Data::new(demo::Warning::from_env()?);
     tracing::info!(
         "listening on http://{host}:{port} (idle {}s, absolute {}s); sign in with \
          curl -c jar -H 'Content-Type: application/json' -d '{{\"username\":\"alice\",\"password\":\"password\"}}' http://{host}:{port}/login",
@@ -34,6 +35,7 @@ async fn main() -> std::io::Result<()> {
     HttpServer::new(move || {
         App::new()
             .configure(demo::routes)
+            .app_data(warning.clone())
             .wrap(expiry.clone())
             .wrap(
                 SessionMiddleware::builder(CookieSessionStore::default(), key.clone())

@@ -1,7 +1,8 @@
-//! The demo application shared by the examples: log-in, a protected page, log-out and the
-//! crate's status endpoints. Each example only chooses the session store.
+//! The demo application shared by the examples: log-in, a protected page, a long form whose
+//! draft survives a forced re-login, log-out and the crate's status endpoints and browser
+//! script. Each example only chooses the session store.
 
-use std::{env, io, time::Duration};
+use std::{collections::HashMap, env, io, time::Duration};
 
 use actix_web::{
     get,
@@ -45,6 +46,22 @@ impl Settings {
     }
 }
 
+/// How long before a session ends the pages' script warns; optional app data (pages warn a
+/// minute ahead without it).
+#[derive(Debug, Clone, Copy)]
+pub struct Warning {
+    pub before: Duration,
+}
+
+impl Warning {
+    /// `WARN_BEFORE_SECS` (60).
+    pub fn from_env() -> io::Result<Self> {
+        Ok(Self {
+            before: Duration::from_secs(number("WARN_BEFORE_SECS", 60)?),
+        })
+    }
+}
+
 fn number<T: std::str::FromStr>(name: &str, default: T) -> io::Result<T> {
     match env::var(name) {
         Err(_) => Ok(default),
@@ -64,6 +81,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(login)
         .service(home)
         .service(logout)
+        .service(report_form)
+        .service(report)
         .service(session_expiry::web::scope("/session"));
 }
 
@@ -166,13 +185,18 @@ async fn login(
 async fn home(req: HttpRequest, expiry: Expiry) -> HttpResponse {
     match (expiry.user(), wants_json(&req)) {
         (Some(user), true) => HttpResponse::Ok().json(serde_json::json!({ "user": user })),
-        (Some(user), false) => page(format!(
-            "<h1>Hello, {user}</h1>\
-             <p>Your session ends after a period of inactivity or a fixed time after log-in. \
-             <a href=\"/session/status\">How long is left?</a></p>\
-             <form method=\"post\" action=\"/logout\"><button>Sign out</button></form>",
-            user = escape(&user),
-        )),
+        (Some(user), false) => signed_in_page(
+            &req,
+            format!(
+                "<h1>Hello, {user}</h1>\
+                 <p>Your session ends after a period of inactivity or a fixed time after log-in. \
+                 <a href=\"/session/status\">How long is left?</a></p>\
+                 <p><a href=\"/report\">Fill in a long form</a>: what you type survives a \
+                 forced sign-out.</p>\
+                 <form method=\"post\" action=\"/logout\"><button>Sign out</button></form>",
+                user = escape(&user),
+            ),
+        ),
         (None, true) => {
             HttpResponse::Unauthorized().json(serde_json::json!({ "error": "unauthenticated" }))
         }
@@ -193,6 +217,85 @@ async fn logout(req: HttpRequest, expiry: Expiry) -> HttpResponse {
     answer
         .insert_header(("Clear-Site-Data", "\"cookies\""))
         .finish()
+}
+
+/// A long form whose draft the browser script keeps across a forced re-login. The hidden token,
+/// the file input, the password and the field marked `data-session-expiry-skip` are never
+/// saved.
+#[get("/report")]
+async fn report_form(req: HttpRequest, expiry: Expiry) -> HttpResponse {
+    if expiry.user().is_none() {
+        return see_other("/login?next=/report");
+    }
+    let costs: String = [
+        ("travel", "Travel"),
+        ("lodging", "Lodging"),
+        ("meals", "Meals"),
+    ]
+    .iter()
+    .map(|(name, label)| {
+        format!(
+            "<label>{label} <input type=\"number\" name=\"{name}\" min=\"0\" step=\"0.01\">\
+                 </label>"
+        )
+    })
+    .collect();
+    signed_in_page(
+        &req,
+        format!(
+            "<h1>Expense report</h1>\
+             <p>Take your time: shortly before your session ends you are warned, and if it \
+             ends anyway, what you typed here comes back once you sign in again.</p>\
+             <form id=\"report\" method=\"post\" action=\"/report\" \
+             data-session-expiry-preserve>\
+             <input type=\"hidden\" name=\"form_token\" value=\"demo\">\
+             <fieldset><legend>Trip</legend>\
+             <label>Title <input name=\"title\" required></label>\
+             <label>Destination <input name=\"destination\"></label>\
+             <label>From <input type=\"date\" name=\"from\"></label>\
+             <label>To <input type=\"date\" name=\"to\"></label>\
+             <label>Purpose <select name=\"purpose\"><option value=\"\">Choose…</option>\
+             <option value=\"client\">Client visit</option>\
+             <option value=\"conference\">Conference</option>\
+             <option value=\"training\">Training</option></select></label>\
+             </fieldset>\
+             <fieldset><legend>Costs</legend>{costs}\
+             <fieldset><legend>Paid with</legend>\
+             <label><input type=\"radio\" name=\"paid_with\" value=\"company\"> Company card</label>\
+             <label><input type=\"radio\" name=\"paid_with\" value=\"own\"> My own money</label>\
+             </fieldset>\
+             <label><input type=\"checkbox\" name=\"receipts\" value=\"yes\"> Every receipt is \
+             attached</label>\
+             <label>Receipts <input type=\"file\" name=\"receipt_files\" multiple></label>\
+             </fieldset>\
+             <label>Details <textarea name=\"details\" rows=\"8\" cols=\"60\"></textarea></label>\
+             <label>Card PIN (never kept in a draft) <input name=\"card_pin\" \
+             inputmode=\"numeric\" data-session-expiry-skip></label>\
+             <label>Password, to confirm <input type=\"password\" name=\"password\" \
+             autocomplete=\"current-password\"></label>\
+             <button>Submit the report</button></form>"
+        ),
+    )
+}
+
+#[post("/report")]
+async fn report(
+    req: HttpRequest,
+    expiry: Expiry,
+    form: web::Form<HashMap<String, String>>,
+) -> HttpResponse {
+    if expiry.user().is_none() {
+        return see_other("/login?next=/report");
+    }
+    let title = form.get("title").map_or("", String::as_str);
+    signed_in_page(
+        &req,
+        format!(
+            "<h1>Report received</h1><p>Thank you: “{title}” is on its way.</p>\
+             <p><a href=\"/\">Home</a></p>",
+            title = escape(title),
+        ),
+    )
 }
 
 fn reason_message(reason: ExpiryReason) -> &'static str {
@@ -222,14 +325,30 @@ fn login_page(next: Option<&str>, message: Option<&str>) -> String {
     )
 }
 
+/// Just enough style to read the pages.
+const STYLE: &str = "body{font:1rem/1.5 system-ui,sans-serif;max-width:42rem;margin:2rem auto;\
+                     padding:0 1rem}label{display:block;margin:.4rem 0}fieldset{margin:1rem 0}";
+
 fn page(body: String) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(ContentType::html())
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(format!(
             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-             <title>session-expiry demo</title></head><body>{body}</body></html>"
+             <title>session-expiry demo</title><style>{STYLE}</style></head>\
+             <body>{body}</body></html>"
         ))
+}
+
+/// A page for a signed-in user, with the session-expiry script.
+fn signed_in_page(req: &HttpRequest, body: String) -> HttpResponse {
+    let warn = req
+        .app_data::<web::Data<Warning>>()
+        .map_or(60, |warning| warning.before.as_secs());
+    page(format!(
+        "{body}<script src=\"/session/expiry.js\" defer data-login-url=\"/login\" \
+         data-logout-url=\"/logout\" data-warn-seconds=\"{warn}\"></script>"
+    ))
 }
 
 fn see_other(location: &str) -> HttpResponse {

@@ -68,6 +68,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod adoption;
+mod asset;
 mod clock;
 mod config;
 mod context;

@@ -12,6 +12,7 @@ mod demo;
 mod support;
 
 mod answers;
+mod browser_script;
 mod policies;
 mod quickstart;
 mod robustness;

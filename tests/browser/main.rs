@@ -1,0 +1,22 @@
+//! The browser script in a real browser: Debian's headless Chromium driven over WebDriver
+//! (`chromedriver`, spawned per test on a free port), against the demo app served in-process on
+//! a free port with short real timeouts.
+//!
+//! Chromium and chromedriver are required, not optional: without them these tests fail and say
+//! how to install them (`apt-get install -y chromium chromium-driver`).
+
+// Test support panics on any surprise: that is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../../examples/demo/mod.rs"]
+#[allow(dead_code)]
+mod demo;
+
+mod app;
+mod browser;
+mod page;
+
+mod drafts;
+mod expiry;
+mod tabs;
+mod warning;
