@@ -78,7 +78,12 @@ mod middleware;
 mod policy;
 mod response;
 mod state;
+mod store_marker;
 pub mod web;
+
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod redis;
 
 /// The README's examples, compiled as doctests so they stay true.
 #[cfg(doctest)]

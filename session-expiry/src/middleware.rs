@@ -1,6 +1,6 @@
 //! The [`SessionExpiry`] middleware: checks every signed-in request against its deadlines.
 
-use std::{future::Future, pin::Pin, rc::Rc, sync::Arc};
+use std::{future::Future, pin::Pin, rc::Rc, sync::Arc, time::Duration};
 
 use actix_session::{Session, SessionExt as _, SessionStatus};
 use actix_web::{
@@ -15,6 +15,7 @@ use crate::{
     context::{RequestContext, Snapshot},
     response,
     state::ExpiryState,
+    store_marker::StoreMarker,
     ExpiryReason, STATE_KEY,
 };
 
@@ -128,9 +129,25 @@ enum Verdict {
     Anonymous,
     Live(Snapshot),
     Expired(Option<ExpiryState>, ExpiryReason),
+    /// The store could not be reached: the session cannot be checked.
+    Unavailable(Duration),
 }
 
 fn judge(session: &Session, config: &Configuration, now: DateTime<Utc>) -> Verdict {
+    if let Some(marker) = StoreMarker::read(&session.entries()) {
+        let decode = |raw: &String| ExpiryState::decode(raw, now, config.clock_skew_tolerance);
+        return match marker {
+            StoreMarker::Unavailable { retry_after } => Verdict::Unavailable(retry_after),
+            StoreMarker::Revoked => Verdict::Expired(
+                session
+                    .entries()
+                    .get(STATE_KEY)
+                    .and_then(|raw| decode(raw).ok()),
+                ExpiryReason::Revoked,
+            ),
+            StoreMarker::Unknown => Verdict::Expired(None, ExpiryReason::Invalid),
+        };
+    }
     let Some(raw) = session.entries().get(STATE_KEY).cloned() else {
         return Verdict::Anonymous;
     };
@@ -178,6 +195,16 @@ where
                         return Ok(req.into_response(answer).map_into_right_body());
                     }
                     context
+                }
+                Verdict::Unavailable(retry_after) => {
+                    tracing::error!(
+                        target: "session_expiry",
+                        path = req.path(),
+                        "the session store is unavailable, so this session cannot be checked: \
+                         answering 503"
+                    );
+                    let answer = response::unavailable(retry_after);
+                    return Ok(req.into_response(answer).map_into_right_body());
                 }
             };
             let context = Rc::new(context);
