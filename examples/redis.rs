@@ -24,12 +24,7 @@ const DEMO_SECRET: &str = "session-expiry demo secret: set SESSION_SECRET in any
 
 #[actix_web::main]
 async fn main() -> io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,session_expiry=info".into()),
-        )
-        .init();
+    demo::init_logging();
     let settings = demo::Settings::from_env()?;
     let url = env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let secret = env::var("SESSION_SECRET").unwrap_or_else(|_| {

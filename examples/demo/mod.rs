@@ -57,6 +57,16 @@ fn number<T: std::str::FromStr>(name: &str, default: T) -> io::Result<T> {
     }
 }
 
+/// Logs to the terminal: as `RUST_LOG` says, else at info level (expiry events included).
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,session_expiry=info".into()),
+        )
+        .init();
+}
+
 /// Registers the demo's routes.
 pub fn routes(config: &mut web::ServiceConfig) {
     config

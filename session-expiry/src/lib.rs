@@ -57,6 +57,13 @@
 //! }
 //! ```
 //!
+//! # Choosing a backend
+//! - actix-session's cookie store: nothing to run, but a session lives in its cookie and cannot
+//!   be revoked before its deadline.
+//! - Redis (feature `redis`, module `session_expiry::redis`): sessions shared by any number of
+//!   app instances, Redis keys that die at their session's deadline, and a registry to list and
+//!   revoke each user's sessions ("log out everywhere").
+//!
 //! # Testing your own timeouts
 //! With the `test-util` feature, [`MockClock`] moves time forward without sleeping: pass a
 //! clone to [`SessionExpiryBuilder::clock`] and call [`MockClock::advance`] in the test.

@@ -49,6 +49,10 @@ use crate::{
 /// passed on, and on the way out last-seen is refreshed if it is older than the refresh
 /// granularity, unless the request was [`Passive`](crate::Passive).
 ///
+/// A server-side store can say more than the state: with the Redis store (feature `redis`), a
+/// revoked session ends with reason `revoked`, and a session the store cannot load because it is
+/// unreachable is answered `503` with `Retry-After`, its handler never run.
+///
 /// # How did we choose defaults?
 /// 30 minutes idle and 5 days absolute follow common practice for ordinary web applications
 /// (OWASP's session management guidance suggests 15–30 minutes idle for low-risk

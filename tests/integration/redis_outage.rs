@@ -15,6 +15,28 @@ fn whoami() -> TestRequest {
     TestRequest::get().uri("/whoami")
 }
 
+/// The answer to `/whoami` once Redis serves the app again (retrying for at most 10 s).
+async fn once_served<S, B>(client: &Client<S>) -> Answer
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+    B: actix_web::body::MessageBody + 'static,
+{
+    let started = Instant::now();
+    loop {
+        let answer = client.json(whoami()).await;
+        if answer.status != StatusCode::SERVICE_UNAVAILABLE
+            || started.elapsed() > Duration::from_secs(10)
+        {
+            return answer;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[track_caller]
 fn assert_unavailable(answer: &Answer) {
     assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE, "{answer:?}");
@@ -61,19 +83,8 @@ async fn redis_stopped_mid_traffic_answers_503_then_serves_again_and_nothing_out
     // Alice's idle deadline passes during the outage; bob's does not.
     clock.advance(20 * MINUTE);
     server.restart();
-    let started = Instant::now();
-    let mut answer = bob.json(whoami()).await;
-    while answer.status == StatusCode::SERVICE_UNAVAILABLE
-        && started.elapsed() < Duration::from_secs(10)
-    {
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-        answer = bob.json(whoami()).await;
-    }
-    assert_eq!(
-        answer.json()["user"],
-        "bob",
-        "served again, without a restart"
-    );
+    let answer = once_served(&bob).await;
+    assert_eq!(answer.json()["user"], "bob", "served again, no restart");
     let alice_answer = alice.json(whoami()).await;
     assert_eq!(alice_answer.status, StatusCode::UNAUTHORIZED);
     assert_eq!(alice_answer.json()["reason"], "idle");
@@ -104,13 +115,5 @@ async fn a_hung_redis_answers_503_within_the_timeouts_and_recovers() {
     // The fixtures' connection and response timeouts: 300 ms each.
     assert!(waited < Duration::from_millis(1500), "waited {waited:?}");
 
-    let started = Instant::now();
-    let mut answer = alice.json(whoami()).await;
-    while answer.status == StatusCode::SERVICE_UNAVAILABLE
-        && started.elapsed() < Duration::from_secs(10)
-    {
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-        answer = alice.json(whoami()).await;
-    }
-    assert_eq!(answer.json()["user"], "alice");
+    assert_eq!(once_served(&alice).await.json()["user"], "alice");
 }

@@ -4,9 +4,11 @@
 use std::{
     cell::Cell,
     collections::HashMap,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
+use actix_session::SessionExt as _;
 use actix_session::{
     config::CookieContentSecurity,
     storage::{SessionKey, SessionStore as _},
@@ -15,10 +17,14 @@ use actix_web::{
     cookie::time::Duration as CookieDuration,
     http::{header, StatusCode},
     test::TestRequest,
+    web, HttpRequest, HttpResponse,
 };
 use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
-use session_expiry::{Clock as _, MockClock, STATE_KEY};
+use session_expiry::{
+    redis::RedisStore, Clock as _, ExpiryEvent, ExpiryReason, MockClock, STATE_KEY,
+};
+use tokio::sync::Notify;
 
 use crate::{
     redis_support::{assert_ttl, redis_app, redis_app_with, Target},
@@ -52,6 +58,7 @@ behaviour!(
         the_registry_forgets_sessions_that_ended,
         an_update_never_brings_back_a_deleted_or_revoked_session,
         no_request_starting_after_a_revoke_succeeds_and_no_key_reappears,
+        a_session_renewed_while_it_is_revoked_is_not_born_again,
         last_seen_never_moves_backwards_under_concurrent_saves,
     ]
 );
@@ -160,7 +167,8 @@ pub async fn neither_redis_key_names_nor_the_registry_reveal_a_session_key_or_a_
     let clock = MockClock::new();
     let store = target.store(&clock).await;
     // A signed (not encrypted) cookie shows the session key: `<44 chars of MAC><key>`.
-    let app = redis_app_with(store, expiry(&clock), CookieContentSecurity::Signed).await;
+    let signed = CookieContentSecurity::Signed;
+    let app = redis_app_with(store, expiry(&clock), signed, |_| {}).await;
     let client = Client::new(&app);
     let mut redis = target.inspect().await;
 
@@ -224,7 +232,12 @@ pub async fn the_registry_lists_each_session_of_a_user_with_where_it_signed_in(t
 
 pub async fn revoking_one_session_ends_only_that_one_at_its_next_request(target: &Target) {
     let clock = MockClock::new();
-    let app = redis_app(target.store(&clock).await, expiry(&clock)).await;
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let reported = Arc::clone(&events);
+    let middleware = expiry(&clock).on_expired(move |event: &ExpiryEvent| {
+        reported.lock().unwrap().push(event.clone());
+    });
+    let app = redis_app(target.store(&clock).await, middleware).await;
     let (phone, laptop, bob) = (Client::new(&app), Client::new(&app), Client::new(&app));
     phone.json(login("alice", "phone", "10.0.0.1")).await;
     laptop.json(login("alice", "laptop", "10.0.0.2")).await;
@@ -245,6 +258,10 @@ pub async fn revoking_one_session_ends_only_that_one_at_its_next_request(target:
 
     let laptop_cookie = laptop.cookie();
     assert_revoked(&laptop.json(whoami()).await);
+    let event = events.lock().unwrap()[0].clone();
+    assert_eq!(event.user.as_deref(), Some("alice"));
+    assert_eq!(event.reason, ExpiryReason::Revoked);
+    assert_eq!(event.session_age, Some(Duration::ZERO));
     laptop.set_cookie(laptop_cookie);
     assert_revoked(&laptop.json(whoami()).await);
     assert_user(&phone.json(whoami()).await, "alice");
@@ -402,17 +419,19 @@ fn key(raw: &str) -> SessionKey {
     SessionKey::try_from(raw.to_owned()).unwrap()
 }
 
+/// The key of a session alice signed in to at `login` (Unix ms), saved through the store.
+async fn saved(store: &RedisStore, login: u64) -> String {
+    let key = store.save(state("alice", login, login), &DAY).await;
+    key.unwrap().into()
+}
+
 pub async fn an_update_never_brings_back_a_deleted_or_revoked_session(target: &Target) {
     let clock = MockClock::new();
     let store = target.store(&clock).await;
     let now = millis(clock.now());
     let mut redis = target.inspect().await;
 
-    let deleted: String = store
-        .save(state("alice", now, now), &DAY)
-        .await
-        .unwrap()
-        .into();
+    let deleted = saved(&store, now).await;
     store.delete(&key(&deleted)).await.unwrap();
     let returned = store
         .update(key(&deleted), state("alice", now, now + 1000), &DAY)
@@ -422,11 +441,7 @@ pub async fn an_update_never_brings_back_a_deleted_or_revoked_session(target: &T
     assert_eq!(store.load(&key(&deleted)).await.unwrap(), None);
     assert_eq!(redis.keys().await, Vec::<String>::new());
 
-    let revoked: String = store
-        .save(state("alice", now, now), &DAY)
-        .await
-        .unwrap()
-        .into();
+    let revoked = saved(&store, now).await;
     assert_eq!(store.registry().revoke_all("alice").await.unwrap(), 1);
     store
         .update(key(&revoked), state("alice", now, now + 1000), &DAY)
@@ -506,16 +521,64 @@ pub async fn no_request_starting_after_a_revoke_succeeds_and_no_key_reappears(ta
     assert_revoked(&late.json(whoami()).await);
 }
 
+/// Lets a test revoke a session while a request on it is in its handler.
+#[derive(Default)]
+struct Gates {
+    entered: Notify,
+    open: Notify,
+}
+
+/// Waits for the test, then renews the session (as an app may on a privilege change).
+async fn renew_later(req: HttpRequest, gates: web::Data<Gates>) -> actix_web::Result<HttpResponse> {
+    gates.entered.notify_one();
+    gates.open.notified().await;
+    let session = req.get_session();
+    session.renew();
+    session.insert("renewed", true)?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn a_session_renewed_while_it_is_revoked_is_not_born_again(target: &Target) {
+    let clock = MockClock::new();
+    let store = target.store(&clock).await;
+    let registry = store.registry();
+    let gates = web::Data::new(Gates::default());
+    let routes = {
+        let gates = gates.clone();
+        move |config: &mut web::ServiceConfig| {
+            config
+                .app_data(gates)
+                .route("/renew-later", web::post().to(renew_later));
+        }
+    };
+    let private = CookieContentSecurity::Private;
+    let app = redis_app_with(store, expiry(&clock), private, routes).await;
+    let client = Client::new(&app);
+    client.login().await;
+    let mut redis = target.inspect().await;
+
+    let renewing = client.json(TestRequest::post().uri("/renew-later"));
+    let revoking = async {
+        gates.entered.notified().await;
+        assert_eq!(registry.revoke_all("alice").await.unwrap(), 1);
+        gates.open.notify_one();
+    };
+    futures_util::future::join(renewing, revoking).await;
+
+    assert_eq!(registry.list("alice").await.unwrap(), vec![]);
+    let keys = redis.keys().await;
+    assert_eq!(keys.len(), 1, "only the tombstone: {keys:?}");
+    assert_eq!(redis.field(&keys[0], "t").await.as_deref(), Some("1"));
+    let after = client.json(whoami()).await;
+    assert_eq!(after.json()["user"], serde_json::Value::Null, "{after:?}");
+}
+
 pub async fn last_seen_never_moves_backwards_under_concurrent_saves(target: &Target) {
     let clock = MockClock::new();
     let store = target.store(&clock).await;
     let login = millis(clock.now());
     let mut redis = target.inspect().await;
-    let saved: String = store
-        .save(state("alice", login, login), &DAY)
-        .await
-        .unwrap()
-        .into();
+    let saved = saved(&store, login).await;
 
     // 50 requests that saw the session at different times, their writes arriving in a shuffled
     // order (37 is coprime with 50).

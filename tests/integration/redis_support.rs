@@ -151,18 +151,20 @@ pub async fn redis_app(
     store: RedisStore,
     expiry: SessionExpiryBuilder,
 ) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
-    redis_app_with(store, expiry, CookieContentSecurity::Private).await
+    redis_app_with(store, expiry, CookieContentSecurity::Private, |_| {}).await
 }
 
-/// [`redis_app`] with the cookie signed or encrypted.
+/// [`redis_app`] with the cookie signed or encrypted, and `extra` routes.
 pub async fn redis_app_with(
     store: RedisStore,
     expiry: SessionExpiryBuilder,
     security: CookieContentSecurity,
+    extra: impl FnOnce(&mut web::ServiceConfig),
 ) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
     test::init_service(
         App::new()
             .app_data(web::Data::new(store.registry()))
+            .configure(extra)
             .configure(support::routes)
             .configure(sessions::routes)
             .route("/cart", web::post().to(fill_cart))

@@ -9,8 +9,9 @@
 //!   `revoked`.
 //! - [`SessionId`]: the opaque id of a session in the registry (a hash of its key), and the
 //!   extractor of the current request's.
-//! - [`RequestScope`]: an outer middleware that records the user agent and client IP at log-in
-//!   and turns a save that failed on an unavailable Redis into `503`.
+//! - [`RequestScope`]: an outer middleware that records the user agent and client IP at log-in,
+//!   turns a save that failed on an unavailable Redis into `503`, and keeps a renewal from
+//!   bringing back a session revoked meanwhile.
 //!
 //! # Getting started
 //! ```no_run

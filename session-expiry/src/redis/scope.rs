@@ -1,10 +1,11 @@
 //! [`RequestScope`]: lets the store see which request it is saving for.
 //!
-//! actix-session calls a store with the session's state only. Two things need the request too:
-//! the registry records the client's user agent and IP at log-in, and a failed save should be a
-//! `503` rather than actix-session's opaque `500`. This middleware, registered outside
-//! `SessionMiddleware`, runs the request in a task-local scope that carries the client's details
-//! in and an outage report out.
+//! actix-session calls a store with the session's state only. Some things need the request too:
+//! the registry records the client's user agent and IP at log-in, a failed save should be a
+//! `503` rather than actix-session's opaque `500`, and a renewal (delete the old key, save the
+//! state under a new one) must not bring back a session revoked meanwhile. This middleware,
+//! registered outside `SessionMiddleware`, runs the request in a task-local scope that carries
+//! the client's details in, and what the store met along the way from one call to the next.
 
 use std::{cell::Cell, future::Future, pin::Pin, rc::Rc, time::Duration};
 
@@ -28,6 +29,10 @@ struct RequestInfo {
     client_ip: Option<String>,
     /// Set by the store when Redis was unavailable during this request.
     outage: Cell<Option<Duration>>,
+    /// The log-in instant (Unix ms) of the signed-in session this request loaded.
+    loaded_login: Cell<Option<u64>>,
+    /// The store found this request's session gone or revoked when it came to delete it.
+    ended: Cell<bool>,
 }
 
 impl RequestInfo {
@@ -47,6 +52,8 @@ impl RequestInfo {
             user_agent,
             client_ip,
             outage: Cell::new(None),
+            loaded_login: Cell::new(None),
+            ended: Cell::new(false),
         }
     }
 }
@@ -71,12 +78,37 @@ pub(crate) fn report_outage(retry_after: Duration) {
     let _outside_any_scope = REQUEST.try_with(|info| info.outage.set(Some(retry_after)));
 }
 
+/// Remembers the log-in instant of the signed-in session the request loaded.
+pub(crate) fn loaded(login_ms: u64) {
+    let _outside_any_scope = REQUEST.try_with(|info| info.loaded_login.set(Some(login_ms)));
+}
+
+/// Remembers that the request's session ended while the request ran (revoked or deleted).
+pub(crate) fn ended_meanwhile() {
+    let _outside_any_scope = REQUEST.try_with(|info| info.ended.set(true));
+}
+
+/// Whether a state about to be saved under a new key is the request's own session, carried over
+/// by a renewal, though that session ended while the request ran: saving it would bring it
+/// back. A fresh log-in has a log-in instant of its own, so it is never mistaken for one.
+pub(crate) fn renews_an_ended_session(login_ms: Option<u64>) -> bool {
+    REQUEST
+        .try_with(|info| {
+            info.ended.get() && login_ms.is_some() && info.loaded_login.get() == login_ms
+        })
+        .unwrap_or(false)
+}
+
 /// Gives the Redis store the request it works for: it records the client's user agent and IP in
-/// the [registry](super::SessionRegistry) at log-in, and turns a save that failed because Redis
-/// was unavailable into `503` with `Retry-After` (instead of actix-session's empty `500`).
+/// the [registry](super::SessionRegistry) at log-in, turns a save that failed because Redis was
+/// unavailable into `503` with `Retry-After` (instead of actix-session's empty `500`), and keeps
+/// a session that was revoked while a request renewing its ID ran from being saved again under
+/// the new ID.
 ///
 /// Register it *outside* `SessionMiddleware`, that is, `.wrap` it *after*. Without it the store
-/// still works; the registry then shows no user agent or IP, and a failed save is a `500`.
+/// still works; the registry then shows no user agent or IP, a failed save is a `500`, and only
+/// renewals done by [`Expiry::login`](crate::Expiry::login) are safe against a concurrent
+/// revocation (a log-in starts a new session anyway).
 ///
 /// # Examples
 /// ```no_run

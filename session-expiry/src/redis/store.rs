@@ -3,18 +3,24 @@
 
 use std::{collections::HashMap, fmt, sync::Arc};
 
+use ::redis::{Script, ScriptInvocation};
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration as CookieDuration;
 
 use super::{
     connection::Connection,
+    id::SessionId,
     keys::{id_of, new_session_key, parse_session_key, KeySpace, ParsedKey, UserTag},
     record::{assemble, Record, StoredFields, LOADED_FIELDS},
     scope,
     scripts::SCRIPTS,
     RedisStoreBuilder, RedisStoreError, SessionRegistry,
 };
-use crate::{state::unix_millis, store_marker::StoreMarker, Clock};
+use crate::{
+    state::{peek, unix_millis},
+    store_marker::StoreMarker,
+    Clock, STATE_KEY,
+};
 
 /// How many fresh keys `save` tries before giving up (a collision of 256 random bits means a
 /// broken random source, not bad luck).
@@ -128,6 +134,30 @@ impl RedisStore {
         self.backend.keys.data(parsed.tag.as_ref(), &parsed.id)
     }
 
+    /// A call of `script` on one session: its keys are the session's data key and, for a
+    /// signed-in session, its user's index.
+    fn on_session<'a>(
+        &self,
+        script: &'a Script,
+        tag: Option<&UserTag>,
+        id: &SessionId,
+    ) -> ScriptInvocation<'a> {
+        let mut invocation = script.prepare_invoke();
+        invocation.key(self.backend.keys.data(tag, id));
+        if let Some(tag) = tag {
+            invocation.key(self.backend.keys.index(tag));
+        }
+        invocation
+    }
+
+    /// Adds what save and update take first: the record's fields, now, and the fallback TTL.
+    fn with_record(&self, invocation: &mut ScriptInvocation<'_>, record: &Record, fallback: u64) {
+        for field in record.fields() {
+            invocation.arg(field);
+        }
+        invocation.arg(self.backend.now_ms()).arg(fallback);
+    }
+
     async fn read(&self, parsed: &ParsedKey) -> Result<StoredFields, RedisStoreError> {
         let mut cmd = ::redis::cmd("HMGET");
         cmd.arg(self.data_key(parsed)).arg(&LOADED_FIELDS);
@@ -144,8 +174,14 @@ impl RedisStore {
             // Nothing to keep: a key that leads nowhere is the same empty session.
             return session_key(new_session_key(None));
         }
+        if scope::renews_an_ended_session(record.login_ms()) {
+            tracing::debug!(
+                target: "session_expiry",
+                "the session ended while this request ran: it is not renewed"
+            );
+            return session_key(new_session_key(None));
+        }
         let tag = record.user().map(UserTag::of);
-        let [expiry, seen, deadline, rest] = record.fields();
         let info = tag
             .as_ref()
             .map(|_| registry_info(record))
@@ -157,21 +193,9 @@ impl RedisStore {
         for _ in 0..SAVE_ATTEMPTS {
             let key = new_session_key(tag.as_ref());
             let id = id_of(&key);
-            let mut invocation = SCRIPTS.save.prepare_invoke();
-            invocation.key(self.backend.keys.data(tag.as_ref(), &id));
-            if let Some(tag) = &tag {
-                invocation.key(self.backend.keys.index(tag));
-            }
-            invocation
-                .arg(&expiry)
-                .arg(&seen)
-                .arg(&deadline)
-                .arg(&rest)
-                .arg(self.backend.now_ms())
-                .arg(fallback_ttl)
-                .arg(id.as_str())
-                .arg(&info)
-                .arg(&base);
+            let mut invocation = self.on_session(&SCRIPTS.save, tag.as_ref(), &id);
+            self.with_record(&mut invocation, record, fallback_ttl);
+            invocation.arg(id.as_str()).arg(&info).arg(&base);
             let saved: i64 = self.backend.connection.invoke(&invocation).await?;
             if saved >= 0 {
                 return session_key(key);
@@ -184,14 +208,13 @@ impl RedisStore {
 
     /// Deletes a live session (a tombstone stays until its deadline); whether one was deleted.
     async fn remove(&self, parsed: &ParsedKey) -> Result<bool, RedisStoreError> {
-        let mut invocation = SCRIPTS.delete.prepare_invoke();
-        invocation.key(self.data_key(parsed));
-        if let Some(tag) = &parsed.tag {
-            invocation.key(self.backend.keys.index(tag));
-        }
+        let mut invocation = self.on_session(&SCRIPTS.delete, parsed.tag.as_ref(), &parsed.id);
         invocation.arg(parsed.id.as_str());
-        let deleted: i64 = self.backend.connection.invoke(&invocation).await?;
-        Ok(deleted == 1)
+        let deleted = self.backend.connection.invoke::<i64>(&invocation).await? == 1;
+        if !deleted {
+            scope::ended_meanwhile();
+        }
+        Ok(deleted)
     }
 
     async fn rewrite(
@@ -213,20 +236,9 @@ impl RedisStore {
             }
             return self.create(record, fallback_ttl).await;
         }
-        let [expiry, seen, deadline, rest] = record.fields();
-        let mut invocation = SCRIPTS.update.prepare_invoke();
-        invocation.key(self.data_key(&parsed));
-        if let Some(tag) = &parsed.tag {
-            invocation.key(self.backend.keys.index(tag));
-        }
-        invocation
-            .arg(&expiry)
-            .arg(&seen)
-            .arg(&deadline)
-            .arg(&rest)
-            .arg(self.backend.now_ms())
-            .arg(fallback_ttl)
-            .arg(parsed.id.as_str());
+        let mut invocation = self.on_session(&SCRIPTS.update, parsed.tag.as_ref(), &parsed.id);
+        self.with_record(&mut invocation, record, fallback_ttl);
+        invocation.arg(parsed.id.as_str());
         let written: i64 = self.backend.connection.invoke(&invocation).await?;
         if written == 0 {
             tracing::debug!(
@@ -262,8 +274,19 @@ impl SessionStore for RedisStore {
             return Ok(None);
         };
         match self.read(&parsed).await {
-            Ok(fields) => assemble(fields, &parsed.id)
-                .map_err(|unreadable| LoadError::Deserialization(anyhow::Error::new(unreadable))),
+            Ok(fields) => {
+                let state = assemble(fields, &parsed.id).map_err(|unreadable| {
+                    LoadError::Deserialization(anyhow::Error::new(unreadable))
+                })?;
+                let login = state.as_ref().and_then(|state| {
+                    let peeked = peek(state.get(STATE_KEY)?)?;
+                    Some(unix_millis(peeked.login))
+                });
+                if let Some(login) = login {
+                    scope::loaded(login);
+                }
+                Ok(state)
+            }
             Err(error) => match error.retry_after() {
                 Some(retry_after) => {
                     tracing::error!(
@@ -313,11 +336,7 @@ impl SessionStore for RedisStore {
         let Some(parsed) = parse_session_key(session_key.as_ref()) else {
             return Ok(());
         };
-        let mut invocation = SCRIPTS.extend.prepare_invoke();
-        invocation.key(self.data_key(&parsed));
-        if let Some(tag) = &parsed.tag {
-            invocation.key(self.backend.keys.index(tag));
-        }
+        let mut invocation = self.on_session(&SCRIPTS.extend, parsed.tag.as_ref(), &parsed.id);
         invocation.arg(millis(ttl));
         match self.backend.connection.invoke::<i64>(&invocation).await {
             Ok(_) => Ok(()),
