@@ -6,12 +6,20 @@
 
 mod demo;
 
-use actix_session::{storage::CookieSessionStore, SessionMiddleware};
-use actix_web::{cookie::Key, App, HttpServer};
+use actix_session::{config::PersistentSession, storage::CookieSessionStore, SessionMiddleware};
+use actix_web::{
+    cookie::{time::Duration as CookieDuration, Key},
+    App, HttpServer,
+};
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    demo::init_logging();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,session_expiry=info".into()),
+        )
+        .init();
     let settings = demo::Settings::from_env()?;
     // A new key at each start: sessions do not survive a restart of the demo.
     let key = Key::generate();
@@ -32,6 +40,11 @@ async fn main() -> std::io::Result<()> {
                     // Only so the demo works over plain http on localhost: a real deployment
                     // serves https and keeps the default `Secure` cookie.
                     .cookie_secure(false)
+                    // A cookie that outlives the browser, for "keep me signed in"; the
+                    // session's own timeouts still end it (at most 30 days for remember-me).
+                    .session_lifecycle(
+                        PersistentSession::default().session_ttl(CookieDuration::days(30)),
+                    )
                     .build(),
             )
     })

@@ -15,8 +15,11 @@ mod sessions;
 
 use std::{env, io};
 
-use actix_session::SessionMiddleware;
-use actix_web::{cookie::Key, web, App, HttpServer};
+use actix_session::{config::PersistentSession, SessionMiddleware};
+use actix_web::{
+    cookie::{time::Duration as CookieDuration, Key},
+    web, App, HttpServer,
+};
 use session_expiry::redis::{RedisStore, RequestScope};
 
 /// Only for trying the demo: anyone who reads this file can forge this instance's cookies.
@@ -24,7 +27,7 @@ const DEMO_SECRET: &str = "session-expiry demo secret: set SESSION_SECRET in any
 
 #[actix_web::main]
 async fn main() -> io::Result<()> {
-    demo::init_logging();
+    tracing_subscriber::fmt().with_env_filter("info").init();
     let settings = demo::Settings::from_env()?;
     let url = env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let secret = env::var("SESSION_SECRET").unwrap_or_else(|_| {
@@ -61,6 +64,11 @@ async fn main() -> io::Result<()> {
                 SessionMiddleware::builder(store.clone(), key.clone())
                     // Only so the demo works over plain http on localhost.
                     .cookie_secure(false)
+                    // As the quickstart: a cookie that outlives the browser, for "keep me signed
+                    // in"; each session's own deadline still ends it, in Redis too.
+                    .session_lifecycle(
+                        PersistentSession::default().session_ttl(CookieDuration::days(30)),
+                    )
                     .build(),
             )
             .wrap(RequestScope::new())

@@ -10,7 +10,7 @@ use actix_web::{
 };
 use serde::Deserialize;
 use session_expiry::{
-    same_site_path, wants_json, Expiry, ExpiryError, ExpiryReason, SessionExpiryBuilder,
+    same_site_path, wants_json, Expiry, ExpiryError, ExpiryReason, Policy, SessionExpiryBuilder,
 };
 
 /// Demo accounts; a real app checks a password hash in constant time.
@@ -57,16 +57,6 @@ fn number<T: std::str::FromStr>(name: &str, default: T) -> io::Result<T> {
     }
 }
 
-/// Logs to the terminal: as `RUST_LOG` says, else at info level (expiry events included).
-pub fn init_logging() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,session_expiry=info".into()),
-        )
-        .init();
-}
-
 /// Registers the demo's routes.
 pub fn routes(config: &mut web::ServiceConfig) {
     config
@@ -88,6 +78,33 @@ struct Credentials {
     username: String,
     password: String,
     next: Option<String>,
+    /// "Keep me signed in": a checkbox (`on`) in the form, `true` in JSON.
+    #[serde(default, deserialize_with = "checked")]
+    remember: bool,
+}
+
+/// The policy a "keep me signed in" log-in gets; register it as app data to change it.
+#[derive(Clone, Copy)]
+pub struct RememberMe(pub Policy);
+
+impl Default for RememberMe {
+    /// 30 days since log-in, no idle limit (NIST AAL1).
+    fn default() -> Self {
+        Self(Policy::nist_aal1())
+    }
+}
+
+fn checked<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Text(String),
+    }
+    Ok(match Flag::deserialize(deserializer)? {
+        Flag::Bool(flag) => flag,
+        Flag::Text(text) => matches!(text.as_str(), "on" | "true" | "1" | "yes"),
+    })
 }
 
 #[get("/login")]
@@ -103,6 +120,7 @@ async fn login_form(query: web::Query<LoginPage>) -> HttpResponse {
 #[post("/login")]
 async fn login(
     expiry: Expiry,
+    remember_me: Option<web::Data<RememberMe>>,
     body: Either<web::Json<Credentials>, web::Form<Credentials>>,
 ) -> Result<HttpResponse, ExpiryError> {
     let (credentials, json) = match body {
@@ -125,7 +143,13 @@ async fn login(
                 .body(form)
         });
     }
-    expiry.login(credentials.username.as_str())?;
+    // Same API either way: remember-me is only a longer policy, no special case.
+    if credentials.remember {
+        let remember_me = remember_me.map_or_else(RememberMe::default, |data| **data);
+        expiry.login_with(credentials.username.as_str(), remember_me.0)?;
+    } else {
+        expiry.login(credentials.username.as_str())?;
+    }
     Ok(if json {
         HttpResponse::Ok().json(serde_json::json!({ "user": credentials.username }))
     } else {
@@ -191,6 +215,7 @@ fn login_page(next: Option<&str>, message: Option<&str>) -> String {
          <input type=\"hidden\" name=\"next\" value=\"{next}\">\
          <label>User <input name=\"username\" autocomplete=\"username\" required></label>\
          <label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
+         <label><input type=\"checkbox\" name=\"remember\"> Keep me signed in</label>\
          <button>Sign in</button></form>\
          <p>Demo users: alice and bob, password <code>password</code>.</p>",
         next = escape(next),

@@ -2,7 +2,7 @@
 
 use std::{fmt, sync::Arc, time::Duration};
 
-use crate::{Clock, ExpiryEvent, Policy, SessionExpiry, SystemClock};
+use crate::{Adoption, Clock, ExpiryEvent, Policy, PolicyResolver, SessionExpiry, SystemClock};
 
 /// What the middleware does with a request whose session has just expired.
 ///
@@ -30,6 +30,9 @@ pub(crate) type ExpiryHook = Arc<dyn Fn(&ExpiryEvent) + Send + Sync>;
 #[derive(Clone)]
 pub(crate) struct Configuration {
     pub(crate) policy: Policy,
+    pub(crate) max_policy: Option<Policy>,
+    pub(crate) resolver: Option<Arc<dyn PolicyResolver>>,
+    pub(crate) adoption: Adoption,
     pub(crate) refresh_granularity: Option<Duration>,
     pub(crate) login_path: Option<String>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -42,9 +45,12 @@ pub(crate) struct Configuration {
 const MAX_GRANULARITY: Duration = Duration::from_secs(60);
 
 impl Configuration {
-    /// The policy for a session: the user's snapshot if log-in set one, else the global default.
+    /// The policy for a session: the user's snapshot if log-in set one, else the global
+    /// default; capped by the ceiling, if any. (Route limits tighten it further, per request.)
     pub(crate) fn effective_policy(&self, user_policy: Option<Policy>) -> Policy {
-        user_policy.unwrap_or(self.policy)
+        let policy = user_policy.unwrap_or(self.policy);
+        self.max_policy
+            .map_or(policy, |ceiling| policy.stricter(ceiling))
     }
 
     /// How stale last-seen may get before it is written again.
@@ -64,6 +70,9 @@ impl fmt::Debug for Configuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Configuration")
             .field("policy", &self.policy)
+            .field("max_policy", &self.max_policy)
+            .field("resolver", &self.resolver.as_ref().map(|_| ".."))
+            .field("adoption", &self.adoption)
             .field("refresh_granularity", &self.refresh_granularity)
             .field("login_path", &self.login_path)
             .field("clock_skew_tolerance", &self.clock_skew_tolerance)
@@ -78,6 +87,9 @@ pub(crate) fn default_configuration() -> Configuration {
         policy: Policy::new()
             .with_idle(Duration::from_secs(30 * 60))
             .with_absolute(Duration::from_secs(5 * 24 * 3600)),
+        max_policy: None,
+        resolver: None,
+        adoption: Adoption::Ignore,
         refresh_granularity: None,
         login_path: None,
         clock: Arc::new(SystemClock),
@@ -186,6 +198,58 @@ impl SessionExpiryBuilder {
     /// ```
     pub fn policy(mut self, policy: Policy) -> Self {
         self.configuration.policy = policy;
+        self
+    }
+
+    /// Caps every policy, the users' own included: each dimension is at most the ceiling's
+    /// (a ceiling without a dimension leaves it alone).
+    ///
+    /// Defaults to none: a user's policy may be longer than the global one (remember-me).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use session_expiry::{Policy, SessionExpiry};
+    /// let m = SessionExpiry::builder()
+    ///     .max_policy(Policy::new().with_absolute(Duration::from_secs(30 * 24 * 3600)))
+    ///     .build();
+    /// ```
+    pub fn max_policy(mut self, ceiling: Policy) -> Self {
+        self.configuration.max_policy = Some(ceiling);
+        self
+    }
+
+    /// Looks each user's own policy up once at log-in; see [`PolicyResolver`].
+    ///
+    /// Defaults to none: [`Expiry::login`](crate::Expiry::login) uses the global policy.
+    ///
+    /// # Examples
+    /// ```
+    /// use actix_web::HttpRequest;
+    /// use session_expiry::{Policy, SessionExpiry};
+    /// let m = SessionExpiry::builder()
+    ///     .policy_resolver(|user: String, _: HttpRequest| async move {
+    ///         user.starts_with("admin-").then(Policy::high_value)
+    ///     })
+    ///     .build();
+    /// ```
+    pub fn policy_resolver(mut self, resolver: impl PolicyResolver) -> Self {
+        self.configuration.resolver = Some(Arc::new(resolver));
+        self
+    }
+
+    /// Chooses what happens to sessions signed in by another mechanism that carry no expiry
+    /// state yet; see [`Adoption`].
+    ///
+    /// Defaults to [`Adoption::Ignore`].
+    ///
+    /// # Examples
+    /// ```
+    /// use session_expiry::{Adoption, SessionExpiry};
+    /// let m = SessionExpiry::builder().adoption(Adoption::Ignore).build();
+    /// ```
+    pub fn adoption(mut self, adoption: Adoption) -> Self {
+        self.configuration.adoption = adoption;
         self
     }
 
@@ -307,6 +371,24 @@ mod tests {
         assert_eq!(config.granularity(&idle(30 * 60)), MAX_GRANULARITY);
         assert_eq!(config.granularity(&idle(5 * 60)), Duration::from_secs(15));
         assert_eq!(config.granularity(&Policy::new()), MAX_GRANULARITY);
+    }
+
+    #[test]
+    fn a_ceiling_caps_user_and_global_policies_dimension_by_dimension() {
+        const H: Duration = Duration::from_secs(3600);
+        let config = SessionExpiryBuilder::new()
+            .policy(Policy::new().with_idle(H))
+            .max_policy(Policy::new().with_absolute(24 * H))
+            .configuration;
+        let remember_me = Policy::new().with_idle(10 * H).with_absolute(30 * 24 * H);
+        assert_eq!(
+            config.effective_policy(Some(remember_me)),
+            Policy::new().with_idle(10 * H).with_absolute(24 * H)
+        );
+        assert_eq!(
+            config.effective_policy(None),
+            Policy::new().with_idle(H).with_absolute(24 * H)
+        );
     }
 
     #[test]

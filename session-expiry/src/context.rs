@@ -40,8 +40,12 @@ pub(crate) struct RequestContext {
     /// handler's response.
     answer_expired: Cell<bool>,
     passive: Cell<bool>,
+    /// Limits the route's guards added; they also shorten the refresh granularity.
+    route_limits: Cell<Policy>,
     /// A handler wrote the state itself (log-in, log-out, touch): nothing to refresh.
     handled: Cell<bool>,
+    /// A log-in without its own policy: the resolver is to be consulted on the way out.
+    resolve_pending: Cell<bool>,
     /// Something wrote the state during this request (to detect a wrong middleware order).
     wrote: Cell<bool>,
 }
@@ -62,7 +66,9 @@ impl RequestContext {
             expired: Cell::new(expired),
             answer_expired: Cell::new(false),
             passive: Cell::new(false),
+            route_limits: Cell::new(Policy::new()),
             handled: Cell::new(false),
+            resolve_pending: Cell::new(false),
             wrote: Cell::new(false),
         }
     }
@@ -91,19 +97,39 @@ impl RequestContext {
         self.passive.set(true);
     }
 
+    /// Records a route limit that this request passed.
+    pub(crate) fn add_route_limit(&self, limit: Policy) {
+        self.route_limits
+            .set(self.route_limits.get().stricter(limit));
+    }
+
     /// Whether last-seen should be refreshed on the way out, and to what.
     pub(crate) fn refresh_due(&self, now: DateTime<Utc>) -> Option<ExpiryState> {
         if self.passive.get() || self.handled.get() || self.expired.get().is_some() {
             return None;
         }
         let snapshot = self.snapshot.as_ref()?;
-        let granularity = self.config.granularity(&snapshot.policy);
+        let policy = snapshot.policy.stricter(self.route_limits.get());
+        let granularity = self.config.granularity(&policy);
         let seen = snapshot.state.seen;
         // Never move last-seen backwards, even if the clock did.
         (now > seen && elapsed(seen, now) >= granularity).then(|| ExpiryState {
             seen: now,
             ..snapshot.state.clone()
         })
+    }
+
+    pub(crate) fn set_resolve_pending(&self, pending: bool) {
+        self.resolve_pending.set(pending);
+    }
+
+    /// The state of a log-in whose policy is still to be resolved, if any.
+    pub(crate) fn take_unresolved(&self) -> Option<ExpiryState> {
+        if self.resolve_pending.replace(false) {
+            self.current()
+        } else {
+            None
+        }
     }
 
     pub(crate) fn wrote(&self) -> bool {
@@ -128,6 +154,7 @@ impl RequestContext {
     /// Forgets the state after a log-out.
     pub(crate) fn sign_out(&self, session: &Session) {
         session.purge();
+        self.resolve_pending.set(false);
         self.handled.set(true);
         *self.current.borrow_mut() = None;
     }

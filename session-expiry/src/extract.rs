@@ -6,7 +6,9 @@ use actix_session::{Session, SessionExt as _};
 use actix_web::{dev::Payload, FromRequest, HttpRequest};
 use chrono::{DateTime, Utc};
 
-use crate::{context::RequestContext, state::ExpiryState, ExpiryError, ExpiryReason, Policy};
+use crate::{
+    context::RequestContext, state::ExpiryState, ExpiryError, ExpiryReason, Policy, ToPolicy,
+};
 
 /// The handle for signing users in and out and reading how long their session has left.
 ///
@@ -31,8 +33,10 @@ pub struct Expiry {
 }
 
 impl Expiry {
-    /// Signs `user` in: starts both clocks now under the global policy and renews the session
-    /// ID (so a session fixed before log-in is worthless after it).
+    /// Signs `user` in: starts both clocks now and renews the session ID (so a session fixed
+    /// before log-in is worthless after it). The user's policy is the one the
+    /// [`PolicyResolver`](crate::PolicyResolver) finds (consulted once, when the handler
+    /// returns), else the global one.
     ///
     /// # Errors
     /// [`ExpiryError::EmptyUserId`] for an empty id; [`ExpiryError::Session`] if the session
@@ -48,8 +52,10 @@ impl Expiry {
         self.start(user.into(), None)
     }
 
-    /// Signs `user` in under their own `policy`, which replaces the global default for this
-    /// session (it may be longer, for "keep me signed in").
+    /// Signs `user` in under their own `policy` (a [`Policy`], or a role enum with
+    /// `#[derive(ExpiryPolicy)]`), which replaces the global default for this session: it may
+    /// be longer, for "keep me signed in", but never beyond the builder's
+    /// [`max_policy`](crate::SessionExpiryBuilder::max_policy). The resolver is not consulted.
     ///
     /// # Errors
     /// As [`login`](Self::login).
@@ -63,8 +69,12 @@ impl Expiry {
     /// expiry.login_with("alice", remember_me)?;
     /// # Ok(()) }
     /// ```
-    pub fn login_with(&self, user: impl Into<String>, policy: Policy) -> Result<(), ExpiryError> {
-        self.start(user.into(), Some(policy))
+    pub fn login_with(
+        &self,
+        user: impl Into<String>,
+        policy: impl ToPolicy,
+    ) -> Result<(), ExpiryError> {
+        self.start(user.into(), Some(policy.to_policy()))
     }
 
     fn start(&self, user: String, policy: Option<Policy>) -> Result<(), ExpiryError> {
@@ -73,7 +83,9 @@ impl Expiry {
         }
         let state = ExpiryState::new(user, self.context.config.clock.now(), policy);
         self.session.renew();
-        self.context.store(&self.session, state, true)
+        self.context.store(&self.session, state, true)?;
+        self.context.set_resolve_pending(policy.is_none());
+        Ok(())
     }
 
     /// Signs the user out: the whole session is purged, here and in the store.

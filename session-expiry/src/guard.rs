@@ -1,7 +1,8 @@
 //! Route guards: per-route limits that can only tighten the session's policy.
 //!
 //! `#[idle_timeout(..)]` and `#[absolute_timeout(..)]` expand to these extractors; a handler may
-//! also take them by hand.
+//! also take them by hand. A route with a shorter idle limit also gets a proportionally shorter
+//! refresh granularity (a twentieth of its limit), so its early-expiry error stays small.
 
 use std::{future::Ready, time::Duration};
 
@@ -76,7 +77,10 @@ fn enforce(req: &HttpRequest, limit: Policy) -> Result<(), ExpiryError> {
     }
     let policy = snapshot.policy.stricter(limit);
     match policy.reached(snapshot.state.login, snapshot.state.seen, context.now) {
-        None => Ok(()),
+        None => {
+            context.add_route_limit(limit);
+            Ok(())
+        }
         Some(reason) => {
             context.end_by_route(&req.get_session(), reason);
             if context.answer_expired() {

@@ -74,6 +74,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod adoption;
 mod clock;
 mod config;
 mod context;
@@ -83,6 +84,7 @@ mod extract;
 mod guard;
 mod middleware;
 mod policy;
+mod resolver;
 mod response;
 mod state;
 mod store_marker;
@@ -100,6 +102,7 @@ pub struct ReadmeDoctests;
 #[cfg(feature = "test-util")]
 pub use self::clock::MockClock;
 pub use self::{
+    adoption::Adoption,
     clock::{Clock, SystemClock},
     config::{ExpiredAction, SessionExpiryBuilder},
     error::ExpiryError,
@@ -107,7 +110,11 @@ pub use self::{
     extract::{Expiry, ExpiryStatus, Passive},
     guard::{AbsoluteWithin, IdleWithin},
     middleware::{SessionExpiry, SessionExpiryService},
-    policy::Policy,
+    policy::{Policy, ToPolicy},
+    resolver::{PolicyResolver, ResolveFuture},
     response::{same_site_path, wants_json},
     state::STATE_KEY,
 };
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
+pub use session_expiry_macros::{absolute_timeout, idle_timeout, passive, ExpiryPolicy};

@@ -16,7 +16,7 @@ use crate::{
     response,
     state::ExpiryState,
     store_marker::StoreMarker,
-    ExpiryReason, STATE_KEY,
+    Adoption, ExpiryReason, STATE_KEY,
 };
 
 /// Ends sessions after an idle timeout, an absolute timeout, or both.
@@ -188,7 +188,26 @@ where
             let session = req.get_session();
             let now = config.clock.now();
             let context = match judge(&session, &config, now) {
-                Verdict::Anonymous => RequestContext::new(config, now, None, None),
+                Verdict::Anonymous => match adopted_user(&req, &config) {
+                    None => RequestContext::new(config, now, None, None),
+                    Some(user) => {
+                        tracing::info!(
+                            target: "session_expiry",
+                            user,
+                            "adopting a session signed in by another mechanism: clocks start now"
+                        );
+                        let state = ExpiryState::new(user, now, None);
+                        let policy = config.effective_policy(None);
+                        let snapshot = Snapshot {
+                            state: state.clone(),
+                            policy,
+                        };
+                        let context = RequestContext::new(config, now, Some(snapshot), None);
+                        context.store(&session, state, true)?;
+                        context.set_resolve_pending(true);
+                        context
+                    }
+                },
                 Verdict::Live(snapshot) => RequestContext::new(config, now, Some(snapshot), None),
                 Verdict::Expired(state, reason) => {
                     let context = RequestContext::new(Arc::clone(&config), now, None, None);
@@ -215,14 +234,22 @@ where
             req.extensions_mut().insert(Rc::clone(&context));
 
             let res = service.call(req).await?;
-            finish(res, &session, &context)
+            finish(res, &session, &context).await
         })
     }
 }
 
-/// The way out: answer a session a route ended, refresh last-seen when due, and catch a
-/// middleware order that would lose every write.
-fn finish<B>(
+/// The user to adopt for a session without expiry state, per [`Adoption`].
+fn adopted_user(req: &ServiceRequest, config: &Configuration) -> Option<String> {
+    match &config.adoption {
+        Adoption::Adopt(find_user) => find_user(req.request()).filter(|user| !user.is_empty()),
+        _ => None,
+    }
+}
+
+/// The way out: answer a session a route ended, resolve a new log-in's policy, refresh
+/// last-seen when due, and catch a middleware order that would lose every write.
+async fn finish<B>(
     res: ServiceResponse<B>,
     session: &Session,
     context: &RequestContext,
@@ -232,6 +259,16 @@ fn finish<B>(
         let reason = context.expired().unwrap_or(ExpiryReason::Invalid);
         let answer = response::expired(res.request(), reason, config.login_path.as_deref());
         return Ok(res.into_response(answer).map_into_right_body());
+    }
+    if let (Some(state), Some(resolver)) = (context.take_unresolved(), &config.resolver) {
+        let user = state.user.clone();
+        if let Some(policy) = resolver.resolve(user, res.request().clone()).await {
+            let state = ExpiryState {
+                policy: Some(policy),
+                ..state
+            };
+            context.store(session, state, true)?;
+        }
     }
     // Read the clock after the handler: a long request must not record a stale time.
     if let Some(refreshed) = context.refresh_due(config.clock.now()) {

@@ -15,6 +15,7 @@ mod sessions;
 mod support;
 
 mod answers;
+mod policies;
 mod quickstart;
 mod redis_example;
 mod redis_outage;
@@ -22,4 +23,5 @@ mod redis_server;
 mod redis_store;
 mod redis_support;
 mod robustness;
+mod routes;
 mod timeouts;

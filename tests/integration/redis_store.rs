@@ -22,7 +22,8 @@ use actix_web::{
 use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
 use session_expiry::{
-    redis::RedisStore, Clock as _, ExpiryEvent, ExpiryReason, MockClock, STATE_KEY,
+    redis::RedisStore, Adoption, Clock as _, ExpiryEvent, ExpiryReason, MockClock, Policy,
+    STATE_KEY,
 };
 use tokio::sync::Notify;
 
@@ -49,7 +50,9 @@ behaviour!(
     crate::redis_support::Target::single(),
     [
         each_key_lives_exactly_until_its_sessions_earliest_deadline,
+        a_users_own_policy_sets_the_ttl_of_their_keys,
         a_session_without_a_user_gets_actix_sessions_ttl_and_log_in_moves_it_to_the_users_slot,
+        a_session_adopted_from_another_sign_in_moves_to_its_users_slot,
         neither_redis_key_names_nor_the_registry_reveal_a_session_key_or_a_user,
         the_registry_lists_each_session_of_a_user_with_where_it_signed_in,
         revoking_one_session_ends_only_that_one_at_its_next_request,
@@ -139,6 +142,32 @@ pub async fn each_key_lives_exactly_until_its_sessions_earliest_deadline(target:
     assert_eq!(redis.keys().await, Vec::<String>::new());
 }
 
+pub async fn a_users_own_policy_sets_the_ttl_of_their_keys(target: &Target) {
+    let clock = MockClock::new();
+    // Admins get ten idle minutes, whatever the global policy says.
+    let resolver = |user: String, _: HttpRequest| async move {
+        (user == "admin").then(|| Policy::new().with_idle(10 * MINUTE))
+    };
+    let middleware = expiry(&clock).policy_resolver(resolver);
+    let app = redis_app(target.store(&clock).await, middleware).await;
+    let mut redis = target.inspect().await;
+
+    let admin = Client::new(&app);
+    admin.json(login("admin", "admin", "10.0.0.1")).await;
+    let keys = redis.session_keys().await;
+    assert_ttl(redis.pttl(&keys[0]).await, 10 * MINUTE);
+
+    // "Keep me signed in" for two days, however idle.
+    let remembered = Client::new(&app);
+    let two_days = 2 * 24 * 3600;
+    let uri = format!("/login-with/alice/{two_days}/{two_days}");
+    remembered.json(TestRequest::post().uri(&uri)).await;
+    let alices = redis.session_keys().await;
+    let alices: Vec<_> = alices.iter().filter(|key| !keys.contains(key)).collect();
+    assert_ttl(redis.pttl(alices[0]).await, Duration::from_secs(two_days));
+    assert_user(&remembered.json(whoami()).await, "alice");
+}
+
 pub async fn a_session_without_a_user_gets_actix_sessions_ttl_and_log_in_moves_it_to_the_users_slot(
     target: &Target,
 ) {
@@ -159,6 +188,45 @@ pub async fn a_session_without_a_user_gets_actix_sessions_ttl_and_log_in_moves_i
     assert_eq!(redis.session_keys().await.len(), 1);
     let cart = client.json(TestRequest::get().uri("/cart")).await;
     assert_eq!(cart.json(), serde_json::json!(["apple", "pear"]), "kept");
+}
+
+/// Another mechanism's sign-in, as an app had it before adopting session-expiry.
+async fn legacy_login(req: HttpRequest) -> actix_web::Result<HttpResponse> {
+    req.get_session().insert("legacy_user", "alice")?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn a_session_adopted_from_another_sign_in_moves_to_its_users_slot(target: &Target) {
+    let clock = MockClock::new();
+    let store = target.store(&clock).await;
+    let registry = store.registry();
+    let middleware = expiry(&clock).adoption(Adoption::adopt(|req| {
+        req.get_session()
+            .get::<String>("legacy_user")
+            .ok()
+            .flatten()
+    }));
+    let private = CookieContentSecurity::Private;
+    let routes = |config: &mut web::ServiceConfig| {
+        config.route("/legacy-login", web::post().to(legacy_login));
+    };
+    let app = redis_app_with(store, middleware, private, routes).await;
+    let client = Client::new(&app);
+    let mut redis = target.inspect().await;
+
+    client.send(TestRequest::post().uri("/legacy-login")).await;
+    assert_eq!(redis.anonymous_keys().await.len(), 1);
+    // The next request adopts it: the state now names a user, so the session moves to the
+    // user's slot under a new key, and joins the registry.
+    let adopted = client.json(whoami()).await;
+    assert_user(&adopted, "alice");
+    assert!(adopted.set_cookie, "a new session key");
+    assert_eq!(redis.anonymous_keys().await, Vec::<String>::new());
+    assert_eq!(redis.session_keys().await.len(), 1);
+    assert_eq!(registry.list("alice").await.unwrap().len(), 1);
+    assert_user(&client.json(whoami()).await, "alice");
+    assert_eq!(registry.revoke_all("alice").await.unwrap(), 1);
+    assert_revoked(&client.json(whoami()).await);
 }
 
 pub async fn neither_redis_key_names_nor_the_registry_reveal_a_session_key_or_a_user(

@@ -1,0 +1,9 @@
+use session_expiry::idle_timeout;
+
+#[idle_timeout(minutes = 5)]
+#[idle_timeout(minutes = 10)]
+async fn handler() -> &'static str {
+    "hi"
+}
+
+fn main() {}

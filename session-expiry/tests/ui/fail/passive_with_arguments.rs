@@ -1,0 +1,8 @@
+use session_expiry::passive;
+
+#[passive(minutes = 5)]
+async fn handler() -> &'static str {
+    "hi"
+}
+
+fn main() {}

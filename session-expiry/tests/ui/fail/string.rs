@@ -1,0 +1,8 @@
+use session_expiry::idle_timeout;
+
+#[idle_timeout(minutes = "5")]
+async fn handler() -> &'static str {
+    "hi"
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use session_expiry::idle_timeout;
+
+#[idle_timeout(mins = 5)]
+async fn handler() -> &'static str {
+    "hi"
+}
+
+fn main() {}
