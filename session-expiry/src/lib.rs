@@ -57,6 +57,13 @@
 //! }
 //! ```
 //!
+//! # Choosing a backend
+//! - actix-session's cookie store: nothing to run, but a session lives in its cookie and cannot
+//!   be revoked before its deadline.
+//! - Redis (feature `redis`, module `session_expiry::redis`): sessions shared by any number of
+//!   app instances, Redis keys that die at their session's deadline, and a registry to list and
+//!   revoke each user's sessions ("log out everywhere").
+//!
 //! # Testing your own timeouts
 //! With the `test-util` feature, [`MockClock`] moves time forward without sleeping: pass a
 //! clone to [`SessionExpiryBuilder::clock`] and call [`MockClock::advance`] in the test.
@@ -81,7 +88,12 @@ mod policy;
 mod resolver;
 mod response;
 mod state;
+mod store_marker;
 pub mod web;
+
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub mod redis;
 
 /// The README's examples, compiled as doctests so they stay true.
 #[cfg(doctest)]

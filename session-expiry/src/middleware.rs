@@ -1,6 +1,6 @@
 //! The [`SessionExpiry`] middleware: checks every signed-in request against its deadlines.
 
-use std::{future::Future, pin::Pin, rc::Rc, sync::Arc};
+use std::{future::Future, pin::Pin, rc::Rc, sync::Arc, time::Duration};
 
 use actix_session::{Session, SessionExt as _, SessionStatus};
 use actix_web::{
@@ -15,6 +15,7 @@ use crate::{
     context::{RequestContext, Snapshot},
     response,
     state::ExpiryState,
+    store_marker::StoreMarker,
     Adoption, ExpiryReason, STATE_KEY,
 };
 
@@ -47,6 +48,10 @@ use crate::{
 /// [`ExpiryEvent`](crate::ExpiryEvent)), then answered per [`ExpiredAction`]. A live one is
 /// passed on, and on the way out last-seen is refreshed if it is older than the refresh
 /// granularity, unless the request was [`Passive`](crate::Passive).
+///
+/// A server-side store can say more than the state: with the Redis store (feature `redis`), a
+/// revoked session ends with reason `revoked`, and a session the store cannot load because it is
+/// unreachable is answered `503` with `Retry-After`, its handler never run.
 ///
 /// # How did we choose defaults?
 /// 30 minutes idle and 5 days absolute follow common practice for ordinary web applications
@@ -128,9 +133,25 @@ enum Verdict {
     Anonymous,
     Live(Snapshot),
     Expired(Option<ExpiryState>, ExpiryReason),
+    /// The store could not be reached: the session cannot be checked.
+    Unavailable(Duration),
 }
 
 fn judge(session: &Session, config: &Configuration, now: DateTime<Utc>) -> Verdict {
+    if let Some(marker) = StoreMarker::read(&session.entries()) {
+        let decode = |raw: &String| ExpiryState::decode(raw, now, config.clock_skew_tolerance);
+        return match marker {
+            StoreMarker::Unavailable { retry_after } => Verdict::Unavailable(retry_after),
+            StoreMarker::Revoked => Verdict::Expired(
+                session
+                    .entries()
+                    .get(STATE_KEY)
+                    .and_then(|raw| decode(raw).ok()),
+                ExpiryReason::Revoked,
+            ),
+            StoreMarker::Unknown => Verdict::Expired(None, ExpiryReason::Invalid),
+        };
+    }
     let Some(raw) = session.entries().get(STATE_KEY).cloned() else {
         return Verdict::Anonymous;
     };
@@ -197,6 +218,16 @@ where
                         return Ok(req.into_response(answer).map_into_right_body());
                     }
                     context
+                }
+                Verdict::Unavailable(retry_after) => {
+                    tracing::error!(
+                        target: "session_expiry",
+                        path = req.path(),
+                        "the session store is unavailable, so this session cannot be checked: \
+                         answering 503"
+                    );
+                    let answer = response::unavailable(retry_after);
+                    return Ok(req.into_response(answer).map_into_right_body());
                 }
             };
             let context = Rc::new(context);

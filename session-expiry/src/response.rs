@@ -89,6 +89,15 @@ pub(crate) fn expired(
     }
 }
 
+/// The answer to a request whose session cannot be checked because the session store is
+/// unreachable: `503` with `Retry-After`, never cached.
+pub(crate) fn unavailable(retry_after: std::time::Duration) -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .insert_header(NO_STORE)
+        .insert_header((header::RETRY_AFTER, retry_after.as_secs().max(1)))
+        .json(serde_json::json!({ "error": "session_store_unavailable" }))
+}
+
 /// `login_path?next=<this page>&reason=<reason>`, leaving out a `next` that is unsafe or that
 /// would only lead back to the log-in page.
 fn login_location(login_path: &str, req: &HttpRequest, reason: ExpiryReason) -> String {

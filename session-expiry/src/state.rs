@@ -150,16 +150,33 @@ impl ExpiryState {
     }
 }
 
-/// What a server-side store needs from stored state without judging it: the user and the
-/// deadline hint. `None` if the state is not a well-formed record.
-#[allow(dead_code)] // for the server-side stores, which land next
-pub(crate) fn peek(raw: &str) -> Option<(String, Option<DateTime<Utc>>)> {
+/// What a server-side store needs from stored state without judging it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) struct Peek {
+    pub(crate) user: String,
+    pub(crate) login: DateTime<Utc>,
+    /// Last seen: concurrent writes of one session keep the latest.
+    pub(crate) seen: DateTime<Utc>,
+    /// The deadline hint (a key's TTL), `None` without limits.
+    pub(crate) deadline: Option<DateTime<Utc>>,
+}
+
+/// Reads what a server-side store needs from stored state without judging it. `None` if the
+/// state is not a well-formed record.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) fn peek(raw: &str) -> Option<Peek> {
     let wire: Wire = serde_json::from_str(raw).ok()?;
     let deadline = match wire.d {
         Some(ms) => Some(instant(ms).ok()?),
         None => None,
     };
-    Some((wire.u, deadline))
+    Some(Peek {
+        user: wire.u,
+        login: instant(wire.l).ok()?,
+        seen: instant(wire.s).ok()?,
+        deadline,
+    })
 }
 
 fn instant(ms: u64) -> Result<DateTime<Utc>, InvalidState> {
@@ -170,7 +187,7 @@ fn instant(ms: u64) -> Result<DateTime<Utc>, InvalidState> {
 }
 
 /// Milliseconds since the Unix epoch; instants before it (never produced by a sane clock) are 0.
-fn unix_millis(at: DateTime<Utc>) -> u64 {
+pub(crate) fn unix_millis(at: DateTime<Utc>) -> u64 {
     u64::try_from(at.timestamp_millis()).unwrap_or(0)
 }
 
@@ -214,7 +231,12 @@ mod tests {
             r#"{"d":2100000,"l":1000000,"p":{"a":null,"i":600000},"s":1500000,"u":"alice","v":1}"#
         );
         assert_eq!(decode(&raw).unwrap(), state);
-        assert_eq!(peek(&raw), Some(("alice".into(), Some(at(2_100_000)))));
+        let peeked = peek(&raw).unwrap();
+        assert_eq!(
+            (peeked.user.as_str(), peeked.login, peeked.seen),
+            ("alice", at(1_000_000), at(1_500_000))
+        );
+        assert_eq!(peeked.deadline, Some(at(2_100_000)));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Black-box tests of session-expiry through actix-web's full service stack: real
-//! `SessionMiddleware` with the cookie store, real cookies carried between requests, time moved
-//! with `MockClock`.
+//! `SessionMiddleware` with the cookie store or with Redis (a `redis-server` the tests start),
+//! real cookies carried between requests, time moved with `MockClock`.
 
 // Test support panics on any surprise: that is how a test fails.
 #![allow(clippy::unwrap_used)]
@@ -9,12 +9,20 @@
 #[allow(dead_code)]
 mod demo;
 
+#[path = "../../examples/sessions/mod.rs"]
+mod sessions;
+
 mod support;
 
 mod answers;
 mod browser_script;
 mod policies;
 mod quickstart;
+mod redis_example;
+mod redis_outage;
+mod redis_server;
+mod redis_store;
+mod redis_support;
 mod robustness;
 mod routes;
 mod timeouts;

@@ -1,0 +1,79 @@
+//! The demo on Redis: sessions shared by any number of instances, listed and revoked from any.
+//!
+//! ```sh
+//! cargo run --example redis                      # http://127.0.0.1:8080, Redis on 127.0.0.1:6379
+//! PORT=8081 cargo run --example redis            # a second instance on the same Redis
+//! ```
+//!
+//! `REDIS_URL` (default `redis://127.0.0.1:6379`), `SESSION_SECRET` (at least 32 bytes, the same
+//! on every instance), plus the quickstart's `HOST`, `PORT`, `IDLE_TIMEOUT_SECS` and
+//! `ABSOLUTE_TIMEOUT_SECS`. Routes: the quickstart's, and `GET /sessions`,
+//! `POST /sessions/revoke-all`, `POST /sessions/revoke-others`, `DELETE /sessions/{id}`.
+
+mod demo;
+mod sessions;
+
+use std::{env, io};
+
+use actix_session::{config::PersistentSession, SessionMiddleware};
+use actix_web::{
+    cookie::{time::Duration as CookieDuration, Key},
+    web, App, HttpServer,
+};
+use session_expiry::redis::{RedisStore, RequestScope};
+
+/// Only for trying the demo: anyone who reads this file can forge this instance's cookies.
+const DEMO_SECRET: &str = "session-expiry demo secret: set SESSION_SECRET in any real deployment";
+
+#[actix_web::main]
+async fn main() -> io::Result<()> {
+    tracing_subscriber::fmt().with_env_filter("info").init();
+    let settings = demo::Settings::from_env()?;
+    let url = env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let secret = env::var("SESSION_SECRET").unwrap_or_else(|_| {
+        tracing::warn!("SESSION_SECRET is not set: using the demo's public secret");
+        DEMO_SECRET.into()
+    });
+    if secret.len() < 32 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "SESSION_SECRET must be at least 32 bytes",
+        ));
+    }
+    // Every instance derives the same key, so each reads the others' cookies.
+    let key = Key::derive_from(secret.as_bytes());
+    let store = RedisStore::builder(url.as_str())
+        .build()
+        .await
+        .map_err(|error| io::Error::other(format!("cannot use Redis at {url}: {error}")))?;
+    let registry = web::Data::new(store.registry());
+    let (host, port) = (settings.host.clone(), settings.port);
+    let expiry = settings.expiry().build();
+    tracing::info!(
+        "listening on http://{host}:{port} (idle {}s, absolute {}s), sessions in Redis",
+        settings.idle.as_secs(),
+        settings.absolute.as_secs(),
+    );
+    HttpServer::new(move || {
+        App::new()
+            .app_data(registry.clone())
+            .configure(demo::routes)
+            .configure(sessions::routes)
+            .wrap(expiry.clone())
+            .wrap(
+                SessionMiddleware::builder(store.clone(), key.clone())
+                    // Only so the demo works over plain http on localhost.
+                    .cookie_secure(false)
+                    // As the quickstart: a cookie that outlives the browser, for "keep me signed
+                    // in"; each session's own deadline still ends it, in Redis too.
+                    .session_lifecycle(
+                        PersistentSession::default().session_ttl(CookieDuration::days(30)),
+                    )
+                    .build(),
+            )
+            .wrap(RequestScope::new())
+    })
+    .bind((host, port))?
+    .run()
+    .await
+}

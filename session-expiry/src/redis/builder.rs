@@ -1,0 +1,181 @@
+//! [`RedisStoreBuilder`]: how to reach Redis and how long to wait for it.
+
+use std::{sync::Arc, time::Duration};
+
+use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+
+use super::{connection::Connection, keys::KeySpace, store::Backend, RedisStore, RedisStoreError};
+use crate::{Clock, SystemClock};
+
+/// A fluent builder for [`RedisStore`]; start with [`RedisStore::builder`].
+///
+/// # Examples
+/// ```no_run
+/// use std::time::Duration;
+/// use session_expiry::redis::RedisStore;
+///
+/// # async fn run() -> Result<(), session_expiry::redis::RedisStoreError> {
+/// let store = RedisStore::builder("redis://127.0.0.1:6379")
+///     .key_prefix("shop:session:")
+///     .response_timeout(Duration::from_millis(250))
+///     .build()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[must_use]
+pub struct RedisStoreBuilder {
+    url: String,
+    prefix: String,
+    connection_timeout: Duration,
+    response_timeout: Duration,
+    retry_after: Duration,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for RedisStoreBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold a password: left out.
+        f.debug_struct("RedisStoreBuilder")
+            .field("prefix", &self.prefix)
+            .field("connection_timeout", &self.connection_timeout)
+            .field("response_timeout", &self.response_timeout)
+            .field("retry_after", &self.retry_after)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStoreBuilder {
+    pub(crate) fn new(url: String) -> Self {
+        Self {
+            url,
+            prefix: "session-expiry:".into(),
+            connection_timeout: Duration::from_secs(1),
+            response_timeout: Duration::from_secs(1),
+            retry_after: Duration::from_secs(5),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Starts every Redis key of this store with `prefix`; several apps (or tests) can share one
+    /// Redis with different prefixes. It must not contain `{` or `}` (they are Redis Cluster
+    /// hash tags, which the store places itself).
+    ///
+    /// Defaults to `session-expiry:`.
+    ///
+    /// # Examples
+    /// ```
+    /// let builder = session_expiry::redis::RedisStore::builder("redis://127.0.0.1")
+    ///     .key_prefix("shop:");
+    /// ```
+    pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// Gives up on one connection attempt after this long.
+    ///
+    /// Defaults to 1 second.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = session_expiry::redis::RedisStore::builder("redis://127.0.0.1")
+    ///     .connection_timeout(Duration::from_millis(500));
+    /// ```
+    pub fn connection_timeout(mut self, timeout: Duration) -> Self {
+        self.connection_timeout = timeout;
+        self
+    }
+
+    /// Gives up on one command after this long. One store operation (a reconnection it has to
+    /// wait for included) takes at most the connection timeout plus this; past that the request
+    /// is answered `503`.
+    ///
+    /// Defaults to 1 second.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = session_expiry::redis::RedisStore::builder("redis://127.0.0.1")
+    ///     .response_timeout(Duration::from_millis(250));
+    /// ```
+    pub fn response_timeout(mut self, timeout: Duration) -> Self {
+        self.response_timeout = timeout;
+        self
+    }
+
+    /// How long clients are told to wait (`Retry-After`) when Redis is unavailable.
+    ///
+    /// Defaults to 5 seconds.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = session_expiry::redis::RedisStore::builder("redis://127.0.0.1")
+    ///     .retry_after(Duration::from_secs(2));
+    /// ```
+    pub fn retry_after(mut self, retry_after: Duration) -> Self {
+        self.retry_after = retry_after;
+        self
+    }
+
+    /// Reads time from `clock`, to turn deadlines into TTLs and to prune the registry. Give it
+    /// the clock the middleware has: tests pass the same [`MockClock`](crate::MockClock) to both.
+    ///
+    /// Defaults to [`SystemClock`].
+    ///
+    /// # Examples
+    /// ```
+    /// use session_expiry::SystemClock;
+    /// let builder = session_expiry::redis::RedisStore::builder("redis://127.0.0.1")
+    ///     .clock(SystemClock);
+    /// ```
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Connects to Redis and finishes the store.
+    ///
+    /// # Errors
+    /// [`RedisStoreError::InvalidUrl`] or [`RedisStoreError::InvalidPrefix`] for a bad
+    /// configuration; [`RedisStoreError::Unavailable`] or [`RedisStoreError::TimedOut`] if Redis
+    /// cannot be reached now (later outages are survived and recovered from).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # async fn run() -> Result<(), session_expiry::redis::RedisStoreError> {
+    /// let store = session_expiry::redis::RedisStore::builder("redis://127.0.0.1:6379")
+    ///     .build()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn build(self) -> Result<RedisStore, RedisStoreError> {
+        if self.prefix.contains(['{', '}']) {
+            return Err(RedisStoreError::InvalidPrefix);
+        }
+        let client = ::redis::Client::open(self.url).map_err(RedisStoreError::InvalidUrl)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(self.connection_timeout))
+            .set_response_timeout(Some(self.response_timeout))
+            // Retry a lost connection a little in the background, never for long: every new
+            // command after a failed reconnection starts another.
+            .set_number_of_retries(2)
+            .set_min_delay(Duration::from_millis(50))
+            .set_max_delay(self.connection_timeout);
+        let deadline = self.connection_timeout + self.response_timeout;
+        let manager =
+            tokio::time::timeout(deadline, ConnectionManager::new_with_config(client, config))
+                .await
+                .map_err(|_| RedisStoreError::TimedOut {
+                    after: deadline,
+                    retry_after: self.retry_after,
+                })?
+                .map_err(|error| RedisStoreError::from_redis(error, self.retry_after))?;
+        Ok(RedisStore::from_backend(Backend {
+            connection: Connection::new(manager, deadline, self.retry_after),
+            keys: KeySpace::new(self.prefix),
+            clock: self.clock,
+        }))
+    }
+}

@@ -1,0 +1,137 @@
+//! [`RedisStoreError`]: what can go wrong talking to Redis.
+
+use std::time::Duration;
+
+use actix_web::{http::StatusCode, HttpResponse, ResponseError};
+
+/// An error of the Redis store or the session registry.
+///
+/// As a handler's error it answers `503` with `Retry-After` when Redis is unavailable, and an
+/// opaque `500` otherwise; the cause is logged, never sent.
+///
+/// # Examples
+/// ```
+/// use actix_web::ResponseError as _;
+/// use session_expiry::redis::RedisStoreError;
+///
+/// let error = RedisStoreError::InvalidPrefix;
+/// assert!(!error.is_unavailable());
+/// assert_eq!(error.status_code(), 500);
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RedisStoreError {
+    /// Redis could not be reached, or answered with an error that retrying may cure (loading
+    /// its data set, read-only replica, cluster down).
+    #[error("Redis is unavailable")]
+    Unavailable {
+        /// What the client reported.
+        #[source]
+        source: ::redis::RedisError,
+        /// How long clients are asked to wait before retrying.
+        retry_after: Duration,
+    },
+    /// Redis did not answer within the configured timeouts.
+    #[error("Redis did not answer within {after:?}")]
+    TimedOut {
+        /// How long the store waited.
+        after: Duration,
+        /// How long clients are asked to wait before retrying.
+        retry_after: Duration,
+    },
+    /// Redis refused a command in a way retrying will not cure (a bug, or a server this store
+    /// cannot use).
+    #[error("Redis refused a command")]
+    Command(#[source] ::redis::RedisError),
+    /// Redis holds data under this store's prefix that the store did not write.
+    #[error("Redis holds data this store cannot read: {0}")]
+    Corrupt(String),
+    /// The connection URL is not a Redis URL.
+    #[error("invalid Redis URL")]
+    InvalidUrl(#[source] ::redis::RedisError),
+    /// The key prefix contains `{` or `}`, which would make Redis Cluster put every key in one
+    /// slot.
+    #[error("the key prefix must not contain '{{' or '}}'")]
+    InvalidPrefix,
+}
+
+impl RedisStoreError {
+    /// Whether Redis is (for now) out of reach: the request may succeed later.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use session_expiry::redis::RedisStoreError;
+    ///
+    /// let error = RedisStoreError::TimedOut {
+    ///     after: Duration::from_secs(2),
+    ///     retry_after: Duration::from_secs(5),
+    /// };
+    /// assert!(error.is_unavailable());
+    /// ```
+    #[must_use]
+    pub fn is_unavailable(&self) -> bool {
+        self.retry_after().is_some()
+    }
+
+    /// How long clients should wait before retrying, for an unavailable Redis.
+    pub(crate) fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Unavailable { retry_after, .. } | Self::TimedOut { retry_after, .. } => {
+                Some(*retry_after)
+            }
+            _ => None,
+        }
+    }
+
+    /// Classifies a client error: transient ones make Redis unavailable.
+    pub(crate) fn from_redis(source: ::redis::RedisError, retry_after: Duration) -> Self {
+        let transient = source.is_io_error()
+            || source.is_timeout()
+            || source.is_connection_dropped()
+            || source.is_connection_refusal()
+            || !matches!(source.retry_method(), ::redis::RetryMethod::NoRetry);
+        if transient {
+            Self::Unavailable {
+                source,
+                retry_after,
+            }
+        } else {
+            Self::Command(source)
+        }
+    }
+
+    /// The error and its causes on one line, for the log.
+    pub(crate) fn chain(&self) -> String {
+        let mut line = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            let cause_text = cause.to_string();
+            // Some errors print their source themselves: say it once.
+            if !line.ends_with(&cause_text) {
+                line.push_str(": ");
+                line.push_str(&cause_text);
+            }
+            source = cause.source();
+        }
+        line
+    }
+}
+
+impl ResponseError for RedisStoreError {
+    fn status_code(&self) -> StatusCode {
+        if self.is_unavailable() {
+            StatusCode::SERVICE_UNAVAILABLE
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        tracing::error!(target: "session_expiry", error = %self.chain(), "session registry failed");
+        match self.retry_after() {
+            Some(retry_after) => crate::response::unavailable(retry_after),
+            None => HttpResponse::new(self.status_code()),
+        }
+    }
+}

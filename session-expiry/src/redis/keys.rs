@@ -1,0 +1,188 @@
+//! Session keys (the cookie's value), the session ids derived from them, and the Redis key names
+//! both lead to.
+//!
+//! - An anonymous session's key is `<random>`; a signed-in one's is `<tag>.<random>`, `tag`
+//!   being a hash of the user id (never the id in clear). Log-in renews the session key, so a
+//!   signed-in session is born under its user's tag and never has to move.
+//! - A session's [`SessionId`] is a hash of its key: shown in the registry, never reversible.
+//! - Redis keys are named by id, never by session key, so whoever can list Redis keys still holds
+//!   no session: `<prefix>a:<id>` (anonymous), `<prefix>{<tag>}:s:<id>` (signed in) and the
+//!   user's index `<prefix>{<tag>}:i`. The braces are a Redis Cluster hash tag: all of one user's
+//!   keys share a slot, so every script touches one slot only.
+
+use sha2::{Digest as _, Sha256};
+
+use super::id::{SessionId, ID_BYTES};
+
+/// Random bytes in a session key: 256 bits.
+const RANDOM_BYTES: usize = 32;
+/// Bytes of hash a user tag keeps: 128 bits.
+const TAG_BYTES: usize = 16;
+
+/// The hash of a user id that names the user's slot and index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UserTag(String);
+
+impl UserTag {
+    pub(crate) fn of(user: &str) -> Self {
+        Self(hash_hex(
+            b"session-expiry/user\0",
+            user.as_bytes(),
+            TAG_BYTES,
+        ))
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        is_hex(text, TAG_BYTES * 2).then(|| Self(text.to_owned()))
+    }
+}
+
+/// What a session key says about where its session lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ParsedKey {
+    /// The user's tag for a signed-in session.
+    pub(crate) tag: Option<UserTag>,
+    pub(crate) id: SessionId,
+}
+
+/// A fresh, unguessable session key, under `tag` for a signed-in session.
+pub(crate) fn new_session_key(tag: Option<&UserTag>) -> String {
+    let random = hex(&rand::random::<[u8; RANDOM_BYTES]>());
+    match tag {
+        Some(tag) => format!("{}.{random}", tag.0),
+        None => random,
+    }
+}
+
+/// Reads a session key this store made; `None` for anything else.
+pub(crate) fn parse_session_key(key: &str) -> Option<ParsedKey> {
+    let (tag, random) = match key.split_once('.') {
+        Some((tag, random)) => (Some(UserTag::parse(tag)?), random),
+        None => (None, key),
+    };
+    is_hex(random, RANDOM_BYTES * 2).then(|| ParsedKey {
+        tag,
+        id: id_of(key),
+    })
+}
+
+/// The id of the session whose key is `key`.
+pub(crate) fn id_of(key: &str) -> SessionId {
+    SessionId::from_trusted(hash_hex(b"session-expiry/id\0", key.as_bytes(), ID_BYTES))
+}
+
+/// The Redis key names under one prefix.
+#[derive(Debug, Clone)]
+pub(crate) struct KeySpace {
+    prefix: String,
+}
+
+impl KeySpace {
+    pub(crate) fn new(prefix: String) -> Self {
+        Self { prefix }
+    }
+
+    /// Where a session's data lives.
+    pub(crate) fn data(&self, tag: Option<&UserTag>, id: &SessionId) -> String {
+        match tag {
+            Some(tag) => format!("{}{id}", self.sessions_of(tag)),
+            None => format!("{}a:{id}", self.prefix),
+        }
+    }
+
+    /// The start of every data key of a signed-in user (scripts append an id).
+    pub(crate) fn sessions_of(&self, tag: &UserTag) -> String {
+        format!("{}{{{}}}:s:", self.prefix, tag.0)
+    }
+
+    /// The user's index of sessions.
+    pub(crate) fn index(&self, tag: &UserTag) -> String {
+        format!("{}{{{}}}:i", self.prefix, tag.0)
+    }
+}
+
+fn hash_hex(domain: &[u8], input: &[u8], keep: usize) -> String {
+    let digest = Sha256::new()
+        .chain_update(domain)
+        .chain_update(input)
+        .finalize();
+    hex(&digest[..keep])
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    bytes
+        .iter()
+        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]])
+        .map(char::from)
+        .collect()
+}
+
+fn is_hex(text: &str, len: usize) -> bool {
+    text.len() == len
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signed_in_key_carries_its_users_tag_and_never_the_user() {
+        let tag = UserTag::of("alice@example.com");
+        let key = new_session_key(Some(&tag));
+        assert!(!key.contains("alice"), "{key}");
+        let parsed = parse_session_key(&key).unwrap();
+        assert_eq!(parsed.tag, Some(tag.clone()));
+        assert_eq!(parsed.id, id_of(&key));
+        assert_eq!(UserTag::of("alice@example.com"), tag, "stable across calls");
+        assert_ne!(UserTag::of("bob@example.com"), tag);
+    }
+
+    #[test]
+    fn an_anonymous_key_has_no_tag_and_keys_never_repeat() {
+        let key = new_session_key(None);
+        assert_eq!(parse_session_key(&key).unwrap().tag, None);
+        assert_ne!(new_session_key(None), key);
+    }
+
+    #[test]
+    fn an_id_reveals_nothing_of_its_key() {
+        let key = new_session_key(None);
+        let id = id_of(&key);
+        assert_eq!(id.as_str().len(), 32);
+        assert!(!key.contains(id.as_str()) && !id.as_str().contains(&key[..8]));
+        assert_eq!(id.as_str().parse::<SessionId>(), Ok(id));
+    }
+
+    #[test]
+    fn foreign_keys_are_refused() {
+        let good = new_session_key(Some(&UserTag::of("a")));
+        for bad in [
+            "",
+            "abc",
+            &good[..good.len() - 1],
+            &good.to_uppercase(),
+            &format!("x{good}"),
+            &format!("{good}.00"),
+            &format!(".{}", new_session_key(None)),
+        ] {
+            assert_eq!(parse_session_key(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn all_keys_of_a_user_share_one_hash_tag() {
+        let space = KeySpace::new("app:".into());
+        let tag = UserTag::of("alice");
+        let id = id_of(&new_session_key(Some(&tag)));
+        let data = space.data(Some(&tag), &id);
+        let index = space.index(&tag);
+        let hash_tag = |key: &str| key[key.find('{').unwrap()..=key.find('}').unwrap()].to_owned();
+        assert_eq!(hash_tag(&data), hash_tag(&index));
+        assert!(data.starts_with(&space.sessions_of(&tag)) && data.starts_with("app:{"));
+        assert_eq!(space.data(None, &id), format!("app:a:{id}"));
+    }
+}

@@ -1,0 +1,250 @@
+//! [`RequestScope`]: lets the store see which request it is saving for.
+//!
+//! actix-session calls a store with the session's state only. Some things need the request too:
+//! the registry records the client's user agent and IP at log-in, a failed save should be a
+//! `503` rather than actix-session's opaque `500`, and a renewal (delete the old key, save the
+//! state under a new one) must not bring back a session revoked meanwhile. This middleware,
+//! registered outside `SessionMiddleware`, runs the request in a task-local scope that carries
+//! the client's details in, and what the store met along the way from one call to the next.
+
+use std::{cell::Cell, future::Future, pin::Pin, rc::Rc, time::Duration};
+
+use actix_web::{
+    body::{EitherBody, MessageBody},
+    dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform},
+    http::{header, StatusCode},
+    HttpRequest,
+};
+
+/// The longest user agent kept in the registry, in bytes.
+const MAX_USER_AGENT: usize = 256;
+
+tokio::task_local! {
+    static REQUEST: RequestInfo;
+}
+
+#[derive(Debug)]
+struct RequestInfo {
+    user_agent: Option<String>,
+    client_ip: Option<String>,
+    /// Set by the store when Redis was unavailable during this request.
+    outage: Cell<Option<Duration>>,
+    /// The log-in instant (Unix ms) of the signed-in session this request loaded.
+    loaded_login: Cell<Option<u64>>,
+    /// The store found this request's session gone or revoked when it came to delete it.
+    ended: Cell<bool>,
+}
+
+impl RequestInfo {
+    fn of(req: &HttpRequest, trust_forwarded: bool) -> Self {
+        let user_agent = req
+            .headers()
+            .get(header::USER_AGENT)
+            .map(|v| truncate(&String::from_utf8_lossy(v.as_bytes()), MAX_USER_AGENT));
+        let client_ip = if trust_forwarded {
+            req.connection_info()
+                .realip_remote_addr()
+                .map(str::to_owned)
+        } else {
+            req.peer_addr().map(|addr| addr.ip().to_string())
+        };
+        Self {
+            user_agent,
+            client_ip,
+            outage: Cell::new(None),
+            loaded_login: Cell::new(None),
+            ended: Cell::new(false),
+        }
+    }
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
+/// The client's user agent and IP, when the store runs inside a [`RequestScope`].
+pub(crate) fn client() -> (Option<String>, Option<String>) {
+    REQUEST
+        .try_with(|info| (info.user_agent.clone(), info.client_ip.clone()))
+        .unwrap_or_default()
+}
+
+/// Tells the enclosing [`RequestScope`], if any, that Redis was unavailable.
+pub(crate) fn report_outage(retry_after: Duration) {
+    let _outside_any_scope = REQUEST.try_with(|info| info.outage.set(Some(retry_after)));
+}
+
+/// Remembers the log-in instant of the signed-in session the request loaded.
+pub(crate) fn loaded(login_ms: u64) {
+    let _outside_any_scope = REQUEST.try_with(|info| info.loaded_login.set(Some(login_ms)));
+}
+
+/// Remembers that the request's session ended while the request ran (revoked or deleted).
+pub(crate) fn ended_meanwhile() {
+    let _outside_any_scope = REQUEST.try_with(|info| info.ended.set(true));
+}
+
+/// Whether a state about to be saved under a new key is the request's own session, carried over
+/// by a renewal, though that session ended while the request ran: saving it would bring it
+/// back. A fresh log-in has a log-in instant of its own, so it is never mistaken for one.
+pub(crate) fn renews_an_ended_session(login_ms: Option<u64>) -> bool {
+    REQUEST
+        .try_with(|info| {
+            info.ended.get() && login_ms.is_some() && info.loaded_login.get() == login_ms
+        })
+        .unwrap_or(false)
+}
+
+/// Gives the Redis store the request it works for: it records the client's user agent and IP in
+/// the [registry](super::SessionRegistry) at log-in, turns a save that failed because Redis was
+/// unavailable into `503` with `Retry-After` (instead of actix-session's empty `500`), and keeps
+/// a session that was revoked while a request renewing its ID ran from being saved again under
+/// the new ID.
+///
+/// Register it *outside* `SessionMiddleware`, that is, `.wrap` it *after*. Without it the store
+/// still works; the registry then shows no user agent or IP, a failed save is a `500`, and only
+/// renewals done by [`Expiry::login`](crate::Expiry::login) are safe against a concurrent
+/// revocation (a log-in starts a new session anyway).
+///
+/// # Examples
+/// ```no_run
+/// use actix_session::SessionMiddleware;
+/// use actix_web::{cookie::Key, App, HttpServer};
+/// use session_expiry::{redis::{RedisStore, RequestScope}, SessionExpiry};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let store = RedisStore::builder("redis://127.0.0.1:6379").build().await?;
+/// let key = Key::generate();
+/// HttpServer::new(move || {
+///     App::new()
+///         .wrap(SessionExpiry::new())
+///         .wrap(SessionMiddleware::new(store.clone(), key.clone()))
+///         .wrap(RequestScope::new())
+/// })
+/// .bind(("127.0.0.1", 8080))?
+/// .run()
+/// .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+#[must_use]
+pub struct RequestScope {
+    trust_forwarded: bool,
+}
+
+impl RequestScope {
+    /// Records the peer address of the connection as the client IP.
+    ///
+    /// # Examples
+    /// ```
+    /// let scope = session_expiry::redis::RequestScope::new();
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records the client IP from `Forwarded` / `X-Forwarded-For` instead (as actix-web's
+    /// `ConnectionInfo::realip_remote_addr` reads them). Only behind a proxy of your own that
+    /// sets them: a client can write any address there.
+    ///
+    /// Defaults to off: the peer address.
+    ///
+    /// # Examples
+    /// ```
+    /// let scope = session_expiry::redis::RequestScope::new().trust_forwarded_headers();
+    /// ```
+    pub fn trust_forwarded_headers(mut self) -> Self {
+        self.trust_forwarded = true;
+        self
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for RequestScope
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    type Transform = RequestScopeService<S>;
+    type InitError = ();
+    type Future = std::future::Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        std::future::ready(Ok(RequestScopeService {
+            service: Rc::new(service),
+            trust_forwarded: self.trust_forwarded,
+        }))
+    }
+}
+
+/// The service [`RequestScope`] wraps around the app; not used directly.
+#[doc(hidden)]
+pub struct RequestScopeService<S> {
+    service: Rc<S>,
+    trust_forwarded: bool,
+}
+
+impl<S, B> Service<ServiceRequest> for RequestScopeService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: MessageBody + 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>>>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let info = RequestInfo::of(req.request(), self.trust_forwarded);
+        // Not a clone of the request: actix-web needs it unshared while it routes.
+        let path = req.path().to_owned();
+        let service = Rc::clone(&self.service);
+        Box::pin(REQUEST.scope(info, async move {
+            let result = service.call(req).await;
+            let outage = REQUEST.try_with(|info| info.outage.get()).ok().flatten();
+            let Some(retry_after) = outage else {
+                return result.map(ServiceResponse::map_into_left_body);
+            };
+            let failed = match &result {
+                Err(_) => true,
+                Ok(res) => res.status() == StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            if !failed {
+                return result.map(ServiceResponse::map_into_left_body);
+            }
+            tracing::error!(
+                target: "session_expiry",
+                path,
+                "the session store is unavailable, so this request's session could not be \
+                 saved: answering 503"
+            );
+            match result {
+                Ok(res) => Ok(res
+                    .into_response(crate::response::unavailable(retry_after))
+                    .map_into_right_body()),
+                Err(_) => Err(StoreOutage(retry_after).into()),
+            }
+        }))
+    }
+}
+
+/// The error that answers a request whose session could not be saved.
+#[derive(Debug, thiserror::Error)]
+#[error("the session store is unavailable")]
+struct StoreOutage(Duration);
+
+impl actix_web::ResponseError for StoreOutage {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::SERVICE_UNAVAILABLE
+    }
+
+    fn error_response(&self) -> actix_web::HttpResponse {
+        crate::response::unavailable(self.0)
+    }
+}

@@ -1,0 +1,381 @@
+//! [`RedisStore`]: actix-session's `SessionStore` on Redis, each key living exactly until its
+//! session's deadline.
+
+use std::{collections::HashMap, fmt, sync::Arc};
+
+use ::redis::{Script, ScriptInvocation};
+use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_web::cookie::time::Duration as CookieDuration;
+
+use super::{
+    connection::Connection,
+    id::SessionId,
+    keys::{id_of, new_session_key, parse_session_key, KeySpace, ParsedKey, UserTag},
+    record::{assemble, Record, StoredFields, LOADED_FIELDS},
+    scope,
+    scripts::SCRIPTS,
+    RedisStoreBuilder, RedisStoreError, SessionRegistry,
+};
+use crate::{
+    state::{peek, unix_millis},
+    store_marker::StoreMarker,
+    Clock, STATE_KEY,
+};
+
+/// How many fresh keys `save` tries before giving up (a collision of 256 random bits means a
+/// broken random source, not bad luck).
+const SAVE_ATTEMPTS: usize = 3;
+
+/// What the store and its registry share: the connection, the key names, the clock.
+pub(crate) struct Backend {
+    pub(crate) connection: Connection,
+    pub(crate) keys: KeySpace,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl Backend {
+    pub(crate) fn now_ms(&self) -> u64 {
+        unix_millis(self.clock.now())
+    }
+}
+
+/// An actix-session store on Redis, made for [`SessionExpiry`](crate::SessionExpiry).
+///
+/// - Each key's TTL is its session's earliest deadline (idle or absolute, from the expiry state
+///   being saved), so Redis drops a session the moment it can no longer be used. Sessions without
+///   expiry state get the TTL actix-session passes.
+/// - An update never brings back a session that was deleted or revoked meanwhile, and of two
+///   concurrent saves the later last-seen wins (merged by a script on the server).
+/// - Every signed-in session is listed in its user's [`SessionRegistry`], kept by the same
+///   scripts that save and delete, so the two cannot drift.
+/// - A revoked session is a small tombstone until its deadline: a request on it gets the expired
+///   answer with reason `revoked`.
+/// - Redis unreachable: a request carrying a session gets `503` with `Retry-After` (see
+///   [`RequestScope`](super::RequestScope) for failed saves), nothing is accepted unchecked,
+///   and the connection recovers by itself.
+///
+/// Needs the [`SessionExpiry`](crate::SessionExpiry) middleware inside its `SessionMiddleware`:
+/// the store reports revocations and outages through it.
+///
+/// # Examples
+/// ```no_run
+/// use actix_session::SessionMiddleware;
+/// use actix_web::{cookie::Key, web, App, HttpServer};
+/// use session_expiry::{redis::{RedisStore, RequestScope}, SessionExpiry};
+///
+/// #[actix_web::main]
+/// async fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     let store = RedisStore::builder("redis://127.0.0.1:6379").build().await?;
+///     let registry = store.registry();
+///     let key = Key::generate(); // every instance needs the same key: load it from a secret
+///     HttpServer::new(move || {
+///         App::new()
+///             .app_data(web::Data::new(registry.clone()))
+///             .wrap(SessionExpiry::new())
+///             .wrap(SessionMiddleware::new(store.clone(), key.clone()))
+///             .wrap(RequestScope::new())
+///     })
+///     .bind(("127.0.0.1", 8080))?
+///     .run()
+///     .await?;
+///     Ok(())
+/// }
+/// ```
+#[derive(Clone)]
+pub struct RedisStore {
+    backend: Arc<Backend>,
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("keys", &self.backend.keys)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisStore {
+    /// Starts configuring a store on the Redis at `url` (`redis://[user:password@]host:port[/db]`,
+    /// or `rediss://` with a TLS feature of the `redis` crate).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # async fn run() -> Result<(), session_expiry::redis::RedisStoreError> {
+    /// let store = session_expiry::redis::RedisStore::builder("redis://127.0.0.1:6379")
+    ///     .build()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn builder(url: impl Into<String>) -> RedisStoreBuilder {
+        RedisStoreBuilder::new(url.into())
+    }
+
+    pub(crate) fn from_backend(backend: Backend) -> Self {
+        Self {
+            backend: Arc::new(backend),
+        }
+    }
+
+    /// The registry of this store's sessions, on the same connection: hand it to handlers with
+    /// `web::Data`.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # async fn run(store: session_expiry::redis::RedisStore) {
+    /// let registry = actix_web::web::Data::new(store.registry());
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn registry(&self) -> SessionRegistry {
+        SessionRegistry::new(Arc::clone(&self.backend))
+    }
+
+    fn data_key(&self, parsed: &ParsedKey) -> String {
+        self.backend.keys.data(parsed.tag.as_ref(), &parsed.id)
+    }
+
+    /// A call of `script` on one session: its keys are the session's data key and, for a
+    /// signed-in session, its user's index.
+    fn on_session<'a>(
+        &self,
+        script: &'a Script,
+        tag: Option<&UserTag>,
+        id: &SessionId,
+    ) -> ScriptInvocation<'a> {
+        let mut invocation = script.prepare_invoke();
+        invocation.key(self.backend.keys.data(tag, id));
+        if let Some(tag) = tag {
+            invocation.key(self.backend.keys.index(tag));
+        }
+        invocation
+    }
+
+    /// Adds what save and update take first: the record's fields, now, and the fallback TTL.
+    fn with_record(&self, invocation: &mut ScriptInvocation<'_>, record: &Record, fallback: u64) {
+        for field in record.fields() {
+            invocation.arg(field);
+        }
+        invocation.arg(self.backend.now_ms()).arg(fallback);
+    }
+
+    async fn read(&self, parsed: &ParsedKey) -> Result<StoredFields, RedisStoreError> {
+        let mut cmd = ::redis::cmd("HMGET");
+        cmd.arg(self.data_key(parsed)).arg(&LOADED_FIELDS);
+        self.backend.connection.query(&cmd).await
+    }
+
+    /// Saves `record` under a fresh key, in its user's slot when it has a user.
+    async fn create(
+        &self,
+        record: &Record,
+        fallback_ttl: u64,
+    ) -> Result<SessionKey, RedisStoreError> {
+        if record.is_empty() {
+            // Nothing to keep: a key that leads nowhere is the same empty session.
+            return session_key(new_session_key(None));
+        }
+        if scope::renews_an_ended_session(record.login_ms()) {
+            tracing::debug!(
+                target: "session_expiry",
+                "the session ended while this request ran: it is not renewed"
+            );
+            return session_key(new_session_key(None));
+        }
+        let tag = record.user().map(UserTag::of);
+        let info = tag
+            .as_ref()
+            .map(|_| registry_info(record))
+            .unwrap_or_default();
+        let base = tag
+            .as_ref()
+            .map(|tag| self.backend.keys.sessions_of(tag))
+            .unwrap_or_default();
+        for _ in 0..SAVE_ATTEMPTS {
+            let key = new_session_key(tag.as_ref());
+            let id = id_of(&key);
+            let mut invocation = self.on_session(&SCRIPTS.save, tag.as_ref(), &id);
+            self.with_record(&mut invocation, record, fallback_ttl);
+            invocation.arg(id.as_str()).arg(&info).arg(&base);
+            let saved: i64 = self.backend.connection.invoke(&invocation).await?;
+            if saved >= 0 {
+                return session_key(key);
+            }
+        }
+        Err(RedisStoreError::Corrupt(
+            "every fresh session key tried was already taken".into(),
+        ))
+    }
+
+    /// Deletes a live session (a tombstone stays until its deadline); whether one was deleted.
+    async fn remove(&self, parsed: &ParsedKey) -> Result<bool, RedisStoreError> {
+        let mut invocation = self.on_session(&SCRIPTS.delete, parsed.tag.as_ref(), &parsed.id);
+        invocation.arg(parsed.id.as_str());
+        let deleted = self.backend.connection.invoke::<i64>(&invocation).await? == 1;
+        if !deleted {
+            scope::ended_meanwhile();
+        }
+        Ok(deleted)
+    }
+
+    async fn rewrite(
+        &self,
+        session_key: SessionKey,
+        record: &Record,
+        fallback_ttl: u64,
+    ) -> Result<SessionKey, RedisStoreError> {
+        let Some(parsed) = parse_session_key(session_key.as_ref()) else {
+            // `load` found nothing under such a key, so actix-session saves instead: unreachable.
+            return Ok(session_key);
+        };
+        let wanted = record.user().map(UserTag::of);
+        if wanted.is_some() && wanted != parsed.tag {
+            // The state names a user the key is not tagged for (it was signed in without
+            // renewing the session): move it to that user's slot, unless it ended meanwhile.
+            if !self.remove(&parsed).await? {
+                return Ok(session_key);
+            }
+            return self.create(record, fallback_ttl).await;
+        }
+        let mut invocation = self.on_session(&SCRIPTS.update, parsed.tag.as_ref(), &parsed.id);
+        self.with_record(&mut invocation, record, fallback_ttl);
+        invocation.arg(parsed.id.as_str());
+        let written: i64 = self.backend.connection.invoke(&invocation).await?;
+        if written == 0 {
+            tracing::debug!(
+                target: "session_expiry",
+                session = %parsed.id,
+                "the session ended while this request ran: its changes are dropped"
+            );
+        }
+        Ok(session_key)
+    }
+
+    /// Logs a failure, and tells the request's scope when Redis is unavailable.
+    fn failed(&self, operation: &str, error: RedisStoreError) -> anyhow::Error {
+        tracing::error!(
+            target: "session_expiry",
+            error = %error.chain(),
+            "the Redis session store could not {operation}"
+        );
+        if let Some(retry_after) = error.retry_after() {
+            scope::report_outage(retry_after);
+        }
+        anyhow::Error::new(error)
+    }
+}
+
+impl SessionStore for RedisStore {
+    async fn load(
+        &self,
+        session_key: &SessionKey,
+    ) -> Result<Option<HashMap<String, String>>, LoadError> {
+        let Some(parsed) = parse_session_key(session_key.as_ref()) else {
+            tracing::debug!(target: "session_expiry", "not a key of this store: a new session");
+            return Ok(None);
+        };
+        match self.read(&parsed).await {
+            Ok(fields) => {
+                let state = assemble(fields, &parsed.id).map_err(|unreadable| {
+                    LoadError::Deserialization(anyhow::Error::new(unreadable))
+                })?;
+                let login = state.as_ref().and_then(|state| {
+                    let peeked = peek(state.get(STATE_KEY)?)?;
+                    Some(unix_millis(peeked.login))
+                });
+                if let Some(login) = login {
+                    scope::loaded(login);
+                }
+                Ok(state)
+            }
+            Err(error) => match error.retry_after() {
+                Some(retry_after) => {
+                    tracing::error!(
+                        target: "session_expiry",
+                        error = %error.chain(),
+                        "Redis is unavailable: the session cannot be checked"
+                    );
+                    let mut state = HashMap::new();
+                    StoreMarker::Unavailable { retry_after }.write(&mut state);
+                    Ok(Some(state))
+                }
+                None => Err(LoadError::Other(self.failed("load a session", error))),
+            },
+        }
+    }
+
+    async fn save(
+        &self,
+        session_state: HashMap<String, String>,
+        ttl: &CookieDuration,
+    ) -> Result<SessionKey, SaveError> {
+        let record = Record::from_state(session_state)
+            .map_err(|error| SaveError::Serialization(error.into()))?;
+        self.create(&record, millis(ttl))
+            .await
+            .map_err(|error| SaveError::Other(self.failed("save a session", error)))
+    }
+
+    async fn update(
+        &self,
+        session_key: SessionKey,
+        session_state: HashMap<String, String>,
+        ttl: &CookieDuration,
+    ) -> Result<SessionKey, UpdateError> {
+        let record = Record::from_state(session_state)
+            .map_err(|error| UpdateError::Serialization(error.into()))?;
+        self.rewrite(session_key, &record, millis(ttl))
+            .await
+            .map_err(|error| UpdateError::Other(self.failed("update a session", error)))
+    }
+
+    async fn update_ttl(
+        &self,
+        session_key: &SessionKey,
+        ttl: &CookieDuration,
+    ) -> Result<(), anyhow::Error> {
+        let Some(parsed) = parse_session_key(session_key.as_ref()) else {
+            return Ok(());
+        };
+        let mut invocation = self.on_session(&SCRIPTS.extend, parsed.tag.as_ref(), &parsed.id);
+        invocation.arg(millis(ttl));
+        match self.backend.connection.invoke::<i64>(&invocation).await {
+            Ok(_) => Ok(()),
+            // Not extending the TTL of a session without deadline only ends it early: not worth
+            // failing a request that was otherwise answered.
+            Err(error) if error.is_unavailable() => {
+                tracing::warn!(
+                    target: "session_expiry",
+                    error = %error.chain(),
+                    "Redis is unavailable: a session's TTL was not extended"
+                );
+                Ok(())
+            }
+            Err(error) => Err(self.failed("extend a session", error)),
+        }
+    }
+
+    async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {
+        let Some(parsed) = parse_session_key(session_key.as_ref()) else {
+            return Ok(());
+        };
+        self.remove(&parsed)
+            .await
+            .map(drop)
+            .map_err(|error| self.failed("delete a session", error))
+    }
+}
+
+/// What the registry keeps about a session from its log-in.
+fn registry_info(record: &Record) -> String {
+    let (user_agent, ip) = scope::client();
+    serde_json::json!({ "l": record.login_ms(), "ua": user_agent, "ip": ip }).to_string()
+}
+
+fn session_key(key: String) -> Result<SessionKey, RedisStoreError> {
+    SessionKey::try_from(key).map_err(|error| RedisStoreError::Corrupt(error.to_string()))
+}
+
+/// actix-session's TTL in milliseconds, at least one.
+fn millis(ttl: &CookieDuration) -> u64 {
+    u64::try_from(ttl.whole_milliseconds().max(1)).unwrap_or(u64::MAX)
+}

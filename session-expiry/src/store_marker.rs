@@ -1,0 +1,103 @@
+//! Reserved session entries through which a server-side store tells the middleware what plain
+//! session data cannot: that the session was revoked, or that the store could not be reached.
+//!
+//! actix-session gives a store no way to answer a request itself: a failed `load` becomes an
+//! opaque `500` before any middleware inside `SessionMiddleware` runs, and a missing session
+//! becomes a silent anonymous one. So the store returns a state holding a marker entry instead,
+//! and [`judge`](crate::middleware) turns it into the answer: `revoked` into the ordinary expired
+//! answer, `unavailable` into a `503`. Stores never persist entries under [`RESERVED_PREFIX`].
+
+use std::{collections::HashMap, time::Duration};
+
+/// The entry that holds the marker.
+pub(crate) const MARKER_KEY: &str = "session-expiry.store";
+/// With an `unavailable` marker: how many seconds the client should wait before retrying.
+pub(crate) const RETRY_AFTER_KEY: &str = "session-expiry.retry-after";
+/// Entries under this prefix are the store's, for this request only; the state itself is under
+/// [`STATE_KEY`](crate::STATE_KEY), which does not match it.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) const RESERVED_PREFIX: &str = "session-expiry.";
+
+/// Without a usable hint, clients are asked to retry after this long.
+const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// What a store says about a session through [`MARKER_KEY`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StoreMarker {
+    /// The session was revoked: it ends with reason `revoked`.
+    Revoked,
+    /// The store could not be reached, so the session cannot be checked: answer `503`.
+    Unavailable { retry_after: Duration },
+    /// A marker this version does not know: the session is not trusted.
+    Unknown,
+}
+
+impl StoreMarker {
+    /// The marker in a session's entries, if any. Entry values are JSON, as actix-session
+    /// stores them.
+    pub(crate) fn read(entries: &HashMap<String, String>) -> Option<Self> {
+        let raw = entries.get(MARKER_KEY)?;
+        Some(match serde_json::from_str::<String>(raw).as_deref() {
+            Ok("revoked") => Self::Revoked,
+            Ok("unavailable") => Self::Unavailable {
+                retry_after: entries
+                    .get(RETRY_AFTER_KEY)
+                    .and_then(|raw| serde_json::from_str::<u64>(raw).ok())
+                    .map_or(DEFAULT_RETRY_AFTER, Duration::from_secs),
+            },
+            _ => Self::Unknown,
+        })
+    }
+
+    /// Writes the marker into `entries`, as a store's `load` returns it.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn write(self, entries: &mut HashMap<String, String>) {
+        let value = match self {
+            Self::Revoked => "revoked",
+            Self::Unavailable { retry_after } => {
+                let secs = retry_after.as_secs().max(1);
+                entries.insert(RETRY_AFTER_KEY.to_owned(), secs.to_string());
+                "unavailable"
+            }
+            Self::Unknown => "unknown",
+        };
+        entries.insert(MARKER_KEY.to_owned(), format!("\"{value}\""));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_marker_survives_writing_and_reading() {
+        for marker in [
+            StoreMarker::Revoked,
+            StoreMarker::Unavailable {
+                retry_after: Duration::from_secs(7),
+            },
+        ] {
+            let mut entries = HashMap::new();
+            marker.write(&mut entries);
+            assert_eq!(StoreMarker::read(&entries), Some(marker));
+            assert!(entries.keys().all(|k| k.starts_with(RESERVED_PREFIX)));
+        }
+    }
+
+    #[test]
+    fn no_marker_is_none_and_a_strange_one_is_unknown() {
+        assert_eq!(StoreMarker::read(&HashMap::new()), None);
+        let strange = HashMap::from([(MARKER_KEY.to_owned(), "42".to_owned())]);
+        assert_eq!(StoreMarker::read(&strange), Some(StoreMarker::Unknown));
+        let bad_hint = HashMap::from([
+            (MARKER_KEY.to_owned(), "\"unavailable\"".to_owned()),
+            (RETRY_AFTER_KEY.to_owned(), "soon".to_owned()),
+        ]);
+        assert_eq!(
+            StoreMarker::read(&bad_hint),
+            Some(StoreMarker::Unavailable {
+                retry_after: DEFAULT_RETRY_AFTER
+            })
+        );
+    }
+}
