@@ -47,6 +47,7 @@ async fn main() -> io::Result<()> {
         .await
         .map_err(|error| io::Error::other(format!("cannot use Redis at {url}: {error}")))?;
     let registry = web::Data::new(store.registry());
+    let warning = web::Data::new(demo::Warning::from_env()?);
     let (host, port) = (settings.host.clone(), settings.port);
     let expiry = settings.expiry().build();
     tracing::info!(
@@ -57,6 +58,7 @@ async fn main() -> io::Result<()> {
     HttpServer::new(move || {
         App::new()
             .app_data(registry.clone())
+            .app_data(warning.clone())
             .configure(demo::routes)
             .configure(sessions::routes)
             .wrap(expiry.clone())
