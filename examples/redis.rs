@@ -3,9 +3,11 @@
 //! ```sh
 //! cargo run --example redis                      # http://127.0.0.1:8080, Redis on 127.0.0.1:6379
 //! PORT=8081 cargo run --example redis            # a second instance on the same Redis
+//! REDIS_CLUSTER_URLS=redis://127.0.0.1:7000,redis://127.0.0.1:7001 cargo run --example redis
 //! ```
 //!
-//! `REDIS_URL` (default `redis://127.0.0.1:6379`), `SESSION_SECRET` (at least 32 bytes, the same
+//! `REDIS_URL` (default `redis://127.0.0.1:6379`) or, for a Redis Cluster, `REDIS_CLUSTER_URLS`
+//! (comma-separated URLs of some of its nodes), `SESSION_SECRET` (at least 32 bytes, the same
 //! on every instance), plus the quickstart's `HOST`, `PORT`, `IDLE_TIMEOUT_SECS` and
 //! `ABSOLUTE_TIMEOUT_SECS`. Routes: the quickstart's, and `GET /sessions`,
 //! `POST /sessions/revoke-all`, `POST /sessions/revoke-others`, `DELETE /sessions/{id}`.
@@ -29,6 +31,7 @@ const DEMO_SECRET: &str = "session-expiry demo secret: set SESSION_SECRET in any
 async fn main() -> io::Result<()> {
     tracing_subscriber::fmt().with_env_filter("info").init();
     let settings = demo::Settings::from_env()?;
+    let cluster = env::var("REDIS_CLUSTER_URLS").ok();
     let url = env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let secret = env::var("SESSION_SECRET").unwrap_or_else(|_| {
         tracing::warn!("SESSION_SECRET is not set: using the demo's public secret");
@@ -42,18 +45,30 @@ async fn main() -> io::Result<()> {
     }
     // Every instance derives the same key, so each reads the others' cookies.
     let key = Key::derive_from(secret.as_bytes());
-    let store = RedisStore::builder(url.as_str())
+    let (builder, redis) = match &cluster {
+        Some(urls) => (
+            RedisStore::cluster_builder(urls.split(',').map(str::trim).filter(|u| !u.is_empty())),
+            format!("the Redis Cluster at {urls}"),
+        ),
+        None => (RedisStore::builder(url.as_str()), format!("Redis at {url}")),
+    };
+    let store = builder
         .build()
         .await
-        .map_err(|error| io::Error::other(format!("cannot use Redis at {url}: {error}")))?;
+        .map_err(|error| io::Error::other(format!("cannot use {redis}: {error}")))?;
     let registry = web::Data::new(store.registry());
     let warning = web::Data::new(demo::Warning::from_env()?);
     let (host, port) = (settings.host.clone(), settings.port);
     let expiry = settings.expiry().build();
     tracing::info!(
-        "listening on http://{host}:{port} (idle {}s, absolute {}s), sessions in Redis",
+        "listening on http://{host}:{port} (idle {}s, absolute {}s), sessions in {}",
         settings.idle.as_secs(),
         settings.absolute.as_secs(),
+        if cluster.is_some() {
+            "a Redis Cluster"
+        } else {
+            "Redis"
+        },
     );
     HttpServer::new(move || {
         App::new()

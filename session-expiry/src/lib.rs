@@ -62,7 +62,8 @@
 //!   be revoked before its deadline.
 //! - Redis (feature `redis`, module `session_expiry::redis`): sessions shared by any number of
 //!   app instances, Redis keys that die at their session's deadline, and a registry to list and
-//!   revoke each user's sessions ("log out everywhere").
+//!   revoke each user's sessions ("log out everywhere"); on a Redis Cluster with the
+//!   `redis-cluster` feature.
 //!
 //! # Testing your own timeouts
 //! With the `test-util` feature, [`MockClock`] moves time forward without sleeping: pass a

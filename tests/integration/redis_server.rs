@@ -2,8 +2,9 @@
 //! directory, no persistence unless asked, killed on drop.
 
 use std::{
+    ffi::OsStr,
     net::TcpListener,
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::atomic::{AtomicUsize, Ordering},
     time::{Duration, Instant},
@@ -22,10 +23,7 @@ impl RedisServer {
     /// # Panics
     /// If `redis-server` is not installed or does not come up: Redis tests never skip silently.
     pub fn start() -> Self {
-        static STARTED: AtomicUsize = AtomicUsize::new(0);
-        let n = STARTED.fetch_add(1, Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("session-expiry-redis-{}-{n}", std::process::id()));
+        let dir = scratch_dir("redis");
         std::fs::create_dir_all(&dir).expect("cannot create a directory for redis-server");
         for _ in 0..5 {
             let port = free_port();
@@ -94,25 +92,7 @@ impl RedisServer {
     }
 
     fn launch(&mut self) -> bool {
-        let log = std::fs::File::create(self.dir.join("redis.log")).expect("cannot create a log");
-        let spawned = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-            .arg("--dir")
-            .arg(&self.dir)
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(Stdio::null())
-            .spawn();
-        let child = match spawned {
-            Ok(child) => child,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => panic!(
-                "the Redis tests need a `redis-server` binary on PATH: \
-                 `apt-get install redis-server` (or set REDIS_URL for the tests that can share one)"
-            ),
-            Err(error) => panic!("cannot start redis-server: {error}"),
-        };
-        self.child = Some(child);
+        self.child = Some(spawn_server(self.port, &self.dir, [""; 0]));
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if self.ping() {
@@ -144,6 +124,44 @@ impl Drop for RedisServer {
             let _ = child.wait();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A directory of its own for a Redis deployment of this process, `kind` naming it.
+pub fn scratch_dir(kind: &str) -> PathBuf {
+    static STARTED: AtomicUsize = AtomicUsize::new(0);
+    let n = STARTED.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("session-expiry-{kind}-{}-{n}", std::process::id()))
+}
+
+/// Starts `redis-server` on `port`, without persistence, its files and log in `dir`, with
+/// `extra` arguments.
+///
+/// # Panics
+/// If `redis-server` is not installed: Redis tests never skip silently.
+pub fn spawn_server(
+    port: u16,
+    dir: &Path,
+    extra: impl IntoIterator<Item = impl AsRef<OsStr>>,
+) -> Child {
+    let log = std::fs::File::create(dir.join("redis.log")).expect("cannot create a log");
+    let spawned = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+        .arg("--dir")
+        .arg(dir)
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(Stdio::null())
+        .spawn();
+    match spawned {
+        Ok(child) => child,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => panic!(
+            "the Redis tests need a `redis-server` binary on PATH: `apt-get install \
+             redis-server` (or set REDIS_URL for the single-node tests that can share one)"
+        ),
+        Err(error) => panic!("cannot start redis-server: {error}"),
     }
 }
 

@@ -1,5 +1,5 @@
 //! What the Redis store does, one body per behaviour taking a [`Target`], so the same bodies run
-//! on every Redis deployment: a single node here (a cluster can add its own `behaviour!` line).
+//! on every Redis deployment: a single node, and a Redis Cluster of three masters.
 
 use std::{
     cell::Cell,
@@ -45,25 +45,29 @@ macro_rules! behaviour {
     };
 }
 
-behaviour!(
-    single_node,
-    crate::redis_support::Target::single(),
-    [
-        each_key_lives_exactly_until_its_sessions_earliest_deadline,
-        a_users_own_policy_sets_the_ttl_of_their_keys,
-        a_session_without_a_user_gets_actix_sessions_ttl_and_log_in_moves_it_to_the_users_slot,
-        a_session_adopted_from_another_sign_in_moves_to_its_users_slot,
-        neither_redis_key_names_nor_the_registry_reveal_a_session_key_or_a_user,
-        the_registry_lists_each_session_of_a_user_with_where_it_signed_in,
-        revoking_one_session_ends_only_that_one_at_its_next_request,
-        revoke_others_keeps_only_the_current_session,
-        revoke_all_ends_every_session_of_the_user_on_every_instance_at_once,
-        the_registry_forgets_sessions_that_ended,
-        an_update_never_brings_back_a_deleted_or_revoked_session,
-        no_request_starting_after_a_revoke_succeeds_and_no_key_reappears,
-        a_session_renewed_while_it_is_revoked_is_not_born_again,
-        last_seen_never_moves_backwards_under_concurrent_saves,
-    ]
+/// Every behaviour, on every deployment.
+macro_rules! on_every_deployment {
+    ($($body:ident),* $(,)?) => {
+        behaviour!(single_node, crate::redis_support::Target::single(), [$($body),*]);
+        behaviour!(cluster, crate::redis_support::Target::cluster(), [$($body),*]);
+    };
+}
+
+on_every_deployment!(
+    each_key_lives_exactly_until_its_sessions_earliest_deadline,
+    a_users_own_policy_sets_the_ttl_of_their_keys,
+    a_session_without_a_user_gets_actix_sessions_ttl_and_log_in_moves_it_to_the_users_slot,
+    a_session_adopted_from_another_sign_in_moves_to_its_users_slot,
+    neither_redis_key_names_nor_the_registry_reveal_a_session_key_or_a_user,
+    the_registry_lists_each_session_of_a_user_with_where_it_signed_in,
+    revoking_one_session_ends_only_that_one_at_its_next_request,
+    revoke_others_keeps_only_the_current_session,
+    revoke_all_ends_every_session_of_the_user_on_every_instance_at_once,
+    the_registry_forgets_sessions_that_ended,
+    an_update_never_brings_back_a_deleted_or_revoked_session,
+    no_request_starting_after_a_revoke_succeeds_and_no_key_reappears,
+    a_session_renewed_while_it_is_revoked_is_not_born_again,
+    last_seen_never_moves_backwards_under_concurrent_saves,
 );
 
 fn login(user: &str, agent: &str, ip: &str) -> TestRequest {

@@ -1,7 +1,10 @@
 //! What the Redis tests share: where Redis is, the app on it, and a look inside.
 
 use std::{
-    sync::atomic::{AtomicUsize, Ordering},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        OnceLock,
+    },
     time::Duration,
 };
 
@@ -13,44 +16,71 @@ use actix_web::{
     dev::{Service, ServiceResponse},
     test, web, App, HttpRequest, HttpResponse,
 };
-use redis::AsyncCommands as _;
 use session_expiry::{
     redis::{RedisStore, RedisStoreBuilder, RequestScope},
     MockClock, SessionExpiryBuilder,
 };
 
-use crate::{redis_server::RedisServer, sessions, support};
+use crate::{redis_cluster::RedisCluster, redis_server::RedisServer, sessions, support};
 
 /// Where a behavioural test runs: a Redis deployment, and a key prefix of the test's own.
 pub struct Target {
-    url: String,
+    deployment: Deployment,
     prefix: String,
     server: Option<RedisServer>,
+}
+
+enum Deployment {
+    Single(String),
+    Cluster(Vec<String>),
+}
+
+/// A key prefix no other test of this process uses.
+fn own_prefix() -> String {
+    static TESTS: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "session-expiry-test:{}:{}:",
+        std::process::id(),
+        TESTS.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 impl Target {
     /// A single Redis node: the one at `REDIS_URL` when set (shared, so each test gets its own
     /// prefix), else a `redis-server` of the test's own.
     pub fn single() -> Self {
-        static TESTS: AtomicUsize = AtomicUsize::new(0);
         match std::env::var("REDIS_URL") {
             Ok(url) => Self {
-                url,
-                prefix: format!(
-                    "session-expiry-test:{}:{}:",
-                    std::process::id(),
-                    TESTS.fetch_add(1, Ordering::Relaxed)
-                ),
+                deployment: Deployment::Single(url),
+                prefix: own_prefix(),
                 server: None,
             },
             Err(_) => Self::own(RedisServer::start()),
         }
     }
 
+    /// A Redis Cluster of three masters, shared by every cluster test of this process (starting
+    /// one takes seconds), each test under a prefix of its own.
+    pub fn cluster() -> Self {
+        static CLUSTER: OnceLock<RedisCluster> = OnceLock::new();
+        let mut target = Self::on_cluster(CLUSTER.get_or_init(RedisCluster::start));
+        target.prefix = own_prefix();
+        target
+    }
+
+    /// The cluster `cluster`, for a test that owns it.
+    pub fn on_cluster(cluster: &RedisCluster) -> Self {
+        Self {
+            deployment: Deployment::Cluster(cluster.urls()),
+            prefix: "test:".into(),
+            server: None,
+        }
+    }
+
     /// A Redis server the test controls (to stop and restart it).
     pub fn own(server: RedisServer) -> Self {
         Self {
-            url: server.url(),
+            deployment: Deployment::Single(server.url()),
             prefix: "test:".into(),
             server: Some(server),
         }
@@ -65,7 +95,11 @@ impl Target {
 
     /// A store builder for this target, reading time from `clock`, with short timeouts.
     pub fn builder(&self, clock: &MockClock) -> RedisStoreBuilder {
-        RedisStore::builder(self.url.as_str())
+        let builder = match &self.deployment {
+            Deployment::Single(url) => RedisStore::builder(url.as_str()),
+            Deployment::Cluster(urls) => RedisStore::cluster_builder(urls),
+        };
+        builder
             .key_prefix(self.prefix.as_str())
             .clock(clock.clone())
             .connection_timeout(Duration::from_millis(300))
@@ -79,9 +113,18 @@ impl Target {
 
     /// A plain connection to look at what the store wrote.
     pub async fn inspect(&self) -> Inspector {
-        let client = redis::Client::open(self.url.as_str()).unwrap();
+        let connection = match &self.deployment {
+            Deployment::Single(url) => {
+                let client = redis::Client::open(url.as_str()).unwrap();
+                Peek::Single(client.get_multiplexed_async_connection().await.unwrap())
+            }
+            Deployment::Cluster(urls) => {
+                let client = redis::cluster::ClusterClient::new(urls.clone()).unwrap();
+                Peek::Cluster(client.get_async_connection().await.unwrap())
+            }
+        };
         Inspector {
-            connection: client.get_multiplexed_async_connection().await.unwrap(),
+            connection,
             prefix: self.prefix.clone(),
         }
     }
@@ -89,18 +132,28 @@ impl Target {
 
 /// Reads Redis directly, under the test's prefix only.
 pub struct Inspector {
-    connection: redis::aio::MultiplexedConnection,
+    connection: Peek,
     prefix: String,
 }
 
+/// A client of the test's own: `KEYS` on a cluster asks every master.
+enum Peek {
+    Single(redis::aio::MultiplexedConnection),
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
 impl Inspector {
+    async fn query<T: redis::FromRedisValue>(&mut self, cmd: &mut redis::Cmd) -> T {
+        match &mut self.connection {
+            Peek::Single(connection) => cmd.query_async(connection).await.unwrap(),
+            Peek::Cluster(connection) => cmd.query_async(connection).await.unwrap(),
+        }
+    }
+
     /// Every key of the test, sorted.
     pub async fn keys(&mut self) -> Vec<String> {
-        let mut keys: Vec<String> = self
-            .connection
-            .keys(format!("{}*", self.prefix))
-            .await
-            .unwrap();
+        let pattern = format!("{}*", self.prefix);
+        let mut keys: Vec<String> = self.query(redis::cmd("KEYS").arg(pattern)).await;
         keys.sort();
         keys
     }
@@ -128,15 +181,15 @@ impl Inspector {
 
     /// Milliseconds left to live (-2: no such key).
     pub async fn pttl(&mut self, key: &str) -> i64 {
-        self.connection.pttl(key).await.unwrap()
+        self.query(redis::cmd("PTTL").arg(key)).await
     }
 
     pub async fn field(&mut self, key: &str, field: &str) -> Option<String> {
-        self.connection.hget(key, field).await.unwrap()
+        self.query(redis::cmd("HGET").arg(key).arg(field)).await
     }
 
     pub async fn index_len(&mut self, index: &str) -> usize {
-        self.connection.hlen(index).await.unwrap()
+        self.query(redis::cmd("HLEN").arg(index)).await
     }
 }
 

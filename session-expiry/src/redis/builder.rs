@@ -2,12 +2,17 @@
 
 use std::{sync::Arc, time::Duration};
 
-use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
-
-use super::{connection::Connection, keys::KeySpace, store::Backend, RedisStore, RedisStoreError};
+use super::{
+    connection::{Connection, Timeouts},
+    keys::KeySpace,
+    store::Backend,
+    RedisStore, RedisStoreError,
+};
 use crate::{Clock, SystemClock};
 
-/// A fluent builder for [`RedisStore`]; start with [`RedisStore::builder`].
+/// A fluent builder for [`RedisStore`]; start with [`RedisStore::builder`] (one Redis), or
+/// [`RedisStore::cluster_builder`] (a Redis Cluster, feature `redis-cluster`). Every setting
+/// means the same on both.
 ///
 /// # Examples
 /// ```no_run
@@ -24,7 +29,7 @@ use crate::{Clock, SystemClock};
 /// ```
 #[must_use]
 pub struct RedisStoreBuilder {
-    url: String,
+    nodes: Nodes,
     prefix: String,
     connection_timeout: Duration,
     response_timeout: Duration,
@@ -44,10 +49,26 @@ impl std::fmt::Debug for RedisStoreBuilder {
     }
 }
 
+/// Where the store's Redis is.
+enum Nodes {
+    Single(String),
+    #[cfg(feature = "redis-cluster")]
+    Cluster(Vec<String>),
+}
+
 impl RedisStoreBuilder {
     pub(crate) fn new(url: String) -> Self {
+        Self::on(Nodes::Single(url))
+    }
+
+    #[cfg(feature = "redis-cluster")]
+    pub(crate) fn cluster(urls: Vec<String>) -> Self {
+        Self::on(Nodes::Cluster(urls))
+    }
+
+    fn on(nodes: Nodes) -> Self {
         Self {
-            url,
+            nodes,
             prefix: "session-expiry:".into(),
             connection_timeout: Duration::from_secs(1),
             response_timeout: Duration::from_secs(1),
@@ -88,8 +109,8 @@ impl RedisStoreBuilder {
     }
 
     /// Gives up on one command after this long. One store operation (a reconnection it has to
-    /// wait for included) takes at most the connection timeout plus this; past that the request
-    /// is answered `503`.
+    /// wait for included, and on a cluster its redirections and retries) takes at most the
+    /// connection timeout plus this; past that the request is answered `503`.
     ///
     /// Defaults to 1 second.
     ///
@@ -154,26 +175,18 @@ impl RedisStoreBuilder {
         if self.prefix.contains(['{', '}']) {
             return Err(RedisStoreError::InvalidPrefix);
         }
-        let client = ::redis::Client::open(self.url).map_err(RedisStoreError::InvalidUrl)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.connection_timeout))
-            .set_response_timeout(Some(self.response_timeout))
-            // Retry a lost connection a little in the background, never for long: every new
-            // command after a failed reconnection starts another.
-            .set_number_of_retries(2)
-            .set_min_delay(Duration::from_millis(50))
-            .set_max_delay(self.connection_timeout);
-        let deadline = self.connection_timeout + self.response_timeout;
-        let manager =
-            tokio::time::timeout(deadline, ConnectionManager::new_with_config(client, config))
-                .await
-                .map_err(|_| RedisStoreError::TimedOut {
-                    after: deadline,
-                    retry_after: self.retry_after,
-                })?
-                .map_err(|error| RedisStoreError::from_redis(error, self.retry_after))?;
+        let timeouts = Timeouts {
+            connection: self.connection_timeout,
+            response: self.response_timeout,
+            retry_after: self.retry_after,
+        };
+        let connection = match &self.nodes {
+            Nodes::Single(url) => Connection::single(url, timeouts).await?,
+            #[cfg(feature = "redis-cluster")]
+            Nodes::Cluster(urls) => Connection::cluster(urls, timeouts).await?,
+        };
         Ok(RedisStore::from_backend(Backend {
-            connection: Connection::new(manager, deadline, self.retry_after),
+            connection,
             keys: KeySpace::new(self.prefix),
             clock: self.clock,
         }))

@@ -39,6 +39,13 @@ pub enum RedisStoreError {
         /// How long clients are asked to wait before retrying.
         retry_after: Duration,
     },
+    /// On a Redis Cluster, sessions of the user kept being saved while all of them were being
+    /// revoked (each attempt met one it had not read from the index); retrying may succeed.
+    #[error("the user's sessions kept changing while they were being revoked")]
+    Contended {
+        /// How long clients are asked to wait before retrying.
+        retry_after: Duration,
+    },
     /// Redis refused a command in a way retrying will not cure (a bug, or a server this store
     /// cannot use).
     #[error("Redis refused a command")]
@@ -56,7 +63,8 @@ pub enum RedisStoreError {
 }
 
 impl RedisStoreError {
-    /// Whether Redis is (for now) out of reach: the request may succeed later.
+    /// Whether Redis is (for now) out of reach, or too busy with this user: the request may
+    /// succeed later.
     ///
     /// # Examples
     /// ```
@@ -77,9 +85,9 @@ impl RedisStoreError {
     /// How long clients should wait before retrying, for an unavailable Redis.
     pub(crate) fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::Unavailable { retry_after, .. } | Self::TimedOut { retry_after, .. } => {
-                Some(*retry_after)
-            }
+            Self::Unavailable { retry_after, .. }
+            | Self::TimedOut { retry_after, .. }
+            | Self::Contended { retry_after } => Some(*retry_after),
             _ => None,
         }
     }

@@ -4,7 +4,8 @@
 //! # Pieces
 //! - [`RedisStore`]: actix-session's `SessionStore`. Each key's TTL is its session's own earliest
 //!   deadline, so Redis drops a session the moment it can no longer be used.
-//! - [`SessionRegistry`]: `list`, `revoke`, `revoke_all`, `revoke_others`, one round trip each.
+//! - [`SessionRegistry`]: `list`, `revoke`, `revoke_all`, `revoke_others`, one round trip each
+//!   (two for all but `revoke` on a Redis Cluster).
 //!   A revoked session's next request, on any instance, gets the expired answer with reason
 //!   `revoked`.
 //! - [`SessionId`]: the opaque id of a session in the registry (a hash of its key), and the
@@ -67,6 +68,23 @@
 //! `<prefix>a:<session id>`. Log-in renews the session key, so a session is born in its user's
 //! slot and never moves.
 //!
+//! # Redis Cluster
+//! With the `redis-cluster` feature, [`RedisStore::cluster_builder`] takes the URLs of some of a
+//! cluster's nodes; everything else is as on one Redis.
+//! - Every operation touches the keys of one user, so of one hash slot: no `CROSSSLOT` error.
+//!   A session without a user is a single key; signing in renews the session key, which
+//!   actix-session does as a delete of the old key, then a save under the new one, in the
+//!   user's slot: two operations of one slot each.
+//! - While a slot moves to another node (resharding), the client follows `MOVED` and `ASK`
+//!   redirections, and retries what the cluster answers `TRYAGAIN` (a call whose keys are split
+//!   between the two nodes for a moment) every 10 to 100 ms, within the store's timeouts.
+//! - For that, scripts declare every key they touch, so saving a signed-in session,
+//!   [`SessionRegistry::list`], [`revoke_all`](SessionRegistry::revoke_all) and
+//!   [`revoke_others`](SessionRegistry::revoke_others) first read the user's index (`HKEYS`):
+//!   one round trip more than on one Redis. A request on an existing session costs the same.
+//! - Failover (a replica promoted) is the `redis` client's to follow; this crate's tests do not
+//!   cover it.
+//!
 //! # When Redis is unavailable
 //! - A request that carries a session cookie gets `503` with `Retry-After` and
 //!   `{"error":"session_store_unavailable"}`, and an error in the log; its handler does not run.
@@ -82,6 +100,7 @@ mod connection;
 mod error;
 mod id;
 mod keys;
+mod listed;
 mod record;
 mod registry;
 mod scope;

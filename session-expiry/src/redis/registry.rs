@@ -4,14 +4,22 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::{id::SessionId, keys::UserTag, scripts::SCRIPTS, store::Backend, RedisStoreError};
+use super::{
+    id::SessionId, keys::UserTag, listed::Listed, scripts::SCRIPTS, store::Backend, RedisStoreError,
+};
+
+/// How many times revoking all (or all other) sessions of a user on a Redis Cluster reads the
+/// index again when a session was saved meanwhile, before giving up.
+const REVOKE_ATTEMPTS: usize = 5;
 
 /// The sessions of each user, kept by the [`RedisStore`](super::RedisStore) itself as it saves
 /// and deletes them; get it with [`RedisStore::registry`](super::RedisStore::registry) and hand
 /// it to handlers with `web::Data`.
 ///
 /// Each method is one round trip to Redis (one script, on the user's hash slot), and prunes the
-/// entries of sessions that have ended as it meets them. A revoked session ends at its next
+/// entries of sessions that have ended as it meets them. On a Redis Cluster, `list`,
+/// `revoke_all` and `revoke_others` first read the user's index, to declare the keys the script
+/// touches: two round trips. A revoked session ends at its next
 /// request, on every app instance, with reason `revoked`; a request already running when it is
 /// revoked finishes, but what it writes to the session is dropped.
 ///
@@ -99,11 +107,14 @@ impl SessionRegistry {
     /// ```
     pub async fn list(&self, user: &str) -> Result<Vec<SessionInfo>, RedisStoreError> {
         let tag = UserTag::of(user);
+        let listed = Listed::read(&self.backend, &tag).await?;
         let mut invocation = SCRIPTS.list.prepare_invoke();
+        invocation.key(self.backend.keys.index(&tag));
+        listed.declare(&mut invocation);
         invocation
-            .key(self.backend.keys.index(&tag))
             .arg(self.backend.keys.sessions_of(&tag))
-            .arg(self.backend.now_ms());
+            .arg(self.backend.now_ms())
+            .arg(listed.flag());
         let flat: Vec<String> = self.backend.connection.invoke(&invocation).await?;
         let mut sessions = flat
             .chunks(4)
@@ -187,15 +198,33 @@ impl SessionRegistry {
         id: Option<&SessionId>,
     ) -> Result<usize, RedisStoreError> {
         let tag = UserTag::of(user);
-        let mut invocation = SCRIPTS.revoke.prepare_invoke();
-        invocation
-            .key(self.backend.keys.index(&tag))
-            .arg(self.backend.keys.sessions_of(&tag))
-            .arg(mode)
-            .arg(id.map_or("", SessionId::as_str));
-        let revoked: usize = self.backend.connection.invoke(&invocation).await?;
-        tracing::info!(target: "session_expiry", user, revoked, mode, "sessions revoked");
-        Ok(revoked)
+        let keys = &self.backend.keys;
+        for _ in 0..REVOKE_ATTEMPTS {
+            let mut invocation = SCRIPTS.revoke.prepare_invoke();
+            invocation.key(keys.index(&tag));
+            let listed = match (mode, id) {
+                ("one", Some(id)) => {
+                    invocation.key(keys.data(Some(&tag), id));
+                    Listed::default()
+                }
+                _ => Listed::read(&self.backend, &tag).await?,
+            };
+            listed.declare(&mut invocation);
+            invocation
+                .arg(keys.sessions_of(&tag))
+                .arg(mode)
+                .arg(id.map_or("", SessionId::as_str))
+                .arg(listed.flag());
+            // -1: a session was saved since the index was read; read it again.
+            let revoked: i64 = self.backend.connection.invoke(&invocation).await?;
+            if let Ok(revoked) = usize::try_from(revoked) {
+                tracing::info!(target: "session_expiry", user, revoked, mode, "sessions revoked");
+                return Ok(revoked);
+            }
+        }
+        Err(RedisStoreError::Contended {
+            retry_after: self.backend.connection.retry_after(),
+        })
     }
 }
 

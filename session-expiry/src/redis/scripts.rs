@@ -2,8 +2,11 @@
 //! drift from the sessions.
 //!
 //! A signed-in session's script touches only keys under its user's hash tag (the data key, the
-//! index, and data keys it builds from the index with the `base` it is given), so it runs on
-//! one Redis Cluster slot. Numbers are Unix milliseconds; Lua holds them exactly (below 2^53).
+//! index, and the data keys of the sessions the index lists), so it runs on one Redis Cluster
+//! slot and no call can be refused as CROSSSLOT. On one Redis a script builds the listed
+//! sessions' keys from the index with the `base` it is given; on a cluster it touches only the
+//! keys it was given in `KEYS` (see [`listed`](super::listed)). Numbers are Unix milliseconds;
+//! Lua holds them exactly (below 2^53).
 
 use std::sync::LazyLock;
 
@@ -29,10 +32,32 @@ local function cover(index, ttl)
   if left ~= -2 and left < ttl then redis.call('PEXPIRE', index, ms(ttl)) end
 end
 
--- The fields v, t, s, d of a listed session that is still live, after pruning one that is not:
--- gone or revoked, it leaves the index; past its deadline, it is ended now.
-local function live(index, base, id, now)
-  local key = base .. id
+-- The sessions `index` lists that this call may touch, as {id, key, info} each, and whether it
+-- lists others. On one Redis (`declared` is not '1'), every listed one: its key is `base .. id`.
+-- On a cluster, only those whose key the caller declared in KEYS, from KEYS[first] on: while
+-- the slot moves to another node, Redis Cluster redirects or retries a call whose keys it knows
+-- as a whole, where a key it does not know would fail the call halfway (or, on the node the
+-- slot moves to, read as missing).
+local function listed(index, base, first, declared)
+  local allowed = {}
+  for i = first, #KEYS do allowed[KEYS[i]] = true end
+  local out, others = {}, false
+  local all = redis.call('HGETALL', index)
+  for i = 1, #all, 2 do
+    local key = base .. all[i]
+    if declared ~= '1' or allowed[key] then
+      out[#out + 1] = {all[i], key, all[i + 1]}
+    else
+      others = true
+    end
+  end
+  return out, others
+end
+
+-- The fields v, t, s, d of the listed session `id` (data key `key`) if it is still live, after
+-- pruning one that is not: gone or revoked, it leaves the index; past its deadline, it is ended
+-- now.
+local function live(index, key, id, now)
   local cur = redis.call('HMGET', key, 'v', 't', 's', 'd')
   if cur[1] and not cur[2] then
     if not cur[4] or cur[4] == '' or tonumber(cur[4]) > tonumber(now) then return cur end
@@ -42,9 +67,9 @@ local function live(index, base, id, now)
   return nil
 end
 
--- Revokes one session of the index: its key becomes a tombstone until its own deadline.
-local function tombstone(index, base, id)
-  local key = base .. id
+-- Revokes the session `id` (data key `key`) of the index: its key becomes a tombstone until its
+-- own deadline.
+local function tombstone(index, key, id)
   local cur = redis.call('HMGET', key, 'v', 't')
   redis.call('HDEL', index, id)
   if cur[1] and not cur[2] then
@@ -56,7 +81,8 @@ local function tombstone(index, base, id)
 end
 ";
 
-/// KEYS: data key, [index]. ARGV: e, s, d, m, now, fallback TTL, id, info, base.
+/// KEYS: data key, [index, listed sessions' keys (cluster)]. ARGV: e, s, d, m, now, fallback TTL,
+/// id, info, base, declared.
 /// Returns -1 if the key is taken, 0 if the session is already past its deadline, 1 once saved.
 const SAVE: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
@@ -65,7 +91,8 @@ if ttl <= 0 then return 0 end
 redis.call('HSET', KEYS[1], 'v', '1', 'e', ARGV[1], 's', ARGV[2], 'd', ARGV[3], 'm', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ms(ttl))
 if KEYS[2] then
-  for _, id in ipairs(redis.call('HKEYS', KEYS[2])) do live(KEYS[2], ARGV[9], id, ARGV[5]) end
+  local sessions = listed(KEYS[2], ARGV[9], 3, ARGV[10])
+  for _, s in ipairs(sessions) do live(KEYS[2], s[2], s[1], ARGV[5]) end
   redis.call('HSET', KEYS[2], ARGV[7], ARGV[8])
   cover(KEYS[2], ttl)
 end
@@ -120,16 +147,15 @@ if KEYS[2] then cover(KEYS[2], tonumber(ARGV[1])) end
 return 1
 ";
 
-/// KEYS: index. ARGV: base, now.
+/// KEYS: index, [listed sessions' keys (cluster)]. ARGV: base, now, declared.
 /// Returns id, info, s, d of each live session, flat.
 const LIST: &str = r"
 local out = {}
-local all = redis.call('HGETALL', KEYS[1])
-for i = 1, #all, 2 do
-  local cur = live(KEYS[1], ARGV[1], all[i], ARGV[2])
+for _, s in ipairs((listed(KEYS[1], ARGV[1], 2, ARGV[3]))) do
+  local cur = live(KEYS[1], s[2], s[1], ARGV[2])
   if cur then
-    out[#out + 1] = all[i]
-    out[#out + 1] = all[i + 1]
+    out[#out + 1] = s[1]
+    out[#out + 1] = s[3]
     out[#out + 1] = cur[3] or ''
     out[#out + 1] = cur[4] or ''
   end
@@ -137,13 +163,17 @@ end
 return out
 ";
 
-/// KEYS: index. ARGV: base, mode (`one`, `all`, `others`), id (the one, or the one to keep).
-/// Returns how many live sessions were revoked.
+/// KEYS: index, then the session's key (`one`) or the listed sessions' keys (cluster).
+/// ARGV: base, mode (`one`, `all`, `others`), id (the one, or the one to keep), declared.
+/// Returns how many live sessions were revoked; -1, having written nothing, if the index lists
+/// a session whose key was not declared (saved since the caller read the index): read it again.
 const REVOKE: &str = r"
-if ARGV[2] == 'one' then return tombstone(KEYS[1], ARGV[1], ARGV[3]) end
+if ARGV[2] == 'one' then return tombstone(KEYS[1], KEYS[2], ARGV[3]) end
+local sessions, others = listed(KEYS[1], ARGV[1], 2, ARGV[4])
+if others then return -1 end
 local n = 0
-for _, id in ipairs(redis.call('HKEYS', KEYS[1])) do
-  if ARGV[2] == 'all' or id ~= ARGV[3] then n = n + tombstone(KEYS[1], ARGV[1], id) end
+for _, s in ipairs(sessions) do
+  if ARGV[2] == 'all' or s[1] ~= ARGV[3] then n = n + tombstone(KEYS[1], s[2], s[1]) end
 end
 return n
 ";

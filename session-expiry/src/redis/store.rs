@@ -11,6 +11,7 @@ use super::{
     connection::Connection,
     id::SessionId,
     keys::{id_of, new_session_key, parse_session_key, KeySpace, ParsedKey, UserTag},
+    listed::Listed,
     record::{assemble, Record, StoredFields, LOADED_FIELDS},
     scope,
     scripts::SCRIPTS,
@@ -110,6 +111,30 @@ impl RedisStore {
         RedisStoreBuilder::new(url.into())
     }
 
+    /// Starts configuring a store on a Redis Cluster, given the URLs of some of its nodes (the
+    /// client learns the others from them). Keys are placed so that every operation touches one
+    /// hash slot (its user's), and a slot being moved to another node does not fail a request.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # async fn run() -> Result<(), session_expiry::redis::RedisStoreError> {
+    /// let store = session_expiry::redis::RedisStore::cluster_builder([
+    ///     "redis://10.0.0.1:6379",
+    ///     "redis://10.0.0.2:6379",
+    ///     "redis://10.0.0.3:6379",
+    /// ])
+    /// .build()
+    /// .await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "redis-cluster")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis-cluster")))]
+    pub fn cluster_builder<U: Into<String>>(
+        urls: impl IntoIterator<Item = U>,
+    ) -> RedisStoreBuilder {
+        RedisStoreBuilder::cluster(urls.into_iter().map(Into::into).collect())
+    }
+
     pub(crate) fn from_backend(backend: Backend) -> Self {
         Self {
             backend: Arc::new(backend),
@@ -190,12 +215,22 @@ impl RedisStore {
             .as_ref()
             .map(|tag| self.backend.keys.sessions_of(tag))
             .unwrap_or_default();
+        // The save prunes the user's index: on a cluster, of the sessions it lists now.
+        let listed = match &tag {
+            Some(tag) => Listed::read(&self.backend, tag).await?,
+            None => Listed::default(),
+        };
         for _ in 0..SAVE_ATTEMPTS {
             let key = new_session_key(tag.as_ref());
             let id = id_of(&key);
             let mut invocation = self.on_session(&SCRIPTS.save, tag.as_ref(), &id);
+            listed.declare(&mut invocation);
             self.with_record(&mut invocation, record, fallback_ttl);
-            invocation.arg(id.as_str()).arg(&info).arg(&base);
+            invocation
+                .arg(id.as_str())
+                .arg(&info)
+                .arg(&base)
+                .arg(listed.flag());
             let saved: i64 = self.backend.connection.invoke(&invocation).await?;
             if saved >= 0 {
                 return session_key(key);
