@@ -32,8 +32,9 @@ pub(crate) struct RequestContext {
     pub(crate) config: Arc<Configuration>,
     pub(crate) now: DateTime<Utc>,
     pub(crate) snapshot: Option<Snapshot>,
-    /// The state as handlers left it (log-in and log-out change it).
-    current: RefCell<Option<ExpiryState>>,
+    /// The state as handlers changed it (log-in, log-out, touch); `None` while it is still the
+    /// snapshot's, which saves a copy on every request that changes nothing.
+    changed: RefCell<Option<Option<ExpiryState>>>,
     /// Why the session that came with this request ended, if it did.
     expired: Cell<Option<ExpiryReason>>,
     /// The session ended inside the handler (a route limit) and the answer must replace the
@@ -57,12 +58,11 @@ impl RequestContext {
         snapshot: Option<Snapshot>,
         expired: Option<ExpiryReason>,
     ) -> Self {
-        let current = snapshot.as_ref().map(|s| s.state.clone());
         Self {
             config,
             now,
             snapshot,
-            current: RefCell::new(current),
+            changed: RefCell::new(None),
             expired: Cell::new(expired),
             answer_expired: Cell::new(false),
             passive: Cell::new(false),
@@ -82,7 +82,18 @@ impl RequestContext {
     }
 
     pub(crate) fn current(&self) -> Option<ExpiryState> {
-        self.current.borrow().clone()
+        match &*self.changed.borrow() {
+            Some(changed) => changed.clone(),
+            None => self.snapshot.as_ref().map(|s| s.state.clone()),
+        }
+    }
+
+    /// The signed-in user now, without copying the whole state.
+    pub(crate) fn user(&self) -> Option<String> {
+        match &*self.changed.borrow() {
+            Some(changed) => changed.as_ref().map(|s| s.user.clone()),
+            None => self.snapshot.as_ref().map(|s| s.state.user.clone()),
+        }
     }
 
     pub(crate) fn expired(&self) -> Option<ExpiryReason> {
@@ -147,7 +158,7 @@ impl RequestContext {
         session.insert(crate::STATE_KEY, state.encode(&policy))?;
         self.wrote.set(true);
         self.handled.set(self.handled.get() || by_handler);
-        *self.current.borrow_mut() = Some(state);
+        *self.changed.borrow_mut() = Some(Some(state));
         Ok(())
     }
 
@@ -156,7 +167,7 @@ impl RequestContext {
         session.purge();
         self.resolve_pending.set(false);
         self.handled.set(true);
-        *self.current.borrow_mut() = None;
+        *self.changed.borrow_mut() = Some(None);
     }
 
     /// Ends the session that came with this request: purges it, reports the event and records
@@ -170,7 +181,7 @@ impl RequestContext {
                 session.renew();
             }
         }
-        *self.current.borrow_mut() = None;
+        *self.changed.borrow_mut() = Some(None);
         self.expired.set(Some(reason));
         report(&self.config, expiry_event(state, reason, self.now));
     }

@@ -112,7 +112,7 @@ impl Expiry {
     /// ```
     #[must_use]
     pub fn user(&self) -> Option<String> {
-        self.context.current().map(|state| state.user)
+        self.context.user()
     }
 
     /// How long the session has left, without counting as activity; `None` when nobody is

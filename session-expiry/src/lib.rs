@@ -96,6 +96,17 @@ pub mod web;
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod redis;
 
+/// Not public API: entry points for this crate's benchmarks and generated code.
+#[doc(hidden)]
+pub mod __private {
+    /// Decodes stored state exactly as the middleware does (30 s skew tolerance), for
+    /// benchmarks; whether it is valid.
+    #[must_use]
+    pub fn decode_state(raw: &str, now: chrono::DateTime<chrono::Utc>) -> bool {
+        crate::state::ExpiryState::decode(raw, now, std::time::Duration::from_secs(30)).is_ok()
+    }
+}
+
 /// The README's examples, compiled as doctests so they stay true.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

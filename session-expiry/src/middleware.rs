@@ -138,24 +138,23 @@ enum Verdict {
 }
 
 fn judge(session: &Session, config: &Configuration, now: DateTime<Utc>) -> Verdict {
-    if let Some(marker) = StoreMarker::read(&session.entries()) {
-        let decode = |raw: &String| ExpiryState::decode(raw, now, config.clock_skew_tolerance);
+    // Read in place: the raw state is only borrowed, never copied, on this per-request path.
+    let entries = session.entries();
+    let decode = |raw: &String| ExpiryState::decode(raw, now, config.clock_skew_tolerance);
+    if let Some(marker) = StoreMarker::read(&entries) {
         return match marker {
             StoreMarker::Unavailable { retry_after } => Verdict::Unavailable(retry_after),
             StoreMarker::Revoked => Verdict::Expired(
-                session
-                    .entries()
-                    .get(STATE_KEY)
-                    .and_then(|raw| decode(raw).ok()),
+                entries.get(STATE_KEY).and_then(|raw| decode(raw).ok()),
                 ExpiryReason::Revoked,
             ),
             StoreMarker::Unknown => Verdict::Expired(None, ExpiryReason::Invalid),
         };
     }
-    let Some(raw) = session.entries().get(STATE_KEY).cloned() else {
+    let Some(raw) = entries.get(STATE_KEY) else {
         return Verdict::Anonymous;
     };
-    match ExpiryState::decode(&raw, now, config.clock_skew_tolerance) {
+    match decode(raw) {
         Err(problem) => {
             tracing::debug!(target: "session_expiry", %problem, "refusing session state");
             Verdict::Expired(None, ExpiryReason::Invalid)

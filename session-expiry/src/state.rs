@@ -1,11 +1,17 @@
 //! What the middleware stores in the session: one key holding a small versioned JSON record.
 //!
-//! `{"v":1,"u":"alice","l":1735689600000,"s":1735689660000,"p":{"i":1800000,"a":null},"d":1735691460000}`:
-//! version, user id, log-in and last-seen instants in Unix milliseconds, the per-user policy
-//! snapshot taken at log-in (`p` absent when the global default applies), and the earliest
-//! deadline under the policy in force when it was written (`d`, absent without limits). `d` is a
-//! hint for server-side stores (a key's TTL); the middleware never decides by it. Decoding is strict and
-//! fails closed: anything unexpected is [`InvalidState`], which ends the session.
+//! `[1,"alice",1735689600000,1735689660000,1735691460000,[1800000,null]]`: a JSON array of the
+//! format version, the user id, the log-in and last-seen instants in Unix milliseconds, the
+//! earliest deadline under the policy in force when it was written (`null` without limits), and
+//! the per-user policy snapshot taken at log-in as `[idle_ms, absolute_ms]` (`null` when the
+//! global default applies). The deadline is a hint for server-side stores (a key's TTL); the
+//! middleware never decides by it.
+//!
+//! An array rather than an object: with the cookie store this value travels JSON-escaped inside
+//! an encrypted cookie on every request, so every quote and byte costs on the hot path.
+//!
+//! Decoding is strict and fails closed: anything unexpected is [`InvalidState`], which ends the
+//! session.
 
 use std::time::Duration;
 
@@ -54,25 +60,17 @@ pub(crate) enum InvalidState {
     SeenBeforeLogin,
 }
 
+/// The stored layout: `[version, user, login, seen, deadline, [idle, absolute]]`. A JSON array
+/// of any other length or element type does not decode.
 #[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Wire {
-    v: u64,
-    u: String,
-    l: u64,
-    s: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    p: Option<WirePolicy>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    d: Option<u64>,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WirePolicy {
-    i: Option<u64>,
-    a: Option<u64>,
-}
+pub(crate) struct Wire(
+    u64,
+    String,
+    u64,
+    u64,
+    Option<u64>,
+    Option<(Option<u64>, Option<u64>)>,
+);
 
 impl ExpiryState {
     /// A fresh state for a log-in at `now`.
@@ -85,21 +83,22 @@ impl ExpiryState {
         }
     }
 
-    /// Encodes the state as the JSON value stored under [`STATE_KEY`], with the deadline it
-    /// has under `policy` (the policy in force for it).
-    pub(crate) fn encode(&self, policy: &Policy) -> serde_json::Value {
-        let wire = Wire {
-            v: FORMAT_VERSION,
-            u: self.user.clone(),
-            l: unix_millis(self.login),
-            s: unix_millis(self.seen),
-            p: self.policy.map(|policy| WirePolicy {
-                i: policy.idle().map(saturating_millis),
-                a: policy.absolute().map(saturating_millis),
+    /// What to store under [`STATE_KEY`], with the deadline the state has under `policy` (the
+    /// policy in force for it).
+    pub(crate) fn encode(&self, policy: &Policy) -> Wire {
+        Wire(
+            FORMAT_VERSION,
+            self.user.clone(),
+            unix_millis(self.login),
+            unix_millis(self.seen),
+            policy.deadline(self.login, self.seen).map(unix_millis),
+            self.policy.map(|own| {
+                (
+                    own.idle().map(saturating_millis),
+                    own.absolute().map(saturating_millis),
+                )
             }),
-            d: policy.deadline(self.login, self.seen).map(unix_millis),
-        };
-        serde_json::json!(wire)
+        )
     }
 
     /// Decodes and validates stored state, as read at `now` with `skew` of tolerated clock drift
@@ -109,18 +108,18 @@ impl ExpiryState {
         now: DateTime<Utc>,
         skew: Duration,
     ) -> Result<Self, InvalidState> {
-        let wire: Wire = serde_json::from_str(raw)?;
-        if wire.v != FORMAT_VERSION {
-            return Err(InvalidState::UnknownVersion(wire.v));
+        let Wire(version, user, login, seen, deadline, own_policy) = serde_json::from_str(raw)?;
+        if version != FORMAT_VERSION {
+            return Err(InvalidState::UnknownVersion(version));
         }
-        if wire.u.is_empty() {
+        if user.is_empty() {
             return Err(InvalidState::EmptyUser);
         }
-        if let Some(deadline) = wire.d {
+        if let Some(deadline) = deadline {
             instant(deadline)?;
         }
-        let login = instant(wire.l)?;
-        let seen = instant(wire.s)?;
+        let login = instant(login)?;
+        let seen = instant(seen)?;
         if seen < login {
             return Err(InvalidState::SeenBeforeLogin);
         }
@@ -131,18 +130,18 @@ impl ExpiryState {
         if seen > latest_credible {
             return Err(InvalidState::FromTheFuture);
         }
-        let policy = wire.p.map(|p| {
+        let policy = own_policy.map(|(idle, absolute)| {
             let mut policy = Policy::new();
-            if let Some(ms) = p.i {
+            if let Some(ms) = idle {
                 policy = policy.with_idle(Duration::from_millis(ms));
             }
-            if let Some(ms) = p.a {
+            if let Some(ms) = absolute {
                 policy = policy.with_absolute(Duration::from_millis(ms));
             }
             policy
         });
         Ok(Self {
-            user: wire.u,
+            user,
             login,
             seen,
             policy,
@@ -166,15 +165,15 @@ pub(crate) struct Peek {
 /// state is not a well-formed record.
 #[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) fn peek(raw: &str) -> Option<Peek> {
-    let wire: Wire = serde_json::from_str(raw).ok()?;
-    let deadline = match wire.d {
+    let Wire(_, user, login, seen, deadline, _) = serde_json::from_str(raw).ok()?;
+    let deadline = match deadline {
         Some(ms) => Some(instant(ms).ok()?),
         None => None,
     };
     Some(Peek {
-        user: wire.u,
-        login: instant(wire.l).ok()?,
-        seen: instant(wire.s).ok()?,
+        user,
+        login: instant(login).ok()?,
+        seen: instant(seen).ok()?,
         deadline,
     })
 }
@@ -216,6 +215,10 @@ mod tests {
         ExpiryState::decode(raw, at(2_000_000), SKEW)
     }
 
+    fn encoded(state: &ExpiryState, policy: &Policy) -> String {
+        serde_json::to_string(&state.encode(policy)).unwrap()
+    }
+
     #[test]
     fn a_state_survives_encoding_and_decoding() {
         let policy = Policy::new().with_idle(Duration::from_secs(600));
@@ -225,11 +228,8 @@ mod tests {
             seen: at(1_500_000),
             policy: Some(policy),
         };
-        let raw = state.encode(&policy).to_string();
-        assert_eq!(
-            raw,
-            r#"{"d":2100000,"l":1000000,"p":{"a":null,"i":600000},"s":1500000,"u":"alice","v":1}"#
-        );
+        let raw = encoded(&state, &policy);
+        assert_eq!(raw, r#"[1,"alice",1000000,1500000,2100000,[600000,null]]"#);
         assert_eq!(decode(&raw).unwrap(), state);
         let peeked = peek(&raw).unwrap();
         assert_eq!(
@@ -240,10 +240,10 @@ mod tests {
     }
 
     #[test]
-    fn a_state_without_user_policy_omits_it() {
+    fn a_state_without_user_policy_or_limits_stores_nulls() {
         let state = ExpiryState::new("bob".into(), at(1_000), None);
-        let raw = state.encode(&Policy::new()).to_string();
-        assert!(!raw.contains("\"p\"") && !raw.contains("\"d\""), "{raw}");
+        let raw = encoded(&state, &Policy::new());
+        assert_eq!(raw, r#"[1,"bob",1000,1000,null,null]"#);
         assert_eq!(decode(&raw).unwrap(), state);
     }
 
@@ -252,26 +252,27 @@ mod tests {
         let cases = [
             ("", "empty"),
             ("null", "null"),
-            (r#"{"v":1,"u":"a","l":1}"#, "missing field"),
-            (r#"{"v":1,"u":"a","l":"1","s":1}"#, "wrong type"),
-            (r#"{"v":1,"u":"a","l":1,"s":1,"x":0}"#, "unknown field"),
-            (r#"{"v":2,"u":"a","l":1,"s":1}"#, "unknown version"),
-            (r#"{"v":1,"u":"","l":1,"s":1}"#, "empty user"),
-            (r#"{"v":1,"u":"a","l":-1,"s":1}"#, "negative"),
-            (r#"{"v":1,"u":"a","l":1.5,"s":2}"#, "float"),
+            ("[]", "empty array"),
+            (r#"[1,"a",1,1,null]"#, "missing element"),
+            (r#"[1,"a",1,1,null,null,0]"#, "extra element"),
+            (r#"[1,"a","1",1,null,null]"#, "wrong type"),
+            (r#"{"v":1,"u":"a","l":1,"s":1}"#, "an object"),
+            (r#"[2,"a",1,1,null,null]"#, "unknown version"),
+            (r#"[1,"",1,1,null,null]"#, "empty user"),
+            (r#"[1,7,1,1,null,null]"#, "user not a string"),
+            (r#"[1,"a",-1,1,null,null]"#, "negative"),
+            (r#"[1,"a",1.5,2,null,null]"#, "float"),
+            (r#"[1,"a",1,18446744073709551616,null,null]"#, "overflow"),
             (
-                r#"{"v":1,"u":"a","l":1,"s":18446744073709551616}"#,
-                "overflow",
-            ),
-            (
-                r#"{"v":1,"u":"a","l":1,"s":9223372036854775807}"#,
+                r#"[1,"a",1,9223372036854775807,null,null]"#,
                 "out of chrono range",
             ),
-            (r#"{"v":1,"u":"a","l":5,"s":4}"#, "seen before login"),
-            (r#"{"v":1,"u":"a","l":1,"s":2030001}"#, "future beyond skew"),
-            (r#"{"v":1,"u":"a","l":1,"s":1,"p":{"i":-1}}"#, "bad policy"),
-            (r#"{"v":1,"u":"a","l":1,"s":1}trailing"#, "trailing bytes"),
-            (r#"{"v":1,"u":"a","l":1,"s":1,"d":-1}"#, "negative deadline"),
+            (r#"[1,"a",5,4,null,null]"#, "seen before login"),
+            (r#"[1,"a",1,2030001,null,null]"#, "future beyond skew"),
+            (r#"[1,"a",1,1,null,[-1,null]]"#, "negative policy"),
+            (r#"[1,"a",1,1,null,[1]]"#, "short policy"),
+            (r#"[1,"a",1,1,null,null]trailing"#, "trailing bytes"),
+            (r#"[1,"a",1,1,-1,null]"#, "negative deadline"),
         ];
         for (raw, what) in cases {
             assert!(decode(raw).is_err(), "{what} should be invalid: {raw}");
@@ -280,7 +281,7 @@ mod tests {
 
     #[test]
     fn an_instant_within_the_skew_tolerance_is_accepted() {
-        assert!(decode(r#"{"v":1,"u":"a","l":1,"s":2030000}"#).is_ok());
+        assert!(decode(r#"[1,"a",1,2030000,null,null]"#).is_ok());
     }
 
     proptest! {
@@ -293,13 +294,12 @@ mod tests {
         #[test]
         fn arbitrary_json_never_panics(
             v in any::<i64>(), l in any::<i64>(), s in any::<i64>(),
-            u in ".{0,8}", extra in proptest::option::of(any::<u64>()),
+            u in ".{0,8}", d in proptest::option::of(any::<i64>()),
+            idle in proptest::option::of(any::<u64>()),
         ) {
-            let mut raw = format!(r#"{{"v":{v},"u":{u:?},"l":{l},"s":{s}"#);
-            if let Some(extra) = extra {
-                raw.push_str(&format!(r#","p":{{"i":{extra},"a":"x"}}"#));
-            }
-            raw.push('}');
+            let d = d.map_or("null".to_owned(), |d| d.to_string());
+            let p = idle.map_or("null".to_owned(), |i| format!("[{i},null]"));
+            let raw = format!(r#"[{v},{u:?},{l},{s},{d},{p}]"#);
             // Whatever is decoded must satisfy every invariant the middleware relies on.
             if let Ok(state) = decode(&raw) {
                 prop_assert!(state.login <= state.seen);

@@ -98,7 +98,7 @@ async fn loading_the_script_is_not_activity() {
     let clock = MockClock::new();
     let client = app(expiry(&clock)).await;
     client.login().await;
-    let seen = client.stored_state().await.unwrap()["s"].clone();
+    let seen = client.stored_state().await.unwrap()[3].clone();
 
     clock.advance(10 * MINUTE); // several refresh windows
     for (path, ..) in ASSETS {
@@ -106,7 +106,7 @@ async fn loading_the_script_is_not_activity() {
         assert_eq!(answer.status, StatusCode::OK);
         assert!(!answer.set_cookie, "{path} wrote the session");
     }
-    assert_eq!(client.stored_state().await.unwrap()["s"], seen);
+    assert_eq!(client.stored_state().await.unwrap()[3], seen);
 }
 
 #[actix_web::test]

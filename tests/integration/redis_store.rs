@@ -474,7 +474,7 @@ pub async fn the_registry_forgets_sessions_that_ended(target: &Target) {
 /// A state as the middleware writes it (README: "what is stored").
 fn state(user: &str, login: u64, seen: u64) -> HashMap<String, String> {
     let idle = u64::try_from(IDLE.as_millis()).unwrap();
-    let raw = serde_json::json!({"v": 1, "u": user, "l": login, "s": seen, "d": seen + idle});
+    let raw = serde_json::json!([1, user, login, seen, seen + idle, null]);
     HashMap::from([
         (STATE_KEY.to_owned(), raw.to_string()),
         ("cart".to_owned(), "[\"apple\"]".to_owned()),
@@ -672,7 +672,7 @@ pub async fn last_seen_never_moves_backwards_under_concurrent_saves(target: &Tar
 
     let loaded = store.load(&key(&saved)).await.unwrap().unwrap();
     let stored: serde_json::Value = serde_json::from_str(&loaded[STATE_KEY]).unwrap();
-    assert_eq!(stored["s"], latest);
+    assert_eq!(stored[3], latest);
     let listed = store.registry().list("alice").await.unwrap();
     assert_eq!(millis(listed[0].last_seen), latest);
     let idle = u64::try_from(IDLE.as_millis()).unwrap();

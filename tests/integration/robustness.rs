@@ -62,11 +62,12 @@ async fn untrustworthy_state_ends_the_session_with_reason_invalid() {
     let clock = MockClock::new();
     let now_ms = 1_735_689_600_000_u64;
     let cases = [
-        serde_json::json!({"v": 2, "u": "alice", "l": now_ms, "s": now_ms}),
-        serde_json::json!({"v": 1, "u": "alice", "l": now_ms, "s": now_ms + 3_600_000}),
-        serde_json::json!({"v": 1, "u": "alice", "l": now_ms, "s": now_ms - 1}),
-        serde_json::json!({"v": 1, "u": "alice", "l": -5, "s": now_ms}),
-        serde_json::json!({"v": 1, "u": "alice", "s": now_ms}),
+        serde_json::json!([2, "alice", now_ms, now_ms, null, null]),
+        serde_json::json!([1, "alice", now_ms, now_ms + 3_600_000, null, null]),
+        serde_json::json!([1, "alice", now_ms, now_ms - 1, null, null]),
+        serde_json::json!([1, "alice", -5, now_ms, null, null]),
+        serde_json::json!([1, "alice", now_ms, null, null]),
+        serde_json::json!({"v": 1, "u": "alice", "l": now_ms, "s": now_ms}),
         serde_json::json!("alice"),
     ];
     for planted in cases {
@@ -88,7 +89,7 @@ async fn state_within_the_clock_skew_tolerance_is_accepted() {
     let clock = MockClock::new();
     let now_ms = 1_735_689_600_000_u64;
     let client = app(expiry(&clock).clock_skew_tolerance(Duration::from_secs(5))).await;
-    let planted = serde_json::json!({"v": 1, "u": "alice", "l": now_ms, "s": now_ms + 5_000});
+    let planted = serde_json::json!([1, "alice", now_ms, now_ms + 5_000, null, null]);
     client
         .json(TestRequest::post().uri("/plant").set_json(&planted))
         .await;
@@ -166,7 +167,7 @@ async fn concurrent_requests_never_move_last_seen_backwards() {
         .await,
     );
     client.login().await;
-    let login_ms = client.stored_state().await.unwrap()["l"].as_u64().unwrap();
+    let login_ms = client.stored_state().await.unwrap()[2].as_u64().unwrap();
 
     clock.advance(2 * MINUTE);
     let slow = client.json(TestRequest::get().uri("/slow"));
@@ -183,5 +184,5 @@ async fn concurrent_requests_never_move_last_seen_backwards() {
 
     // The client holds what the slow request wrote last: the time it *finished*, +4 min.
     let state = client.stored_state().await.unwrap();
-    assert_eq!(state["s"].as_u64().unwrap() - login_ms, 4 * 60_000);
+    assert_eq!(state[3].as_u64().unwrap() - login_ms, 4 * 60_000);
 }

@@ -221,7 +221,7 @@ async fn an_active_request_refreshes_where_a_passive_one_did_not() {
     );
     let state = client.stored_state().await.unwrap();
     assert_eq!(
-        state["s"].as_u64().unwrap() - state["l"].as_u64().unwrap(),
+        state[3].as_u64().unwrap() - state[2].as_u64().unwrap(),
         600_000
     );
 }

@@ -136,7 +136,7 @@ pub(crate) fn assemble(
 mod tests {
     use super::*;
 
-    const STATE: &str = r#"{"v":1,"u":"alice","l":1000,"s":2000,"d":9000}"#;
+    const STATE: &str = r#"[1,"alice",1000,2000,9000,null]"#;
 
     fn id() -> SessionId {
         "0123456789abcdef0123456789abcdef".parse().unwrap()
