@@ -8,9 +8,14 @@
 //! `expiry` (+ SessionExpiry, idle + absolute) or `identity` (+ actix-identity with login and
 //! visit deadlines); `--store cookie` or `redis` (`REDIS_URL`). `PORT` (8080),
 //! `IDLE_TIMEOUT_SECS` (1800), `ABSOLUTE_TIMEOUT_SECS` (28800). Routes: `POST /login` signs
-//! `alice` in (or `?user=<id>`), `GET /` answers the user or 401.
+//! `alice` in (or `?user=<id>`, or `?user=new` for a new user each time), `GET /` answers the
+//! user or 401.
 
-use std::{env, io, time::Duration};
+use std::{
+    env, io,
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
 
 use actix_identity::{Identity, IdentityMiddleware};
 use actix_session::{
@@ -81,6 +86,8 @@ fn secs(name: &str, default: u64) -> io::Result<Duration> {
     }
 }
 
+static NEXT_USER: AtomicU64 = AtomicU64::new(0);
+
 #[derive(Deserialize)]
 struct Who {
     user: Option<String>,
@@ -92,7 +99,12 @@ async fn login(
     who: web::Query<Who>,
     session: Session,
 ) -> actix_web::Result<HttpResponse> {
-    let user = who.into_inner().user.unwrap_or_else(|| "alice".into());
+    let user = match who.into_inner().user.as_deref() {
+        None => "alice".to_owned(),
+        // A new user each time: load scripts sign in many users, as real traffic does.
+        Some("new") => format!("user{}", NEXT_USER.fetch_add(1, Ordering::Relaxed)),
+        Some(user) => user.to_owned(),
+    };
     match **mode {
         Mode::Bare => {
             session.renew();
