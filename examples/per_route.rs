@@ -10,7 +10,7 @@
 
 mod demo;
 
-use actix_session::{storage::CookieSessionStore, SessionMiddleware};
+use actix_session::storage::CookieSessionStore;
 use actix_web::{cookie::Key, get, web, App, HttpResponse, HttpServer};
 use session_expiry::{absolute_timeout, idle_timeout, Expiry};
 
@@ -43,12 +43,7 @@ async fn main() -> std::io::Result<()> {
             .service(admin)
             .service(reports)
             .wrap(expiry.clone())
-            // `Secure` off only so the example works over plain http on localhost.
-            .wrap(
-                SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
-                    .cookie_secure(false)
-                    .build(),
-            )
+            .wrap(demo::sessions(CookieSessionStore::default(), key.clone()))
     })
     .bind((settings.host.as_str(), settings.port))?
     .run()

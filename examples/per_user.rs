@@ -12,11 +12,8 @@ mod demo;
 
 use std::time::Duration;
 
-use actix_session::{config::PersistentSession, storage::CookieSessionStore, SessionMiddleware};
-use actix_web::{
-    cookie::{time::Duration as CookieDuration, Key},
-    web, App, HttpRequest, HttpServer,
-};
+use actix_session::storage::CookieSessionStore;
+use actix_web::{cookie::Key, web, App, HttpRequest, HttpServer};
 use session_expiry::{ExpiryPolicy, Policy, ToPolicy};
 
 /// Session policy by role.
@@ -62,15 +59,7 @@ async fn main() -> std::io::Result<()> {
             )))
             .configure(demo::routes)
             .wrap(expiry.clone())
-            // `Secure` off only so the example works over plain http on localhost.
-            .wrap(
-                SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
-                    .cookie_secure(false)
-                    .session_lifecycle(
-                        PersistentSession::default().session_ttl(CookieDuration::days(30)),
-                    )
-                    .build(),
-            )
+            .wrap(demo::sessions(CookieSessionStore::default(), key.clone()))
     })
     .bind((settings.host.as_str(), settings.port))?
     .run()

@@ -6,11 +6,8 @@
 
 mod demo;
 
-use actix_session::{config::PersistentSession, storage::CookieSessionStore, SessionMiddleware};
-use actix_web::{
-    cookie::{time::Duration as CookieDuration, Key},
-    web, App, HttpServer,
-};
+use actix_session::storage::CookieSessionStore;
+use actix_web::{cookie::Key, web, App, HttpServer};
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
@@ -37,18 +34,7 @@ async fn main() -> std::io::Result<()> {
             .configure(demo::routes)
             .app_data(warning.clone())
             .wrap(expiry.clone())
-            .wrap(
-                SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
-                    // Only so the demo works over plain http on localhost: a real deployment
-                    // serves https and keeps the default `Secure` cookie.
-                    .cookie_secure(false)
-                    // A cookie that outlives the browser, for "keep me signed in"; the
-                    // session's own timeouts still end it (at most 30 days for remember-me).
-                    .session_lifecycle(
-                        PersistentSession::default().session_ttl(CookieDuration::days(30)),
-                    )
-                    .build(),
-            )
+            .wrap(demo::sessions(CookieSessionStore::default(), key.clone()))
     })
     .bind((host, port))?
     .run()

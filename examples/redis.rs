@@ -17,11 +17,7 @@ mod sessions;
 
 use std::{env, io};
 
-use actix_session::{config::PersistentSession, SessionMiddleware};
-use actix_web::{
-    cookie::{time::Duration as CookieDuration, Key},
-    web, App, HttpServer,
-};
+use actix_web::{cookie::Key, web, App, HttpServer};
 use session_expiry::redis::{RedisStore, RequestScope};
 
 /// Only for trying the demo: anyone who reads this file can forge this instance's cookies.
@@ -77,17 +73,7 @@ async fn main() -> io::Result<()> {
             .configure(demo::routes)
             .configure(sessions::routes)
             .wrap(expiry.clone())
-            .wrap(
-                SessionMiddleware::builder(store.clone(), key.clone())
-                    // Only so the demo works over plain http on localhost.
-                    .cookie_secure(false)
-                    // As the quickstart: a cookie that outlives the browser, for "keep me signed
-                    // in"; each session's own deadline still ends it, in Redis too.
-                    .session_lifecycle(
-                        PersistentSession::default().session_ttl(CookieDuration::days(30)),
-                    )
-                    .build(),
-            )
+            .wrap(demo::sessions(store.clone(), key.clone()))
             .wrap(RequestScope::new())
     })
     .bind((host, port))?

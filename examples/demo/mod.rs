@@ -4,7 +4,9 @@
 
 use std::{collections::HashMap, env, io, time::Duration};
 
+use actix_session::{config::PersistentSession, storage::SessionStore, SessionMiddleware};
 use actix_web::{
+    cookie::{time::Duration as CookieDuration, Key},
     get,
     http::header::{self, ContentType},
     post, web, Either, HttpRequest, HttpResponse,
@@ -72,6 +74,18 @@ fn number<T: std::str::FromStr>(name: &str, default: T) -> io::Result<T> {
             )
         }),
     }
+}
+
+/// The session middleware every example wraps around the app, on `store`.
+pub fn sessions<S: SessionStore>(store: S, key: Key) -> SessionMiddleware<S> {
+    SessionMiddleware::builder(store, key)
+        // Only so the demo works over plain http on localhost: a real deployment serves https
+        // and keeps the default `Secure` cookie.
+        .cookie_secure(false)
+        // A cookie that outlives the browser, for "keep me signed in"; each session's own
+        // timeouts still end it (at most 30 days, for remember-me).
+        .session_lifecycle(PersistentSession::default().session_ttl(CookieDuration::days(30)))
+        .build()
 }
 
 /// Registers the demo's routes.

@@ -2,7 +2,7 @@
 
 use std::{sync::mpsc, thread, time::Duration};
 
-use actix_session::{storage::CookieSessionStore, SessionMiddleware};
+use actix_session::storage::CookieSessionStore;
 use actix_web::{cookie::Key, dev::ServerHandle, web, App, HttpResponse, HttpServer};
 use session_expiry::SessionExpiry;
 
@@ -44,11 +44,7 @@ impl TestApp {
                         .route("/fallback", web::get().to(fallback_page))
                         .app_data(warning.clone())
                         .wrap(expiry.clone())
-                        .wrap(
-                            SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
-                                .cookie_secure(false)
-                                .build(),
-                        )
+                        .wrap(demo::sessions(CookieSessionStore::default(), key.clone()))
                 })
                 .workers(1)
                 .disable_signals()
