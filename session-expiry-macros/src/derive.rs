@@ -229,7 +229,9 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let body = if errors.is_empty() {
         quote!(match self { #(#arms)* })
     } else {
-        quote!(::core::unreachable!("never runs: the derive reported a compile error"))
+        quote!(::core::unreachable!(
+            "never runs: the derive reported a compile error"
+        ))
     };
     let errors = errors.to_compile_errors();
     quote! {

@@ -27,6 +27,25 @@ pub(crate) struct Snapshot {
     pub(crate) policy: Policy,
 }
 
+/// What is known of a session that ends, for its [`ExpiryEvent`].
+#[derive(Debug, Clone)]
+pub(crate) struct Ending {
+    pub(crate) user: String,
+    pub(crate) login: DateTime<Utc>,
+    /// Last seen; unknown for a session its store already dropped.
+    pub(crate) seen: Option<DateTime<Utc>>,
+}
+
+impl From<&ExpiryState> for Ending {
+    fn from(state: &ExpiryState) -> Self {
+        Self {
+            user: state.user.clone(),
+            login: state.login,
+            seen: Some(state.seen),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct RequestContext {
     pub(crate) config: Arc<Configuration>,
@@ -173,7 +192,7 @@ impl RequestContext {
     /// Ends the session that came with this request: purges it, reports the event and records
     /// the reason. With [`ExpiredAction::Continue`] the request goes on anonymous in a fresh
     /// session (so a log-in page can sign the user in again at once).
-    pub(crate) fn end(&self, session: &Session, state: Option<&ExpiryState>, reason: ExpiryReason) {
+    pub(crate) fn end(&self, session: &Session, ending: Option<&Ending>, reason: ExpiryReason) {
         match self.config.expired_action {
             ExpiredAction::Respond => session.purge(),
             _ => {
@@ -183,29 +202,25 @@ impl RequestContext {
         }
         *self.changed.borrow_mut() = Some(None);
         self.expired.set(Some(reason));
-        report(&self.config, expiry_event(state, reason, self.now));
+        report(&self.config, expiry_event(ending, reason, self.now));
     }
 
     /// Ends the session because a route's own limit was reached; the middleware then answers
     /// as for any expiry.
     pub(crate) fn end_by_route(&self, session: &Session, reason: ExpiryReason) {
-        let state = self.snapshot.as_ref().map(|s| s.state.clone());
-        self.end(session, state.as_ref(), reason);
+        let ending = self.snapshot.as_ref().map(|s| Ending::from(&s.state));
+        self.end(session, ending.as_ref(), reason);
         self.answer_expired
             .set(self.config.expired_action == ExpiredAction::Respond);
     }
 }
 
-fn expiry_event(
-    state: Option<&ExpiryState>,
-    reason: ExpiryReason,
-    now: DateTime<Utc>,
-) -> ExpiryEvent {
+fn expiry_event(ending: Option<&Ending>, reason: ExpiryReason, now: DateTime<Utc>) -> ExpiryEvent {
     ExpiryEvent {
-        user: state.map(|s| s.user.clone()),
+        user: ending.map(|e| e.user.clone()),
         reason,
-        session_age: state.map(|s| elapsed(s.login, now)),
-        idle_for: state.map(|s| elapsed(s.seen, now)),
+        session_age: ending.map(|e| elapsed(e.login, now)),
+        idle_for: ending.and_then(|e| e.seen).map(|seen| elapsed(seen, now)),
     }
 }
 

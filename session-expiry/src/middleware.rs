@@ -12,9 +12,9 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     config::{Configuration, ExpiredAction, SessionExpiryBuilder},
-    context::{RequestContext, Snapshot},
+    context::{Ending, RequestContext, Snapshot},
     response,
-    state::ExpiryState,
+    state::{elapsed, instant_of_millis, policy_from_millis, ExpiryState, PolicyMillis},
     store_marker::StoreMarker,
     Adoption, ExpiryReason, STATE_KEY,
 };
@@ -50,7 +50,9 @@ use crate::{
 /// granularity, unless the request was [`Passive`](crate::Passive).
 ///
 /// A server-side store can say more than the state: with the Redis store (feature `redis`), a
-/// revoked session ends with reason `revoked`, and a session the store cannot load because it is
+/// revoked session ends with reason `revoked`, a session whose data the store already dropped at
+/// its deadline ends with reason `absolute` (if its absolute limit, under the policy that applies
+/// to it now, has passed) or else `idle`, and a session the store cannot load because it is
 /// unreachable is answered `503` with `Retry-After`, its handler never run.
 ///
 /// # How did we choose defaults?
@@ -132,7 +134,7 @@ pub struct SessionExpiryService<S> {
 enum Verdict {
     Anonymous,
     Live(Snapshot),
-    Expired(Option<ExpiryState>, ExpiryReason),
+    Expired(Option<Ending>, ExpiryReason),
     /// The store could not be reached: the session cannot be checked.
     Unavailable(Duration),
 }
@@ -145,9 +147,28 @@ fn judge(session: &Session, config: &Configuration, now: DateTime<Utc>) -> Verdi
         return match marker {
             StoreMarker::Unavailable { retry_after } => Verdict::Unavailable(retry_after),
             StoreMarker::Revoked => Verdict::Expired(
-                entries.get(STATE_KEY).and_then(|raw| decode(raw).ok()),
+                entries
+                    .get(STATE_KEY)
+                    .and_then(|raw| decode(raw).ok())
+                    .map(|state| Ending::from(&state)),
                 ExpiryReason::Revoked,
             ),
+            StoreMarker::Ended {
+                login_ms,
+                user,
+                policy,
+            } => {
+                let Some(login) = instant_of_millis(login_ms) else {
+                    return Verdict::Expired(None, ExpiryReason::Invalid);
+                };
+                let reason = dropped_reason(config, policy, login, now);
+                let ending = Ending {
+                    user,
+                    login,
+                    seen: None,
+                };
+                Verdict::Expired(Some(ending), reason)
+            }
             StoreMarker::Unknown => Verdict::Expired(None, ExpiryReason::Invalid),
         };
     }
@@ -162,10 +183,30 @@ fn judge(session: &Session, config: &Configuration, now: DateTime<Utc>) -> Verdi
         Ok(state) => {
             let policy = config.effective_policy(state.policy);
             match policy.reached(state.login, state.seen, now) {
-                Some(reason) => Verdict::Expired(Some(state), reason),
+                Some(reason) => Verdict::Expired(Some(Ending::from(&state)), reason),
                 None => Verdict::Live(Snapshot { state, policy }),
             }
         }
+    }
+}
+
+/// Why a session the store dropped at its deadline ended, as the state would have said now: one
+/// of its deadlines has passed, so `absolute` if the absolute limit of the policy that applies to
+/// it (the user's snapshot, else the global one, capped by `max_policy`) has, else `idle`.
+fn dropped_reason(
+    config: &Configuration,
+    snapshot: Option<PolicyMillis>,
+    login: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> ExpiryReason {
+    let policy = config.effective_policy(snapshot.map(policy_from_millis));
+    if policy
+        .absolute()
+        .is_some_and(|limit| elapsed(login, now) >= limit)
+    {
+        ExpiryReason::Absolute
+    } else {
+        ExpiryReason::Idle
     }
 }
 
@@ -208,9 +249,9 @@ where
                     }
                 },
                 Verdict::Live(snapshot) => RequestContext::new(config, now, Some(snapshot), None),
-                Verdict::Expired(state, reason) => {
+                Verdict::Expired(ending, reason) => {
                     let context = RequestContext::new(Arc::clone(&config), now, None, None);
-                    context.end(&session, state.as_ref(), reason);
+                    context.end(&session, ending.as_ref(), reason);
                     if config.expired_action == ExpiredAction::Respond {
                         let answer =
                             response::expired(req.request(), reason, config.login_path.as_deref());
@@ -290,4 +331,64 @@ async fn finish<B>(
         return Ok(res.into_response(answer).map_into_right_body());
     }
     Ok(res.map_into_left_body())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Policy;
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    fn at(hours: u32) -> DateTime<Utc> {
+        DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::from_std(hours * HOUR).unwrap()
+    }
+
+    #[test]
+    fn a_dropped_session_is_named_by_the_policy_that_applies_to_it_now() {
+        let global = SessionExpiry::builder()
+            .idle_timeout(HOUR)
+            .absolute_timeout(8 * HOUR)
+            .build();
+        let config = &global.configuration;
+        let (login, ms) = (at(0), |d: Duration| {
+            Some(u64::try_from(d.as_millis()).unwrap())
+        });
+        assert_eq!(
+            dropped_reason(config, None, login, at(2)),
+            ExpiryReason::Idle
+        );
+        assert_eq!(
+            dropped_reason(config, None, login, at(8)),
+            ExpiryReason::Absolute
+        );
+        // The user's snapshot wins over the global policy, in both directions.
+        let short = Some((None, ms(2 * HOUR)));
+        assert_eq!(
+            dropped_reason(config, short, login, at(2)),
+            ExpiryReason::Absolute
+        );
+        let long = Some((ms(HOUR), ms(48 * HOUR)));
+        assert_eq!(
+            dropped_reason(config, long, login, at(9)),
+            ExpiryReason::Idle
+        );
+        // ... capped by the ceiling.
+        let capped = SessionExpiry::builder()
+            .max_policy(Policy::new().with_absolute(4 * HOUR))
+            .build();
+        let config = &capped.configuration;
+        assert_eq!(
+            dropped_reason(config, long, login, at(5)),
+            ExpiryReason::Absolute
+        );
+        // Without any absolute limit it can only have been idle.
+        let idle_only = SessionExpiry::builder().idle_timeout(HOUR).build();
+        let no_limit = Some((ms(HOUR), None));
+        let config = &idle_only.configuration;
+        assert_eq!(
+            dropped_reason(config, no_limit, login, at(99)),
+            ExpiryReason::Idle
+        );
+    }
 }

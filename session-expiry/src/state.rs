@@ -63,14 +63,22 @@ pub(crate) enum InvalidState {
 /// The stored layout: `[version, user, login, seen, deadline, [idle, absolute]]`. A JSON array
 /// of any other length or element type does not decode.
 #[derive(Serialize, Deserialize)]
-pub(crate) struct Wire(
-    u64,
-    String,
-    u64,
-    u64,
-    Option<u64>,
-    Option<(Option<u64>, Option<u64>)>,
-);
+pub(crate) struct Wire(u64, String, u64, u64, Option<u64>, Option<PolicyMillis>);
+
+/// A per-user policy snapshot as stored: `[idle_ms, absolute_ms]`, `null` for no limit.
+pub(crate) type PolicyMillis = (Option<u64>, Option<u64>);
+
+/// The policy a stored snapshot describes.
+pub(crate) fn policy_from_millis((idle, absolute): PolicyMillis) -> Policy {
+    let mut policy = Policy::new();
+    if let Some(ms) = idle {
+        policy = policy.with_idle(Duration::from_millis(ms));
+    }
+    if let Some(ms) = absolute {
+        policy = policy.with_absolute(Duration::from_millis(ms));
+    }
+    policy
+}
 
 impl ExpiryState {
     /// A fresh state for a log-in at `now`.
@@ -130,16 +138,7 @@ impl ExpiryState {
         if seen > latest_credible {
             return Err(InvalidState::FromTheFuture);
         }
-        let policy = own_policy.map(|(idle, absolute)| {
-            let mut policy = Policy::new();
-            if let Some(ms) = idle {
-                policy = policy.with_idle(Duration::from_millis(ms));
-            }
-            if let Some(ms) = absolute {
-                policy = policy.with_absolute(Duration::from_millis(ms));
-            }
-            policy
-        });
+        let policy = own_policy.map(policy_from_millis);
         Ok(Self {
             user,
             login,
@@ -159,13 +158,15 @@ pub(crate) struct Peek {
     pub(crate) seen: DateTime<Utc>,
     /// The deadline hint (a key's TTL), `None` without limits.
     pub(crate) deadline: Option<DateTime<Utc>>,
+    /// The per-user policy snapshot as stored, `None` when the global default applies.
+    pub(crate) policy: Option<PolicyMillis>,
 }
 
 /// Reads what a server-side store needs from stored state without judging it. `None` if the
 /// state is not a well-formed record.
 #[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) fn peek(raw: &str) -> Option<Peek> {
-    let Wire(_, user, login, seen, deadline, _) = serde_json::from_str(raw).ok()?;
+    let Wire(_, user, login, seen, deadline, policy) = serde_json::from_str(raw).ok()?;
     let deadline = match deadline {
         Some(ms) => Some(instant(ms).ok()?),
         None => None,
@@ -175,7 +176,13 @@ pub(crate) fn peek(raw: &str) -> Option<Peek> {
         login: instant(login).ok()?,
         seen: instant(seen).ok()?,
         deadline,
+        policy,
     })
+}
+
+/// The instant `ms` Unix milliseconds stand for, `None` out of range.
+pub(crate) fn instant_of_millis(ms: u64) -> Option<DateTime<Utc>> {
+    instant(ms).ok()
 }
 
 fn instant(ms: u64) -> Result<DateTime<Utc>, InvalidState> {
@@ -237,6 +244,8 @@ mod tests {
             ("alice", at(1_000_000), at(1_500_000))
         );
         assert_eq!(peeked.deadline, Some(at(2_100_000)));
+        assert_eq!(peeked.policy, Some((Some(600_000), None)));
+        assert_eq!(policy_from_millis((Some(600_000), None)), policy);
     }
 
     #[test]

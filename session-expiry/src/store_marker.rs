@@ -4,15 +4,21 @@
 //! actix-session gives a store no way to answer a request itself: a failed `load` becomes an
 //! opaque `500` before any middleware inside `SessionMiddleware` runs, and a missing session
 //! becomes a silent anonymous one. So the store returns a state holding a marker entry instead,
-//! and [`judge`](crate::middleware) turns it into the answer: `revoked` into the ordinary expired
-//! answer, `unavailable` into a `503`. Stores never persist entries under [`RESERVED_PREFIX`].
+//! and [`judge`](crate::middleware) turns it into the answer: `revoked` and `ended` into the
+//! ordinary expired answer, `unavailable` into a `503`. Stores never persist entries under
+//! [`RESERVED_PREFIX`].
 
 use std::{collections::HashMap, time::Duration};
+
+use crate::state::PolicyMillis;
 
 /// The entry that holds the marker.
 pub(crate) const MARKER_KEY: &str = "session-expiry.store";
 /// With an `unavailable` marker: how many seconds the client should wait before retrying.
 pub(crate) const RETRY_AFTER_KEY: &str = "session-expiry.retry-after";
+/// With an `ended` marker: what the store still knew of the session, as JSON
+/// `{"l": login_ms, "u": user, "p": [idle_ms, absolute_ms] | null}`.
+pub(crate) const ENDED_KEY: &str = "session-expiry.ended";
 /// Entries under this prefix are the store's, for this request only; the state itself is under
 /// [`STATE_KEY`](crate::STATE_KEY), which does not match it.
 #[cfg_attr(not(feature = "redis"), allow(dead_code))]
@@ -22,10 +28,20 @@ pub(crate) const RESERVED_PREFIX: &str = "session-expiry.";
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 /// What a store says about a session through [`MARKER_KEY`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum StoreMarker {
     /// The session was revoked: it ends with reason `revoked`.
     Revoked,
+    /// The store dropped the session at its deadline (the session's data is gone) but still
+    /// knows whose it was: it ends with the reason its deadline had (`idle` or `absolute`).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    Ended {
+        /// Log-in instant, Unix ms.
+        login_ms: u64,
+        user: String,
+        /// The user's policy snapshot; `None` when the global default applied.
+        policy: Option<PolicyMillis>,
+    },
     /// The store could not be reached, so the session cannot be checked: answer `503`.
     Unavailable { retry_after: Duration },
     /// A marker this version does not know: the session is not trusted.
@@ -39,6 +55,15 @@ impl StoreMarker {
         let raw = entries.get(MARKER_KEY)?;
         Some(match serde_json::from_str::<String>(raw).as_deref() {
             Ok("revoked") => Self::Revoked,
+            Ok("ended") => entries
+                .get(ENDED_KEY)
+                .and_then(|raw| serde_json::from_str::<EndedWire>(raw).ok())
+                .filter(|ended| !ended.u.is_empty())
+                .map_or(Self::Unknown, |ended| Self::Ended {
+                    login_ms: ended.l,
+                    user: ended.u,
+                    policy: ended.p,
+                }),
             Ok("unavailable") => Self::Unavailable {
                 retry_after: entries
                     .get(RETRY_AFTER_KEY)
@@ -54,6 +79,15 @@ impl StoreMarker {
     pub(crate) fn write(self, entries: &mut HashMap<String, String>) {
         let value = match self {
             Self::Revoked => "revoked",
+            Self::Ended {
+                login_ms,
+                user,
+                policy,
+            } => {
+                let ended = serde_json::json!({ "l": login_ms, "u": user, "p": policy });
+                entries.insert(ENDED_KEY.to_owned(), ended.to_string());
+                "ended"
+            }
             Self::Unavailable { retry_after } => {
                 let secs = retry_after.as_secs().max(1);
                 entries.insert(RETRY_AFTER_KEY.to_owned(), secs.to_string());
@@ -63,6 +97,14 @@ impl StoreMarker {
         };
         entries.insert(MARKER_KEY.to_owned(), format!("\"{value}\""));
     }
+}
+
+/// The stored form of [`StoreMarker::Ended`].
+#[derive(serde::Deserialize)]
+struct EndedWire {
+    l: u64,
+    u: String,
+    p: Option<PolicyMillis>,
 }
 
 #[cfg(test)]
@@ -76,9 +118,19 @@ mod tests {
             StoreMarker::Unavailable {
                 retry_after: Duration::from_secs(7),
             },
+            StoreMarker::Ended {
+                login_ms: 1_000,
+                user: "alice".into(),
+                policy: Some((Some(60_000), None)),
+            },
+            StoreMarker::Ended {
+                login_ms: 1_000,
+                user: "bob".into(),
+                policy: None,
+            },
         ] {
             let mut entries = HashMap::new();
-            marker.write(&mut entries);
+            marker.clone().write(&mut entries);
             assert_eq!(StoreMarker::read(&entries), Some(marker));
             assert!(entries.keys().all(|k| k.starts_with(RESERVED_PREFIX)));
         }
@@ -89,6 +141,12 @@ mod tests {
         assert_eq!(StoreMarker::read(&HashMap::new()), None);
         let strange = HashMap::from([(MARKER_KEY.to_owned(), "42".to_owned())]);
         assert_eq!(StoreMarker::read(&strange), Some(StoreMarker::Unknown));
+        let ended_without_details =
+            HashMap::from([(MARKER_KEY.to_owned(), "\"ended\"".to_owned())]);
+        assert_eq!(
+            StoreMarker::read(&ended_without_details),
+            Some(StoreMarker::Unknown)
+        );
         let bad_hint = HashMap::from([
             (MARKER_KEY.to_owned(), "\"unavailable\"".to_owned()),
             (RETRY_AFTER_KEY.to_owned(), "soon".to_owned()),

@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
 use session_expiry::{
     redis::RedisStore, Adoption, Clock as _, ExpiryEvent, ExpiryReason, MockClock, Policy,
-    STATE_KEY,
+    SessionExpiryBuilder, STATE_KEY,
 };
 use tokio::sync::Notify;
 
@@ -68,6 +68,10 @@ on_every_deployment!(
     no_request_starting_after_a_revoke_succeeds_and_no_key_reappears,
     a_session_renewed_while_it_is_revoked_is_not_born_again,
     last_seen_never_moves_backwards_under_concurrent_saves,
+    a_session_redis_dropped_at_its_idle_deadline_ends_with_reason_idle,
+    a_session_redis_dropped_at_its_absolute_deadline_ends_with_reason_absolute,
+    a_session_logged_out_before_redis_dropped_it_is_just_anonymous,
+    a_revoked_session_still_ends_as_revoked_and_never_as_idle,
 );
 
 fn login(user: &str, agent: &str, ip: &str) -> TestRequest {
@@ -93,6 +97,39 @@ fn instant(value: &serde_json::Value) -> DateTime<Utc> {
 
 fn after(clock_start: DateTime<Utc>, elapsed: Duration) -> DateTime<Utc> {
     clock_start + chrono::Duration::from_std(elapsed).unwrap()
+}
+
+/// How long a user's index outlives its sessions (the store's `INDEX_GRACE`).
+const GRACE: Duration = Duration::from_secs(24 * 3600);
+
+#[track_caller]
+fn assert_expired(answer: &Answer, reason: &str) {
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{answer:?}");
+    assert_eq!(
+        answer.json(),
+        serde_json::json!({"error": "session_expired", "reason": reason})
+    );
+}
+
+#[track_caller]
+fn assert_anonymous(answer: &Answer) {
+    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+    assert_eq!(answer.json()["user"], serde_json::Value::Null, "{answer:?}");
+    assert_eq!(
+        answer.json()["expired_reason"],
+        serde_json::Value::Null,
+        "{answer:?}"
+    );
+}
+
+/// The middleware of the tests, with every expiry event it reports.
+fn recording(clock: &MockClock) -> (SessionExpiryBuilder, Arc<Mutex<Vec<ExpiryEvent>>>) {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let reported = Arc::clone(&events);
+    let middleware = expiry(clock).on_expired(move |event: &ExpiryEvent| {
+        reported.lock().unwrap().push(event.clone());
+    });
+    (middleware, events)
 }
 
 #[track_caller]
@@ -123,7 +160,7 @@ pub async fn each_key_lives_exactly_until_its_sessions_earliest_deadline(target:
     let key = &keys[0];
     assert_ttl(redis.pttl(key).await, IDLE);
     let index = &redis.index_keys().await[0];
-    assert_ttl(redis.pttl(index).await, IDLE);
+    assert_ttl(redis.pttl(index).await, IDLE + GRACE);
 
     // Activity moves the idle deadline, until the absolute one is nearer: then the TTL shrinks.
     let mut elapsed = Duration::ZERO;
@@ -682,4 +719,140 @@ pub async fn last_seen_never_moves_backwards_under_concurrent_saves(target: &Tar
         redis.pttl(data_key).await,
         Duration::from_millis(latest + idle - login),
     );
+}
+
+pub async fn a_session_redis_dropped_at_its_idle_deadline_ends_with_reason_idle(target: &Target) {
+    let clock = MockClock::new();
+    let (middleware, events) = recording(&clock);
+    let app = redis_app(target.store(&clock).await, middleware).await;
+    let client = Client::new(&app);
+    client.login().await;
+    let mut redis = target.inspect().await;
+    let key = redis.session_keys().await[0].clone();
+    let index = redis.index_keys().await[0].clone();
+    let id = key.rsplit(':').next().unwrap().to_owned();
+
+    clock.advance(IDLE);
+    // Redis drops the key at the idle deadline (the mock clock does not move Redis's).
+    redis.expire_now(&key).await;
+    assert!(
+        redis.index_lists(&index, &id).await,
+        "the index outlives it"
+    );
+    let cookie = client.cookie();
+    assert_expired(&client.json(whoami()).await, "idle");
+
+    let events = events.lock().unwrap().clone();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].user.as_deref(), Some("alice"));
+    assert_eq!(events[0].reason, ExpiryReason::Idle);
+    assert_eq!(events[0].session_age, Some(IDLE));
+    assert_eq!(events[0].idle_for, None, "last seen went with the data");
+    assert!(!redis.index_lists(&index, &id).await, "purged");
+    assert_eq!(redis.keys().await, Vec::<String>::new());
+
+    // Said once: the same cookie again is just a visitor without a session.
+    client.set_cookie(cookie);
+    assert_anonymous(&client.json(whoami()).await);
+}
+
+pub async fn a_session_redis_dropped_at_its_absolute_deadline_ends_with_reason_absolute(
+    target: &Target,
+) {
+    let clock = MockClock::new();
+    let (middleware, events) = recording(&clock);
+    let app = redis_app(target.store(&clock).await, middleware).await;
+    let mut redis = target.inspect().await;
+
+    // Global policy: one absolute limit; this user's own snapshot: a shorter one, and a longer
+    // idle one. Only the snapshot makes this hour `absolute` rather than `idle`.
+    let remembered = Client::new(&app);
+    let (idle, absolute) = (2 * 24 * 3600, 3600);
+    let uri = format!("/login-with/alice/{idle}/{absolute}");
+    assert_eq!(
+        remembered.json(TestRequest::post().uri(&uri)).await.status,
+        StatusCode::OK
+    );
+    let plain = Client::new(&app);
+    plain.json(login("bob", "bob", "10.0.0.2")).await;
+    let keys = redis.session_keys().await;
+    assert_eq!(keys.len(), 2, "{keys:?}");
+
+    // Both active until their keys die: bob at his idle deadline, alice at her absolute one.
+    for _ in 0..2 {
+        clock.advance(20 * MINUTE);
+        assert_user(&remembered.json(whoami()).await, "alice");
+        assert_user(&plain.json(whoami()).await, "bob");
+    }
+    clock.advance(20 * MINUTE);
+    for key in &keys {
+        redis.expire_now(key).await;
+    }
+    assert_expired(&remembered.json(whoami()).await, "absolute");
+    assert_expired(&plain.json(whoami()).await, "idle");
+
+    let events = events.lock().unwrap().clone();
+    let reasons: Vec<_> = events
+        .iter()
+        .map(|e| (e.user.as_deref(), e.reason, e.session_age))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            (Some("alice"), ExpiryReason::Absolute, Some(60 * MINUTE)),
+            (Some("bob"), ExpiryReason::Idle, Some(60 * MINUTE)),
+        ]
+    );
+    assert_eq!(redis.keys().await, Vec::<String>::new(), "indexes purged");
+}
+
+pub async fn a_session_logged_out_before_redis_dropped_it_is_just_anonymous(target: &Target) {
+    let clock = MockClock::new();
+    let (middleware, events) = recording(&clock);
+    let app = redis_app(target.store(&clock).await, middleware).await;
+    let (client, other) = (Client::new(&app), Client::new(&app));
+    client.json(login("alice", "phone", "10.0.0.1")).await;
+    other.json(login("alice", "laptop", "10.0.0.2")).await;
+    let cookie = client.cookie();
+    let mut redis = target.inspect().await;
+    let index = redis.index_keys().await[0].clone();
+
+    client.json(TestRequest::post().uri("/logout")).await;
+    assert_eq!(redis.index_len(&index).await, 1, "log-out leaves the index");
+    clock.advance(IDLE);
+    client.set_cookie(cookie);
+    assert_anonymous(&client.json(whoami()).await);
+    assert!(events.lock().unwrap().is_empty());
+}
+
+pub async fn a_revoked_session_still_ends_as_revoked_and_never_as_idle(target: &Target) {
+    let clock = MockClock::new();
+    let (middleware, events) = recording(&clock);
+    let app = redis_app(target.store(&clock).await, middleware).await;
+    let (phone, laptop) = (Client::new(&app), Client::new(&app));
+    phone.json(login("alice", "phone", "10.0.0.1")).await;
+    laptop.json(login("alice", "laptop", "10.0.0.2")).await;
+    let laptop_cookie = laptop.cookie();
+    let answer = phone
+        .json(TestRequest::post().uri("/sessions/revoke-others"))
+        .await;
+    assert!(answer.status.is_success(), "{answer:?}");
+    let mut redis = target.inspect().await;
+
+    // Past the idle deadline, while the tombstone is still there: the tombstone wins.
+    clock.advance(IDLE);
+    assert_revoked(&laptop.json(whoami()).await);
+    // Once Redis dropped the tombstone too, nothing names the session any more.
+    laptop.set_cookie(laptop_cookie);
+    let mut tombstones = Vec::new();
+    for key in redis.session_keys().await {
+        if redis.field(&key, "t").await.is_some() {
+            tombstones.push(key);
+        }
+    }
+    assert_eq!(tombstones.len(), 1, "{tombstones:?}");
+    redis.expire_now(&tombstones[0]).await;
+    assert_anonymous(&laptop.json(whoami()).await);
+    let reasons: Vec<_> = events.lock().unwrap().iter().map(|e| e.reason).collect();
+    assert_eq!(reasons, [ExpiryReason::Revoked]);
 }

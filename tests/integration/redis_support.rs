@@ -188,6 +188,17 @@ impl Inspector {
         self.query(redis::cmd("HGET").arg(key).arg(field)).await
     }
 
+    /// Deletes `key`, as Redis does when its TTL runs out.
+    pub async fn expire_now(&mut self, key: &str) {
+        let deleted: i64 = self.query(redis::cmd("DEL").arg(key)).await;
+        assert_eq!(deleted, 1, "{key} was there");
+    }
+
+    /// Whether the index `index` lists the session `id`.
+    pub async fn index_lists(&mut self, index: &str, id: &str) -> bool {
+        self.query(redis::cmd("HEXISTS").arg(index).arg(id)).await
+    }
+
     pub async fn index_len(&mut self, index: &str) -> usize {
         self.query(redis::cmd("HLEN").arg(index)).await
     }

@@ -3,7 +3,9 @@
 //!
 //! # Pieces
 //! - [`RedisStore`]: actix-session's `SessionStore`. Each key's TTL is its session's own earliest
-//!   deadline, so Redis drops a session the moment it can no longer be used.
+//!   deadline, so Redis drops a session the moment it can no longer be used; its registry entry
+//!   stays a day longer, so the session's next request still gets the expired answer with
+//!   reason `idle` or `absolute`.
 //! - [`SessionRegistry`]: `list`, `revoke`, `revoke_all`, `revoke_others`, one round trip each
 //!   (two for all but `revoke` on a Redis Cluster).
 //!   A revoked session's next request, on any instance, gets the expired answer with reason

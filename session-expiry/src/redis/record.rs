@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use super::id::{SessionId, ID_ENTRY};
 use crate::{
-    state::{peek, unix_millis, Peek},
+    state::{peek, unix_millis, Peek, PolicyMillis},
     store_marker::{StoreMarker, RESERVED_PREFIX},
     STATE_KEY,
 };
@@ -66,6 +66,11 @@ impl Record {
     /// Log-in instant, Unix ms.
     pub(crate) fn login_ms(&self) -> Option<u64> {
         self.peeked().map(|p| unix_millis(p.login))
+    }
+
+    /// The user's policy snapshot as stored, `None` when the global default applies.
+    pub(crate) fn policy(&self) -> Option<PolicyMillis> {
+        self.peeked().and_then(|p| p.policy)
     }
 
     /// The fields `e`, `s`, `d`, `m`, in that order, as the scripts take them.

@@ -8,11 +8,19 @@
 //! keys it was given in `KEYS` (see [`listed`](super::listed)). Numbers are Unix milliseconds;
 //! Lua holds them exactly (below 2^53).
 
-use std::sync::LazyLock;
+use std::{sync::LazyLock, time::Duration};
 
 use ::redis::Script;
 
-/// Helpers every script starts with.
+/// How long a user's index outlives the last of its sessions (24 hours).
+///
+/// A session's data key dies in Redis at the session's deadline, but its index entry (log-in
+/// instant, user, policy snapshot) stays this much longer, so a request arriving after the
+/// deadline still gets the expired answer with its reason (`idle` or `absolute`) instead of
+/// being taken for a visitor without a session. Past the window, such a request is anonymous.
+pub(crate) const INDEX_GRACE: Duration = Duration::from_secs(24 * 3600);
+
+/// Helpers every script starts with (after `GRACE`, see [`INDEX_GRACE`]).
 const PRELUDE: &str = r"
 local MAX_TTL = 3153600000000 -- a hundred years, in ms
 
@@ -26,8 +34,11 @@ end
 
 local function ms(n) return string.format('%d', n) end
 
--- An index lives as long as its longest-lived session.
+-- An index lives as long as its longest-lived session, and GRACE longer: its entries name the
+-- reason of a session whose data key Redis already dropped.
 local function cover(index, ttl)
+  ttl = ttl + GRACE
+  if ttl > MAX_TTL then ttl = MAX_TTL end
   local left = redis.call('PTTL', index)
   if left ~= -2 and left < ttl then redis.call('PEXPIRE', index, ms(ttl)) end
 end
@@ -189,7 +200,8 @@ pub(crate) struct Scripts {
 }
 
 pub(crate) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| {
-    let script = |body: &str| Script::new(&format!("{PRELUDE}{body}"));
+    let grace = INDEX_GRACE.as_millis();
+    let script = |body: &str| Script::new(&format!("local GRACE = {grace}\n{PRELUDE}{body}"));
     Scripts {
         save: script(SAVE),
         update: script(UPDATE),

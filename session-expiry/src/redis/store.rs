@@ -18,7 +18,7 @@ use super::{
     RedisStoreBuilder, RedisStoreError, SessionRegistry,
 };
 use crate::{
-    state::{peek, unix_millis},
+    state::{peek, unix_millis, PolicyMillis},
     store_marker::StoreMarker,
     Clock, STATE_KEY,
 };
@@ -45,6 +45,11 @@ impl Backend {
 /// - Each key's TTL is its session's earliest deadline (idle or absolute, from the expiry state
 ///   being saved), so Redis drops a session the moment it can no longer be used. Sessions without
 ///   expiry state get the TTL actix-session passes.
+/// - A signed-in session's registry entry (log-in instant, user, policy snapshot) outlives its
+///   key by 24 hours: a request on a session Redis dropped at its deadline gets the expired
+///   answer with reason `idle` or `absolute`, not an anonymous one (one `HGET` more, on that
+///   request only). Past that window, or once a later log-in or listing of the same user has
+///   pruned the entry, it is anonymous.
 /// - An update never brings back a session that was deleted or revoked meanwhile, and of two
 ///   concurrent saves the later last-seen wins (merged by a script on the server).
 /// - Every signed-in session is listed in its user's [`SessionRegistry`], kept by the same
@@ -183,6 +188,31 @@ impl RedisStore {
         invocation.arg(self.backend.now_ms()).arg(fallback);
     }
 
+    /// What the user's index still says about a signed-in session whose data key is gone:
+    /// Redis dropped it at its deadline, and the index, which outlives its sessions by
+    /// [`INDEX_GRACE`](super::scripts::INDEX_GRACE), names whose it was. `None` if the index no
+    /// longer lists it (logged out, revoked, pruned, or saved before entries named their user).
+    async fn ended(
+        &self,
+        tag: &UserTag,
+        id: &SessionId,
+    ) -> Result<Option<StoreMarker>, RedisStoreError> {
+        let mut cmd = ::redis::cmd("HGET");
+        cmd.arg(self.backend.keys.index(tag)).arg(id.as_str());
+        let info: Option<String> = self.backend.connection.query(&cmd).await?;
+        let Some(info) = info.and_then(|raw| serde_json::from_str::<EndedInfo>(&raw).ok()) else {
+            return Ok(None);
+        };
+        if info.u.is_empty() || UserTag::of(&info.u) != *tag {
+            return Ok(None);
+        }
+        Ok(Some(StoreMarker::Ended {
+            login_ms: info.l,
+            user: info.u,
+            policy: info.p,
+        }))
+    }
+
     async fn read(&self, parsed: &ParsedKey) -> Result<StoredFields, RedisStoreError> {
         let mut cmd = ::redis::cmd("HMGET");
         cmd.arg(self.data_key(parsed)).arg(&LOADED_FIELDS);
@@ -308,9 +338,24 @@ impl SessionStore for RedisStore {
             tracing::debug!(target: "session_expiry", "not a key of this store: a new session");
             return Ok(None);
         };
-        match self.read(&parsed).await {
-            Ok(fields) => {
-                let state = assemble(fields, &parsed.id).map_err(|unreadable| {
+        let read = match self.read(&parsed).await {
+            Ok(fields) => match (assemble(fields, &parsed.id), &parsed.tag) {
+                // A signed-in session without data: Redis dropped it at its deadline. The rare
+                // path, so the extra round trip (same slot) is only taken here.
+                (Ok(None), Some(tag)) => self.ended(tag, &parsed.id).await.map(|ended| {
+                    Ok(ended.map(|marker| {
+                        let mut state = HashMap::new();
+                        marker.write(&mut state);
+                        state
+                    }))
+                }),
+                (assembled, _) => Ok(assembled),
+            },
+            Err(error) => Err(error),
+        };
+        match read {
+            Ok(assembled) => {
+                let state = assembled.map_err(|unreadable| {
                     LoadError::Deserialization(anyhow::Error::new(unreadable))
                 })?;
                 let login = state.as_ref().and_then(|state| {
@@ -400,10 +445,28 @@ impl SessionStore for RedisStore {
     }
 }
 
-/// What the registry keeps about a session from its log-in.
+/// What the registry keeps about a session from its log-in: where it signed in (for the
+/// listing), and whose it is under which policy snapshot (to name the reason it ended once Redis
+/// has dropped its data, see [`RedisStore::ended`]).
 fn registry_info(record: &Record) -> String {
     let (user_agent, ip) = scope::client();
-    serde_json::json!({ "l": record.login_ms(), "ua": user_agent, "ip": ip }).to_string()
+    serde_json::json!({
+        "l": record.login_ms(),
+        "ua": user_agent,
+        "ip": ip,
+        "u": record.user(),
+        "p": record.policy(),
+    })
+    .to_string()
+}
+
+/// The part of a registry entry that names an ended session.
+#[derive(serde::Deserialize)]
+struct EndedInfo {
+    l: u64,
+    u: String,
+    #[serde(default)]
+    p: Option<PolicyMillis>,
 }
 
 fn session_key(key: String) -> Result<SessionKey, RedisStoreError> {
