@@ -175,6 +175,7 @@ async fn main() -> io::Result<()> {
     }
 }
 
+#[derive(Clone)]
 struct Config {
     mode: Mode,
     key: Key,
@@ -189,15 +190,14 @@ async fn serve<S: SessionStore + 'static>(
     config: Config,
     new_store: impl Fn() -> S + Clone + Send + 'static,
 ) -> io::Result<()> {
-    let Config {
-        mode,
-        key,
-        expiry,
-        idle,
-        absolute,
-        port,
-    } = config;
+    let port = config.port;
     HttpServer::new(move || {
+        let Config {
+            mode,
+            idle,
+            absolute,
+            ..
+        } = config;
         let identity = IdentityMiddleware::builder()
             .login_deadline(Some(absolute))
             .visit_deadline(Some(idle))
@@ -206,10 +206,10 @@ async fn serve<S: SessionStore + 'static>(
             .app_data(web::Data::new(mode))
             .route("/login", web::post().to(login))
             .route("/", web::get().to(home))
-            .wrap(Condition::new(mode == Mode::Expiry, expiry.clone()))
+            .wrap(Condition::new(mode == Mode::Expiry, config.expiry.clone()))
             .wrap(Condition::new(mode == Mode::Identity, identity))
             .wrap(
-                SessionMiddleware::builder(new_store(), key.clone())
+                SessionMiddleware::builder(new_store(), config.key.clone())
                     .cookie_secure(false)
                     .build(),
             )
