@@ -30,7 +30,7 @@ async fn reports(expiry: Expiry) -> HttpResponse {
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt().with_env_filter("info").init();
+    demo::init_logging();
     let settings = demo::Settings::from_env()?;
     let expiry = settings.expiry().build();
     let warning = web::Data::new(demo::Warning::from_env()?);

@@ -38,7 +38,7 @@ async fn role_of(user: &str) -> Option<Tier> {
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt().with_env_filter("info").init();
+    demo::init_logging();
     let settings = demo::Settings::from_env()?;
     let expiry = settings
         .expiry()

@@ -11,12 +11,7 @@ use actix_web::{cookie::Key, web, App, HttpServer};
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,session_expiry=info".into()),
-        )
-        .init();
+    demo::init_logging();
     let settings = demo::Settings::from_env()?;
     // A new key at each start: sessions do not survive a restart of the demo.
     let key = Key::generate();

@@ -25,7 +25,7 @@ const DEMO_SECRET: &str = "session-expiry demo secret: set SESSION_SECRET in any
 
 #[actix_web::main]
 async fn main() -> io::Result<()> {
-    tracing_subscriber::fmt().with_env_filter("info").init();
+    demo::init_logging();
     let settings = demo::Settings::from_env()?;
     let cluster = env::var("REDIS_CLUSTER_URLS").ok();
     let url = env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());

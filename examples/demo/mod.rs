@@ -16,6 +16,19 @@ use session_expiry::{
     same_site_path, wants_json, Expiry, ExpiryError, ExpiryReason, Policy, SessionExpiryBuilder,
 };
 
+/// Logs to stdout at `RUST_LOG` (default: info), in colour only on a terminal, so that a log
+/// file gets plain text.
+pub fn init_logging() {
+    use std::io::IsTerminal as _;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_ansi(std::io::stdout().is_terminal())
+        .init();
+}
+
 /// Demo accounts; a real app checks a password hash in constant time.
 const USERS: &[(&str, &str)] = &[("alice", "password"), ("bob", "password")];
 

@@ -109,7 +109,7 @@ pub mod __private {
 
 /// The README's examples, compiled as doctests so they stay true.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
 #[cfg(feature = "test-util")]
