@@ -13,7 +13,8 @@ use actix_web::{
 };
 use serde::Deserialize;
 use session_expiry::{
-    same_site_path, wants_json, Expiry, ExpiryError, ExpiryReason, Policy, SessionExpiryBuilder,
+    same_site_path, wants_json, Expiry, ExpiryError, ExpiryReason, Policy, SameOrigin,
+    SessionExpiryBuilder,
 };
 
 /// Logs to stdout at `RUST_LOG` (default: info), in colour only on a terminal, so that a log
@@ -22,8 +23,7 @@ pub fn init_logging() {
     use std::io::IsTerminal as _;
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_ansi(std::io::stdout().is_terminal())
         .init();
@@ -163,7 +163,7 @@ async fn login_form(query: web::Query<LoginPage>) -> HttpResponse {
     page(login_page(query.next.as_deref(), message))
 }
 
-#[post("/login")]
+#[post("/login", wrap = "SameOrigin::new()")]
 async fn login(
     expiry: Expiry,
     remember_me: Option<web::Data<RememberMe>>,
@@ -231,7 +231,7 @@ async fn home(req: HttpRequest, expiry: Expiry) -> HttpResponse {
     }
 }
 
-#[post("/logout")]
+#[post("/logout", wrap = "SameOrigin::new()")]
 async fn logout(req: HttpRequest, expiry: Expiry) -> HttpResponse {
     expiry.logout();
     let mut answer = if wants_json(&req) {
@@ -305,7 +305,7 @@ async fn report_form(req: HttpRequest, expiry: Expiry) -> HttpResponse {
     )
 }
 
-#[post("/report")]
+#[post("/report", wrap = "SameOrigin::new()")]
 async fn report(
     req: HttpRequest,
     expiry: Expiry,

@@ -7,18 +7,21 @@
 //! - `POST /sessions/revoke-others`: all but this one: `{"revoked":n}`.
 //! - `DELETE /sessions/{id}`: `204`, or `404` when there is no such live session.
 //!
-//! Each answers `401` `{"error":"unauthenticated"}` when nobody is signed in.
+//! Each answers `401` `{"error":"unauthenticated"}` when nobody is signed in, and the
+//! state-changing ones `403` `{"error":"cross_site_request"}` when another origin sent them.
 
 use actix_web::{web, HttpResponse};
 use session_expiry::{
     redis::{SessionId, SessionRegistry},
-    Expiry, ExpiryError,
+    Expiry, ExpiryError, SameOrigin,
 };
 
 /// Registers the routes; the app needs `web::Data<SessionRegistry>`.
 pub fn routes(config: &mut web::ServiceConfig) {
     config.service(
         web::scope("/sessions")
+            // Revoking is state-changing: only this site's pages may ask for it.
+            .wrap(SameOrigin::new())
             .route("", web::get().to(list))
             .route("/revoke-all", web::post().to(revoke_all))
             .route("/revoke-others", web::post().to(revoke_others))

@@ -88,6 +88,7 @@ mod middleware;
 mod policy;
 mod resolver;
 mod response;
+mod same_origin;
 mod state;
 mod store_marker;
 pub mod web;
@@ -126,6 +127,7 @@ pub use self::{
     policy::{Policy, ToPolicy},
     resolver::{PolicyResolver, ResolveFuture},
     response::{same_site_path, wants_json},
+    same_origin::{check_same_origin, CrossSiteRequest, SameOrigin, SameOriginService},
     state::STATE_KEY,
 };
 #[cfg(feature = "macros")]

@@ -30,14 +30,15 @@
 
 use actix_web::{guard, web, HttpRequest, HttpResponse, Route, Scope};
 
-use crate::{asset, response::NO_STORE, Expiry, ExpiryError, Passive};
+use crate::{asset, response::NO_STORE, Expiry, ExpiryError, Passive, SameOrigin};
 
 /// The status and keep-alive endpoints under `prefix`.
 ///
 /// - `GET {prefix}/status` (passive: it never counts as activity): `200` with
 ///   `{"user":"alice","idle_remaining_secs":1740,"absolute_remaining_secs":431940,"expires_at":"2025-01-01T00:30:00Z"}`
 ///   (a `null` where there is no such limit), or `401` `{"error":"unauthenticated"}`.
-/// - `POST {prefix}/keepalive`: records activity now; `204`, or `401` when not signed in.
+/// - `POST {prefix}/keepalive`: records activity now; `204`, or `401` when not signed in, or
+///   `403` `{"error":"cross_site_request"}` when another origin sent it (see [`SameOrigin`]).
 /// - `GET {prefix}/expiry.js` and `GET {prefix}/expiry.css`: the browser script (see the
 ///   [module docs](self)) and its style sheet, with an `ETag` and `Cache-Control: public,
 ///   no-cache` (browsers keep them and revalidate with a body-less `304`). Passive too: loading
@@ -52,7 +53,11 @@ use crate::{asset, response::NO_STORE, Expiry, ExpiryError, Passive};
 pub fn scope(prefix: &str) -> Scope {
     web::scope(prefix)
         .route("/status", web::get().to(status))
-        .route("/keepalive", web::post().to(keepalive))
+        .service(
+            web::resource("/keepalive")
+                .wrap(SameOrigin::new())
+                .route(web::post().to(keepalive)),
+        )
         .route("/expiry.js", get_or_head().to(script))
         .route("/expiry.css", get_or_head().to(style))
 }

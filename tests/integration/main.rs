@@ -27,4 +27,5 @@ mod redis_store;
 mod redis_support;
 mod robustness;
 mod routes;
+mod same_origin;
 mod timeouts;

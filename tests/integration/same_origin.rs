@@ -1,0 +1,197 @@
+//! Forged requests: another site's page cannot make a signed-in browser change state through the
+//! crate's keep-alive or any state-changing route of the examples.
+
+use actix_session::SessionMiddleware;
+use actix_web::{
+    http::{header, StatusCode},
+    test::{self, TestRequest},
+    web, App,
+};
+use session_expiry::{redis::RequestScope, MockClock};
+
+use crate::{
+    demo,
+    redis_support::{cookie_key, Target},
+    sessions,
+    support::{app, expiry, session_middleware, Client, MINUTE},
+};
+
+/// How a form on another site's page (a sibling subdomain is still same-site) arrives.
+fn from_sibling_site(req: TestRequest) -> TestRequest {
+    req.insert_header(("Sec-Fetch-Site", "same-site"))
+        .insert_header((header::ORIGIN, "https://evil.app.example"))
+}
+
+/// How an old browser without Fetch Metadata sends the same form.
+fn from_other_origin(req: TestRequest) -> TestRequest {
+    req.insert_header((header::HOST, "app.example"))
+        .insert_header((header::ORIGIN, "https://evil.example"))
+}
+
+fn assert_refused(answer: &crate::support::Answer) {
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "{answer:?}");
+    assert_eq!(
+        answer.json(),
+        serde_json::json!({"error": "cross_site_request"})
+    );
+}
+
+fn credentials() -> serde_json::Value {
+    serde_json::json!({"username": "alice", "password": "password"})
+}
+
+macro_rules! quickstart {
+    ($clock:expr) => {
+        Client::new(
+            test::init_service(
+                App::new()
+                    .configure(demo::routes)
+                    .wrap(expiry(&$clock).build())
+                    .wrap(session_middleware()),
+            )
+            .await,
+        )
+    };
+}
+
+#[actix_web::test]
+async fn a_cross_site_keepalive_is_refused_and_is_not_activity() {
+    let clock = MockClock::new();
+    let client = app(expiry(&clock).refresh_granularity(MINUTE)).await;
+    client.login().await;
+    clock.advance(10 * MINUTE);
+
+    for forged in [
+        from_sibling_site(TestRequest::post().uri("/session/keepalive")),
+        from_other_origin(TestRequest::post().uri("/session/keepalive")),
+        TestRequest::post()
+            .uri("/session/keepalive")
+            .insert_header(("Sec-Fetch-Site", "cross-site")),
+    ] {
+        assert_refused(&client.json(forged).await);
+    }
+    let status = client
+        .json(TestRequest::get().uri("/session/status"))
+        .await
+        .json();
+    assert_eq!(
+        status["idle_remaining_secs"],
+        20 * 60,
+        "a refused keep-alive must not count as activity"
+    );
+
+    let own = TestRequest::post()
+        .uri("/session/keepalive")
+        .insert_header(("Sec-Fetch-Site", "same-origin"));
+    assert_eq!(client.json(own).await.status, StatusCode::NO_CONTENT);
+    let status = client
+        .json(TestRequest::get().uri("/session/status"))
+        .await
+        .json();
+    assert_eq!(status["idle_remaining_secs"], 30 * 60);
+}
+
+#[actix_web::test]
+async fn another_site_cannot_sign_a_browser_in_as_the_attacker() {
+    let clock = MockClock::new();
+    let client = quickstart!(clock);
+    for forged in [
+        from_sibling_site(TestRequest::post().uri("/login")),
+        from_other_origin(TestRequest::post().uri("/login")),
+    ] {
+        let answer = client.json(forged.set_json(credentials())).await;
+        assert_refused(&answer);
+        assert!(!answer.set_cookie, "no session may be started");
+    }
+    let home = client.json(TestRequest::get().uri("/")).await;
+    assert_eq!(home.status, StatusCode::UNAUTHORIZED);
+
+    // The page's own form, and a client that sends neither header, sign in.
+    let own = TestRequest::post()
+        .uri("/login")
+        .insert_header(("Sec-Fetch-Site", "same-origin"))
+        .set_json(credentials());
+    assert_eq!(client.json(own).await.status, StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn another_site_can_neither_sign_the_user_out_nor_post_their_forms() {
+    let clock = MockClock::new();
+    let client = quickstart!(clock);
+    let login = TestRequest::post().uri("/login").set_json(credentials());
+    assert_eq!(client.json(login).await.status, StatusCode::OK);
+
+    for forged in [
+        from_sibling_site(TestRequest::post().uri("/logout")),
+        from_other_origin(TestRequest::post().uri("/logout")),
+        from_sibling_site(TestRequest::post().uri("/report")).set_form([("title", "forged")]),
+    ] {
+        assert_refused(&client.json(forged).await);
+    }
+    let home = client.json(TestRequest::get().uri("/")).await;
+    assert_eq!(home.json(), serde_json::json!({"user": "alice"}));
+
+    let own = TestRequest::post()
+        .uri("/logout")
+        .insert_header((header::HOST, "app.example"))
+        .insert_header((header::ORIGIN, "http://app.example"));
+    assert_eq!(client.json(own).await.status, StatusCode::NO_CONTENT);
+}
+
+#[actix_web::test]
+async fn another_site_cannot_revoke_sessions() {
+    let target = Target::single();
+    let clock = MockClock::new();
+    let store = target.store(&clock).await;
+    let instance = test::init_service(
+        App::new()
+            .app_data(web::Data::new(store.registry()))
+            .configure(demo::routes)
+            .configure(sessions::routes)
+            .wrap(expiry(&clock).build())
+            .wrap(
+                SessionMiddleware::builder(store, cookie_key())
+                    .cookie_secure(false)
+                    .build(),
+            )
+            .wrap(RequestScope::new()),
+    )
+    .await;
+    let laptop = Client::new(&instance);
+    let phone = Client::new(&instance);
+    for device in [&laptop, &phone] {
+        let login = TestRequest::post().uri("/login").set_json(credentials());
+        assert_eq!(device.json(login).await.status, StatusCode::OK);
+    }
+    let listed = laptop
+        .json(TestRequest::get().uri("/sessions"))
+        .await
+        .json();
+    let phone_id = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == false)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    for forged in [
+        from_sibling_site(TestRequest::post().uri("/sessions/revoke-all")),
+        from_other_origin(TestRequest::post().uri("/sessions/revoke-others")),
+        from_sibling_site(TestRequest::delete().uri(&format!("/sessions/{phone_id}"))),
+    ] {
+        assert_refused(&laptop.json(forged).await);
+    }
+    for device in [&laptop, &phone] {
+        let home = device.json(TestRequest::get().uri("/")).await;
+        assert_eq!(home.json(), serde_json::json!({"user": "alice"}));
+    }
+
+    let own = TestRequest::post()
+        .uri("/sessions/revoke-others")
+        .insert_header(("Sec-Fetch-Site", "same-origin"));
+    let revoked = laptop.json(own).await;
+    assert_eq!(revoked.json(), serde_json::json!({"revoked": 1}));
+}
