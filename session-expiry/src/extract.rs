@@ -138,6 +138,7 @@ impl Expiry {
             idle_remaining: remaining(state.seen, policy.idle()),
             absolute_remaining: remaining(state.login, policy.absolute()),
             expires_at: policy.deadline(state.login, state.seen),
+            refresh_granularity: self.context.config.granularity(&policy),
             user: state.user,
         })
     }
@@ -210,6 +211,9 @@ pub struct ExpiryStatus {
     pub absolute_remaining: Option<Duration>,
     /// When the session ends if nothing else happens; `None` without any timeout.
     pub expires_at: Option<DateTime<Utc>>,
+    /// How often activity is recorded at most: a client that reports activity by itself (the
+    /// browser script's typing detection) need not do it more often.
+    pub refresh_granularity: Duration,
 }
 
 /// Marks a request as not being activity: it does not refresh last-seen (status polls,

@@ -35,8 +35,9 @@ use crate::{asset, response::NO_STORE, Expiry, ExpiryError, Passive, SameOrigin}
 /// The status and keep-alive endpoints under `prefix`.
 ///
 /// - `GET {prefix}/status` (passive: it never counts as activity): `200` with
-///   `{"user":"alice","idle_remaining_secs":1740,"absolute_remaining_secs":431940,"expires_at":"2025-01-01T00:30:00Z"}`
-///   (a `null` where there is no such limit), or `401` `{"error":"unauthenticated"}`.
+///   `{"user":"alice","idle_remaining_secs":1740,"absolute_remaining_secs":431940,"expires_at":"2025-01-01T00:30:00Z","refresh_secs":60}`
+///   (a `null` where there is no such limit; `refresh_secs` is the refresh granularity: activity
+///   reported more often is not recorded), or `401` `{"error":"unauthenticated"}`.
 /// - `POST {prefix}/keepalive`: records activity now; `204`, or `401` when not signed in, or
 ///   `403` `{"error":"cross_site_request"}` when another origin sent it (see [`SameOrigin`]).
 /// - `GET {prefix}/expiry.js` and `GET {prefix}/expiry.css`: the browser script (see the
@@ -87,6 +88,7 @@ async fn status(_: Passive, expiry: Expiry) -> Result<HttpResponse, ExpiryError>
             "expires_at": status
                 .expires_at
                 .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            "refresh_secs": status.refresh_granularity.as_secs(),
         })))
 }
 

@@ -242,6 +242,8 @@ async fn keepalive_records_activity_at_once() {
     assert_eq!(status.json()["idle_remaining_secs"], 60);
     assert_eq!(status.json()["absolute_remaining_secs"], (8 * 60 - 58) * 60);
     assert_eq!(status.json()["expires_at"], "2025-01-01T00:59:00Z");
+    // A twentieth of the 30 idle minutes, at most a minute.
+    assert_eq!(status.json()["refresh_secs"], 60);
 }
 
 #[actix_web::test]
