@@ -44,6 +44,7 @@ async fn main() -> std::io::Result<()> {
             .service(reports)
             .wrap(expiry.clone())
             .wrap(demo::sessions(CookieSessionStore::default(), key.clone()))
+            .wrap(demo::remember_me_cookie())
     })
     .bind((settings.host.as_str(), settings.port))?
     .run()

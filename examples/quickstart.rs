@@ -30,6 +30,7 @@ async fn main() -> std::io::Result<()> {
             .app_data(warning.clone())
             .wrap(expiry.clone())
             .wrap(demo::sessions(CookieSessionStore::default(), key.clone()))
+            .wrap(demo::remember_me_cookie())
     })
     .bind((host, port))?
     .run()

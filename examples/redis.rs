@@ -74,6 +74,7 @@ async fn main() -> io::Result<()> {
             .configure(sessions::routes)
             .wrap(expiry.clone())
             .wrap(demo::sessions(store.clone(), key.clone()))
+            .wrap(demo::remember_me_cookie())
             .wrap(RequestScope::new())
     })
     .bind((host, port))?

@@ -13,8 +13,8 @@ use actix_web::{
 };
 use serde::Deserialize;
 use session_expiry::{
-    same_site_path, wants_json, Expiry, ExpiryError, ExpiryReason, Policy, SameOrigin,
-    SessionExpiryBuilder,
+    fresh_auth, same_site_path, wants_json, Expiry, ExpiryError, ExpiryReason, Policy,
+    RememberMeCookie, SameOrigin, SessionExpiryBuilder, SignedIn,
 };
 
 /// Logs to stdout at `RUST_LOG` (default: info), in colour only on a terminal, so that a log
@@ -52,12 +52,15 @@ impl Settings {
         })
     }
 
-    /// The middleware configuration the demo uses.
+    /// The middleware configuration the demo uses: "keep me signed in" gives 30 days without
+    /// an idle limit (NIST AAL1) to users without a role of their own.
     pub fn expiry(&self) -> SessionExpiryBuilder {
         session_expiry::SessionExpiry::builder()
             .idle_timeout(self.idle)
             .absolute_timeout(self.absolute)
+            .remember_me_policy(Policy::nist_aal1())
             .login_path("/login")
+            .reauth_path("/confirm")
     }
 }
 
@@ -89,16 +92,24 @@ fn number<T: std::str::FromStr>(name: &str, default: T) -> io::Result<T> {
     }
 }
 
-/// The session middleware every example wraps around the app, on `store`.
+/// The session middleware every example wraps around the app, on `store`; wrap
+/// [`RememberMeCookie`] outside it.
 pub fn sessions<S: SessionStore>(store: S, key: Key) -> SessionMiddleware<S> {
     SessionMiddleware::builder(store, key)
-        // Only so the demo works over plain http on localhost: a real deployment serves https
-        // and keeps the default `Secure` cookie.
+        // Only so the demo works over plain http on localhost: a real deployment serves https,
+        // keeps the default `Secure` cookie and names it `__Host-id`, which no subdomain can
+        // set or overwrite.
         .cookie_secure(false)
-        // A cookie that outlives the browser, for "keep me signed in"; each session's own
-        // timeouts still end it (at most 30 days, for remember-me).
+        // Long enough for "keep me signed in" (30 days); `RememberMeCookie` makes every other
+        // signed-in session's cookie end with the browser, and each session's own timeouts end
+        // it on the server either way.
         .session_lifecycle(PersistentSession::default().session_ttl(CookieDuration::days(30)))
         .build()
+}
+
+/// The cookie of a session signed in without "keep me signed in" ends with the browser.
+pub fn remember_me_cookie() -> RememberMeCookie {
+    RememberMeCookie::new()
 }
 
 /// Registers the demo's routes.
@@ -110,6 +121,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(logout)
         .service(report_form)
         .service(report)
+        .service(settings_form)
+        .service(settings)
+        .service(confirm_form)
+        .service(confirm)
         .service(session_expiry::web::scope("/session"));
 }
 
@@ -127,17 +142,6 @@ struct Credentials {
     /// "Keep me signed in": a checkbox (`on`) in the form, `true` in JSON.
     #[serde(default, deserialize_with = "checked")]
     remember: bool,
-}
-
-/// The policy a "keep me signed in" log-in gets; register it as app data to change it.
-#[derive(Clone, Copy)]
-pub struct RememberMe(pub Policy);
-
-impl Default for RememberMe {
-    /// 30 days since log-in, no idle limit (NIST AAL1).
-    fn default() -> Self {
-        Self(Policy::nist_aal1())
-    }
 }
 
 fn checked<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
@@ -166,7 +170,6 @@ async fn login_form(query: web::Query<LoginPage>) -> HttpResponse {
 #[post("/login", wrap = "SameOrigin::new()")]
 async fn login(
     expiry: Expiry,
-    remember_me: Option<web::Data<RememberMe>>,
     body: Either<web::Json<Credentials>, web::Form<Credentials>>,
 ) -> Result<HttpResponse, ExpiryError> {
     let (credentials, json) = match body {
@@ -189,10 +192,9 @@ async fn login(
                 .body(form)
         });
     }
-    // Same API either way: remember-me is only a longer policy, no special case.
+    // Remember-me is the user's (or their role's) remembered policy: never beyond the role.
     if credentials.remember {
-        let remember_me = remember_me.map_or_else(RememberMe::default, |data| **data);
-        expiry.login_with(credentials.username.as_str(), remember_me.0)?;
+        expiry.login_remembered(credentials.username.as_str())?;
     } else {
         expiry.login(credentials.username.as_str())?;
     }
@@ -220,6 +222,8 @@ async fn home(req: HttpRequest, expiry: Expiry) -> HttpResponse {
                  <a href=\"/session/status\">How long is left?</a></p>\
                  <p><a href=\"/report\">Fill in a long form</a>: what you type survives a \
                  forced sign-out.</p>\
+                 <p><a href=\"/settings\">Settings</a> ask for your password again when you \
+                 last gave it more than five minutes ago.</p>\
                  <form method=\"post\" action=\"/logout\"><button>Sign out</button></form>",
                 user = escape(&user),
             ),
@@ -325,11 +329,132 @@ async fn report(
     )
 }
 
+/// Account settings: a sensitive page, so it asks for the password again when the last
+/// authentication is more than 5 minutes old (the session itself lives on).
+#[get("/settings")]
+#[fresh_auth(minutes = 5)]
+async fn settings_form(req: HttpRequest, who: SignedIn) -> HttpResponse {
+    signed_in_page(
+        &req,
+        format!(
+            "<h1>Settings of {user}</h1>\
+             <p>You confirmed your password in the last five minutes.</p>\
+             <form id=\"settings\" method=\"post\" action=\"/settings\" \
+             data-session-expiry-preserve>\
+             <label>Display name <input name=\"display_name\"></label>\
+             <label>E-mail <input type=\"email\" name=\"email\"></label>\
+             <button>Save</button></form>",
+            user = escape(who.user()),
+        ),
+    )
+}
+
+#[post("/settings", wrap = "SameOrigin::new()")]
+#[fresh_auth(minutes = 5)]
+async fn settings(
+    req: HttpRequest,
+    who: SignedIn,
+    form: web::Form<HashMap<String, String>>,
+) -> HttpResponse {
+    let name = form.get("display_name").map_or("", String::as_str);
+    if wants_json(&req) {
+        return HttpResponse::Ok().json(serde_json::json!({ "saved": true, "user": who.user() }));
+    }
+    signed_in_page(
+        &req,
+        format!(
+            "<h1>Saved</h1><p>{user}, your display name is now “{name}”.</p>\
+             <p><a href=\"/\">Home</a></p>",
+            user = escape(who.user()),
+            name = escape(name),
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+struct Confirmation {
+    password: String,
+    next: Option<String>,
+}
+
+/// Where `#[fresh_auth]` sends a browser: the password again, for the signed-in user.
+#[get("/confirm")]
+async fn confirm_form(
+    req: HttpRequest,
+    who: SignedIn,
+    query: web::Query<LoginPage>,
+) -> HttpResponse {
+    signed_in_page(&req, confirm_page(who.user(), query.next.as_deref(), None))
+}
+
+#[post("/confirm", wrap = "SameOrigin::new()")]
+async fn confirm(
+    req: HttpRequest,
+    expiry: Expiry,
+    who: SignedIn,
+    body: Either<web::Json<Confirmation>, web::Form<Confirmation>>,
+) -> Result<HttpResponse, ExpiryError> {
+    let (confirmation, json) = match body {
+        Either::Left(json) => (json.into_inner(), true),
+        Either::Right(form) => (form.into_inner(), false),
+    };
+    let known = USERS
+        .iter()
+        .any(|&(user, password)| user == who.user() && password == confirmation.password);
+    if !known {
+        return Ok(if json {
+            HttpResponse::Unauthorized().json(serde_json::json!({ "error": "invalid_credentials" }))
+        } else {
+            let page = confirm_page(
+                who.user(),
+                confirmation.next.as_deref(),
+                Some("Wrong password."),
+            );
+            let mut answer = signed_in_page(&req, page);
+            *answer.status_mut() = actix_web::http::StatusCode::UNAUTHORIZED;
+            answer
+        });
+    }
+    expiry.reauthenticated()?;
+    Ok(if json {
+        HttpResponse::NoContent().finish()
+    } else {
+        let next = confirmation
+            .next
+            .as_deref()
+            .and_then(same_site_path)
+            .unwrap_or("/");
+        see_other(next)
+    })
+}
+
+fn confirm_page(user: &str, next: Option<&str>, message: Option<&str>) -> String {
+    let next = next.and_then(same_site_path).unwrap_or("/");
+    let message = message.map_or(String::new(), |m| {
+        format!("<p role=\"alert\" class=\"notice\">{}</p>", escape(m))
+    });
+    format!(
+        "<h1>Confirm it is you</h1>{message}\
+         <p>This page needs your password again, {user}; you stay signed in.</p>\
+         <form method=\"post\" action=\"/confirm\">\
+         <input type=\"hidden\" name=\"next\" value=\"{next}\">\
+         <label>Password <input name=\"password\" type=\"password\" \
+         autocomplete=\"current-password\" required></label>\
+         <button>Confirm</button></form>",
+        user = escape(user),
+        next = escape(next),
+    )
+}
+
 fn reason_message(reason: ExpiryReason) -> &'static str {
     match reason {
         ExpiryReason::Idle => "You were signed out after a period of inactivity.",
         ExpiryReason::Absolute => "Your session reached its maximum length. Please sign in again.",
         ExpiryReason::Revoked => "Your session was ended, possibly from another device.",
+        ExpiryReason::Evicted => {
+            "You were signed out here because you signed in on too many devices; this one was \
+             the least recently used."
+        }
         _ => "Your session could not be verified. Please sign in again.",
     }
 }
@@ -374,7 +499,8 @@ fn signed_in_page(req: &HttpRequest, body: String) -> HttpResponse {
         .map_or(60, |warning| warning.before.as_secs());
     page(format!(
         "{body}<script src=\"/session/expiry.js\" defer data-login-url=\"/login\" \
-         data-logout-url=\"/logout\" data-warn-seconds=\"{warn}\"></script>"
+         data-logout-url=\"/logout\" data-reauth-url=\"/confirm\" \
+         data-warn-seconds=\"{warn}\"></script>"
     ))
 }
 

@@ -69,7 +69,12 @@ pub(crate) struct Usage<'a> {
     pub(crate) what: &'a str,
     /// E.g. "`#[idle_timeout(minutes = 30)]`".
     pub(crate) example: &'a str,
+    /// What a zero duration would do, e.g. "would end every session at once".
+    pub(crate) if_zero: &'a str,
 }
+
+/// What a zero timeout would do.
+pub(crate) const ENDS_EVERY_SESSION: &str = "would end every session at once";
 
 /// Adds up `terms` into whole seconds, reporting every mistake into `errors` at the token
 /// that makes it. `span` is where to point when nothing was written.
@@ -114,7 +119,10 @@ pub(crate) fn total_seconds(
         if count == 0 {
             errors.push(syn::Error::new_spanned(
                 &term.value,
-                format!("a timeout of zero {unit} would end every session at once; expected a number greater than zero"),
+                format!(
+                    "a timeout of zero {unit} {}; expected a number greater than zero",
+                    usage.if_zero
+                ),
             ));
             total = None;
             continue;

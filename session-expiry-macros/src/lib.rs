@@ -2,7 +2,8 @@
 //! (`session_expiry::idle_timeout` and friends), which re-exports them.
 //!
 //! They only add calls to public runtime items (the guard extractors `IdleWithin`,
-//! `AbsoluteWithin` and `Passive`), so the runtime crate stays the single source of truth.
+//! `AbsoluteWithin`, `FreshAuth` and `Passive`, the `Policy` builder), so the runtime crate
+//! stays the single source of truth.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -55,6 +56,27 @@ pub fn absolute_timeout(args: TokenStream, item: TokenStream) -> TokenStream {
     route::expand(RouteAttr::AbsoluteTimeout, args.into(), item.into()).into()
 }
 
+/// Lets the request through only if the user proved who they are (signed in, or confirmed their
+/// password through `Expiry::reauthenticated`) within this window; otherwise the session is
+/// kept and the user is asked to confirm their password: `401`
+/// `{"error":"reauthentication_required"}` for JSON clients, a `303` to the re-authentication
+/// path with `next` for browsers. Same units and rules as `#[idle_timeout]`.
+///
+/// ```
+/// use actix_web::{post, HttpResponse};
+/// use session_expiry::fresh_auth;
+///
+/// #[post("/settings/password")]
+/// #[fresh_auth(minutes = 10)]
+/// async fn change_password() -> HttpResponse {
+///     HttpResponse::Ok().finish()
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn fresh_auth(args: TokenStream, item: TokenStream) -> TokenStream {
+    route::expand(RouteAttr::FreshAuth, args.into(), item.into()).into()
+}
+
 /// This handler's requests do not count as activity (status polls, notification checks).
 ///
 /// ```
@@ -76,9 +98,14 @@ pub fn passive(args: TokenStream, item: TokenStream) -> TokenStream {
 /// policy, so `expiry.login_with(user, role)` applies it.
 ///
 /// `#[expiry(idle(..), absolute(..))]` on a variant takes the same units as the route
-/// attributes (`seconds`, `minutes`, `hours`, `days`); either limit may be left out (no limit
-/// of that kind), and `#[expiry(unlimited)]` sets neither. An `#[expiry(..)]` on the enum is
-/// the default of variants without one. Unit, tuple and struct variants all work.
+/// attributes (`seconds`, `minutes`, `hours`, `days`). A limit left out is inherited from the
+/// global policy; `idle(unlimited)` or `absolute(unlimited)` drops one explicitly, and
+/// `#[expiry(unlimited)]` both. `max_sessions = 3` limits how many sessions the role may hold
+/// at once (`max_sessions = unlimited` for none). `remember(..)`, with the same keys, is the
+/// policy of a "keep me signed in" log-in (`Expiry::login_remembered`), inheriting what it
+/// leaves out from the variant's own; a variant without it gets its own policy when the box is
+/// ticked. An `#[expiry(..)]` on the enum is the default of variants without one. Unit, tuple
+/// and struct variants all work.
 ///
 /// ```
 /// use session_expiry::{ExpiryPolicy, ToPolicy};
@@ -86,16 +113,26 @@ pub fn passive(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// #[derive(ExpiryPolicy)]
 /// enum Tier {
-///     #[expiry(idle(minutes = 10), absolute(hours = 8))]
+///     #[expiry(idle(minutes = 10), absolute(hours = 8), max_sessions = 3)]
 ///     Admin,
-///     #[expiry(idle(minutes = 30), absolute(days = 5))]
+///     #[expiry(
+///         idle(minutes = 30),
+///         absolute(days = 5),
+///         remember(idle(unlimited), absolute(days = 30)),
+///     )]
 ///     Member { since: u32 },
-///     #[expiry(absolute(days = 30))]
-///     RememberMe(String),
+///     #[expiry(idle(minutes = 5))] // the global absolute timeout still applies
+///     Guest(String),
 /// }
 ///
 /// assert_eq!(Tier::Admin.to_policy().idle(), Some(Duration::from_secs(600)));
-/// assert_eq!(Tier::RememberMe("alice".into()).to_policy().idle(), None);
+/// assert_eq!(Tier::Admin.to_policy().max_sessions(), Some(3));
+/// // Remember-me stays within the admin's limits: the admin has no remember-me policy.
+/// assert_eq!(Tier::Admin.policy_for(true), Tier::Admin.to_policy());
+/// let member = Tier::Member { since: 2020 };
+/// assert_eq!(member.policy_for(true).idle(), None);
+/// assert_eq!(member.policy_for(true).absolute(), Some(Duration::from_secs(30 * 86_400)));
+/// assert_eq!(Tier::Guest("x".into()).to_policy().absolute(), None); // unset: inherited
 /// ```
 #[proc_macro_derive(ExpiryPolicy, attributes(expiry))]
 pub fn derive_expiry_policy(input: TokenStream) -> TokenStream {

@@ -1,4 +1,4 @@
-//! `#[idle_timeout]`, `#[absolute_timeout]` and `#[passive]`: each adds one guard extractor
+//! `#[idle_timeout]`, `#[absolute_timeout]`, `#[fresh_auth]` and `#[passive]`: each adds one guard extractor
 //! (a public runtime type) as the handler's first argument, and nothing else.
 
 use proc_macro2::{Span, TokenStream};
@@ -6,7 +6,7 @@ use quote::{quote, ToTokens as _};
 use syn::{spanned::Spanned as _, FnArg, Item, ItemFn, Pat, PatType, PatWild};
 
 use crate::{
-    duration::{total_seconds, Terms, Usage},
+    duration::{total_seconds, Terms, Usage, ENDS_EVERY_SESSION},
     errors::Errors,
 };
 
@@ -15,6 +15,7 @@ use crate::{
 pub(crate) enum RouteAttr {
     IdleTimeout,
     AbsoluteTimeout,
+    FreshAuth,
     Passive,
 }
 
@@ -23,6 +24,7 @@ impl RouteAttr {
         match self {
             Self::IdleTimeout => "idle_timeout",
             Self::AbsoluteTimeout => "absolute_timeout",
+            Self::FreshAuth => "fresh_auth",
             Self::Passive => "passive",
         }
     }
@@ -60,10 +62,15 @@ impl RouteAttr {
         let usage = Usage {
             what: &format!("`#[{name}]`"),
             example: &format!("`#[{name}(minutes = 30)]`"),
+            if_zero: match self {
+                Self::FreshAuth => "would ask for the password again on every request",
+                _ => ENDS_EVERY_SESSION,
+            },
         };
         let secs = total_seconds(&terms, usage, span, errors)?;
         Some(match self {
             Self::IdleTimeout => quote!(::session_expiry::IdleWithin<#secs>),
+            Self::FreshAuth => quote!(::session_expiry::FreshAuth<#secs>),
             _ => quote!(::session_expiry::AbsoluteWithin<#secs>),
         })
     }

@@ -2,7 +2,12 @@
 
 use std::{fmt, sync::Arc, time::Duration};
 
-use crate::{Adoption, Clock, ExpiryEvent, Policy, PolicyResolver, SessionExpiry, SystemClock};
+use crate::{
+    signed_out::SignedOut,
+    state::{ExpiryState, SessionCap},
+    Adoption, Clock, ExpiryEvent, Policy, PolicyResolver, ResolvedPolicy, SessionExpiry,
+    SystemClock, UserIdLogging, STATE_KEY,
+};
 
 /// What the middleware does with a request whose session has just expired.
 ///
@@ -24,17 +29,74 @@ pub enum ExpiredAction {
     Continue,
 }
 
+/// What a log-in beyond the user's session limit does (see
+/// [`Policy::with_max_sessions`]). Needs a store with a session registry (the Redis store); the
+/// cookie store cannot count a user's sessions.
+///
+/// # Examples
+/// ```
+/// use session_expiry::{OnSessionLimit, SessionExpiry};
+/// let middleware = SessionExpiry::builder()
+///     .max_sessions(3)
+///     .on_session_limit(OnSessionLimit::Refuse)
+///     .build();
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OnSessionLimit {
+    /// End the user's least recently active session(s) to make room: their next request gets
+    /// the expired answer with reason `evicted`.
+    #[default]
+    EvictLeastRecentlyActive,
+    /// Refuse the log-in: the store refuses to save it, and can tell the handler first
+    /// ([`ExpiryError::TooManySessions`](crate::ExpiryError::TooManySessions)).
+    Refuse,
+}
+
+/// What [`Expiry::logout`](crate::Expiry::logout) (and an expiry) does to the rest of the
+/// session.
+///
+/// # Examples
+/// Keep the cart and the language choice across a log-out:
+/// ```
+/// use session_expiry::{LogoutBehavior, SessionExpiry};
+/// let middleware = SessionExpiry::builder()
+///     .logout_behavior(LogoutBehavior::KeepSessionData)
+///     .build();
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LogoutBehavior {
+    /// Destroy the whole session, here and in the store, and remove its cookie.
+    #[default]
+    PurgeSession,
+    /// Remove only this crate's state and renew the session ID: other entries (a cart, a
+    /// language choice) stay, under a new ID.
+    KeepSessionData,
+}
+
 pub(crate) type ExpiryHook = Arc<dyn Fn(&ExpiryEvent) + Send + Sync>;
 
 /// Everything the middleware and its extractors need, shared by every worker.
 #[derive(Clone)]
 pub(crate) struct Configuration {
     pub(crate) policy: Policy,
+    /// The global policy of a remembered log-in; what it leaves unset comes from `policy`.
+    pub(crate) remember_me: Option<Policy>,
     pub(crate) max_policy: Option<Policy>,
+    pub(crate) on_session_limit: OnSessionLimit,
     pub(crate) resolver: Option<Arc<dyn PolicyResolver>>,
     pub(crate) adoption: Adoption,
     pub(crate) refresh_granularity: Option<Duration>,
     pub(crate) login_path: Option<String>,
+    pub(crate) reauth_path: Option<String>,
+    pub(crate) state_key: Arc<str>,
+    pub(crate) logout_behavior: LogoutBehavior,
+    pub(crate) ignore_cross_site_navigations: bool,
+    pub(crate) user_ids: UserIdLogging,
+    /// Sessions signed out lately in this process, so that a request still running on one
+    /// does not write it back (cookie store).
+    pub(crate) signed_out: Arc<SignedOut>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) clock_skew_tolerance: Duration,
     pub(crate) on_expired: Option<ExpiryHook>,
@@ -48,9 +110,49 @@ impl Configuration {
     /// The policy for a session: the user's snapshot if log-in set one, else the global
     /// default; capped by the ceiling, if any. (Route limits tighten it further, per request.)
     pub(crate) fn effective_policy(&self, user_policy: Option<Policy>) -> Policy {
-        let policy = user_policy.unwrap_or(self.policy);
+        let policy = user_policy.map_or(self.policy, |own| own.or(self.policy));
         self.max_policy
             .map_or(policy, |ceiling| policy.stricter(ceiling))
+    }
+
+    /// The snapshot a log-in stores: an explicit policy, else the resolver's answer for a
+    /// plain or a remembered log-in, else (remembered) the global remember-me policy; what it
+    /// leaves unset comes from the global policy. `None`: the global policy applies.
+    pub(crate) fn login_snapshot(
+        &self,
+        explicit: Option<Policy>,
+        resolved: Option<ResolvedPolicy>,
+        remembered: bool,
+    ) -> Option<Policy> {
+        let own = match (explicit, resolved) {
+            (Some(policy), _) => Some(policy),
+            (None, Some(resolved)) => Some(resolved.policy_for(remembered)),
+            (None, None) if remembered => self.remember_me,
+            (None, None) => None,
+        };
+        own.map(|own| own.or(self.policy))
+    }
+
+    /// A signed-in state for `user` at `now` under `snapshot`, with its session limit.
+    pub(crate) fn signed_in(
+        &self,
+        user: String,
+        now: chrono::DateTime<chrono::Utc>,
+        snapshot: Option<Policy>,
+        remembered: bool,
+    ) -> ExpiryState {
+        let cap = self
+            .effective_policy(snapshot)
+            .session_limit()
+            .map(|max| SessionCap {
+                max,
+                refuse: self.on_session_limit == OnSessionLimit::Refuse,
+            });
+        ExpiryState {
+            remembered,
+            cap,
+            ..ExpiryState::new(user, now, snapshot)
+        }
     }
 
     /// How stale last-seen may get before it is written again.
@@ -75,6 +177,16 @@ impl fmt::Debug for Configuration {
             .field("adoption", &self.adoption)
             .field("refresh_granularity", &self.refresh_granularity)
             .field("login_path", &self.login_path)
+            .field("reauth_path", &self.reauth_path)
+            .field("state_key", &self.state_key)
+            .field("logout_behavior", &self.logout_behavior)
+            .field("remember_me", &self.remember_me)
+            .field("on_session_limit", &self.on_session_limit)
+            .field(
+                "ignore_cross_site_navigations",
+                &self.ignore_cross_site_navigations,
+            )
+            .field("user_ids", &self.user_ids)
             .field("clock_skew_tolerance", &self.clock_skew_tolerance)
             .field("on_expired", &self.on_expired.as_ref().map(|_| ".."))
             .field("expired_action", &self.expired_action)
@@ -87,11 +199,19 @@ pub(crate) fn default_configuration() -> Configuration {
         policy: Policy::new()
             .with_idle(Duration::from_secs(30 * 60))
             .with_absolute(Duration::from_secs(5 * 24 * 3600)),
+        remember_me: None,
         max_policy: None,
+        on_session_limit: OnSessionLimit::EvictLeastRecentlyActive,
         resolver: None,
         adoption: Adoption::Ignore,
         refresh_granularity: None,
         login_path: None,
+        reauth_path: None,
+        state_key: Arc::from(STATE_KEY),
+        logout_behavior: LogoutBehavior::PurgeSession,
+        ignore_cross_site_navigations: false,
+        user_ids: UserIdLogging::Plain,
+        signed_out: Arc::default(),
         clock: Arc::new(SystemClock),
         clock_skew_tolerance: Duration::from_secs(30),
         on_expired: None,
@@ -148,9 +268,7 @@ impl SessionExpiryBuilder {
     /// let m = session_expiry::SessionExpiry::builder().no_idle_timeout().build();
     /// ```
     pub fn no_idle_timeout(mut self) -> Self {
-        let absolute = self.configuration.policy.absolute();
-        self.configuration.policy =
-            absolute.map_or(Policy::new(), |a| Policy::new().with_absolute(a));
+        self.configuration.policy = self.configuration.policy.without_idle();
         self
     }
 
@@ -178,15 +296,16 @@ impl SessionExpiryBuilder {
     /// let m = session_expiry::SessionExpiry::builder().no_absolute_timeout().build();
     /// ```
     pub fn no_absolute_timeout(mut self) -> Self {
-        let idle = self.configuration.policy.idle();
-        self.configuration.policy = idle.map_or(Policy::new(), |i| Policy::new().with_idle(i));
+        self.configuration.policy = self.configuration.policy.without_absolute();
         self
     }
 
-    /// Replaces both global timeouts with `policy`; it applies to every user whose log-in did
-    /// not set a policy of their own.
+    /// Replaces the global policy with `policy`; it applies to every user whose log-in did
+    /// not set a policy of their own, and fills in what a user's own policy leaves unset. A
+    /// timeout it leaves unset is no timeout; a session limit it leaves unset is
+    /// [`DEFAULT_MAX_SESSIONS`](crate::DEFAULT_MAX_SESSIONS).
     ///
-    /// Defaults to 30 minutes idle and 5 days absolute.
+    /// Defaults to 30 minutes idle, 5 days absolute, at most 100 sessions per user.
     ///
     /// # Examples
     /// ```
@@ -198,6 +317,70 @@ impl SessionExpiryBuilder {
     /// ```
     pub fn policy(mut self, policy: Policy) -> Self {
         self.configuration.policy = policy;
+        self
+    }
+
+    /// The policy of a log-in with "keep me signed in"
+    /// ([`Expiry::login_remembered`](crate::Expiry::login_remembered)) for users the
+    /// [resolver](Self::policy_resolver) gives no policy of their own; what it leaves unset
+    /// comes from the global policy. Users with a role get their role's remember-me policy, or
+    /// their plain one: never this one.
+    ///
+    /// Defaults to none: a remembered log-in gets the global policy (only its cookie outlives
+    /// the browser, see [`RememberMeCookie`](crate::RememberMeCookie)).
+    ///
+    /// # Examples
+    /// ```
+    /// use session_expiry::{Policy, SessionExpiry};
+    /// let m = SessionExpiry::builder()
+    ///     .remember_me_policy(Policy::nist_aal1()) // 30 days, no idle limit
+    ///     .build();
+    /// ```
+    pub fn remember_me_policy(mut self, policy: Policy) -> Self {
+        self.configuration.remember_me = Some(policy);
+        self
+    }
+
+    /// At most `max` sessions per user at once (a user's own policy may say otherwise, see
+    /// [`Policy::with_max_sessions`]); what a log-in beyond it does is
+    /// [`on_session_limit`](Self::on_session_limit). Needs a store with a session registry
+    /// (the Redis store): the cookie store cannot count sessions.
+    ///
+    /// Defaults to [`DEFAULT_MAX_SESSIONS`](crate::DEFAULT_MAX_SESSIONS) (100): more devices
+    /// than anyone uses, so that only runaway scripts and shared credentials meet it, while it
+    /// bounds what one account can make the store keep.
+    ///
+    /// # Examples
+    /// ```
+    /// let m = session_expiry::SessionExpiry::builder().max_sessions(5).build();
+    /// ```
+    pub fn max_sessions(mut self, max: u32) -> Self {
+        self.configuration.policy = self.configuration.policy.with_max_sessions(max);
+        self
+    }
+
+    /// No limit on the number of sessions per user (unless a user's own policy sets one).
+    ///
+    /// # Examples
+    /// ```
+    /// let m = session_expiry::SessionExpiry::builder().no_session_limit().build();
+    /// ```
+    pub fn no_session_limit(mut self) -> Self {
+        self.configuration.policy = self.configuration.policy.without_session_limit();
+        self
+    }
+
+    /// What a log-in beyond the user's session limit does.
+    ///
+    /// Defaults to [`OnSessionLimit::EvictLeastRecentlyActive`].
+    ///
+    /// # Examples
+    /// ```
+    /// use session_expiry::{OnSessionLimit, SessionExpiry};
+    /// let m = SessionExpiry::builder().on_session_limit(OnSessionLimit::Refuse).build();
+    /// ```
+    pub fn on_session_limit(mut self, action: OnSessionLimit) -> Self {
+        self.configuration.on_session_limit = action;
         self
     }
 
@@ -283,6 +466,88 @@ impl SessionExpiryBuilder {
     /// ```
     pub fn login_path(mut self, path: impl Into<String>) -> Self {
         self.configuration.login_path = Some(path.into());
+        self
+    }
+
+    /// Sends browsers that need to confirm their password (a route with
+    /// [`#[fresh_auth]`](crate::FreshAuth) whose session authenticated too long ago) to this
+    /// path, with `next` in the query; the session lives on.
+    ///
+    /// Defaults to the [log-in path](Self::login_path).
+    ///
+    /// # Examples
+    /// ```
+    /// let m = session_expiry::SessionExpiry::builder()
+    ///     .login_path("/login")
+    ///     .reauth_path("/confirm")
+    ///     .build();
+    /// ```
+    pub fn reauth_path(mut self, path: impl Into<String>) -> Self {
+        self.configuration.reauth_path = Some(path.into());
+        self
+    }
+
+    /// The session key under which this crate keeps its state. With the Redis store, give its
+    /// builder the same key ([`RedisStoreBuilder::state_key`](crate::redis::RedisStoreBuilder::state_key)).
+    ///
+    /// Defaults to [`STATE_KEY`] (`session-expiry`).
+    ///
+    /// # Examples
+    /// ```
+    /// let m = session_expiry::SessionExpiry::builder().state_key("auth").build();
+    /// ```
+    pub fn state_key(mut self, key: impl Into<String>) -> Self {
+        self.configuration.state_key = Arc::from(key.into());
+        self
+    }
+
+    /// What log-out and expiry do to the rest of the session.
+    ///
+    /// Defaults to [`LogoutBehavior::PurgeSession`].
+    ///
+    /// # Examples
+    /// ```
+    /// use session_expiry::{LogoutBehavior, SessionExpiry};
+    /// let m = SessionExpiry::builder()
+    ///     .logout_behavior(LogoutBehavior::KeepSessionData)
+    ///     .build();
+    /// ```
+    pub fn logout_behavior(mut self, behavior: LogoutBehavior) -> Self {
+        self.configuration.logout_behavior = behavior;
+        self
+    }
+
+    /// Top-level navigations from another site (`Sec-Fetch-Site: cross-site`, as a link on
+    /// another site, or a page of theirs reloading a popup of yours) do not count as activity,
+    /// so that another site cannot keep an unattended session alive.
+    ///
+    /// Defaults to off: following a link from an e-mail or another site is activity.
+    ///
+    /// # Examples
+    /// ```
+    /// let m = session_expiry::SessionExpiry::builder()
+    ///     .ignore_cross_site_navigations()
+    ///     .build();
+    /// ```
+    pub fn ignore_cross_site_navigations(mut self) -> Self {
+        self.configuration.ignore_cross_site_navigations = true;
+        self
+    }
+
+    /// How the log lines of expiries and adoptions name the user: the id itself, a keyed hash
+    /// of it, or not at all (see [`UserIdLogging`]). The hooks always get the id itself.
+    ///
+    /// Defaults to [`UserIdLogging::Plain`].
+    ///
+    /// # Examples
+    /// ```
+    /// use session_expiry::{SessionExpiry, UserIdLogging};
+    /// let m = SessionExpiry::builder()
+    ///     .log_user_ids(UserIdLogging::hashed(b"a secret of at least 32 bytes, not this one"))
+    ///     .build();
+    /// ```
+    pub fn log_user_ids(mut self, logging: UserIdLogging) -> Self {
+        self.configuration.user_ids = logging;
         self
     }
 
@@ -388,6 +653,35 @@ mod tests {
         assert_eq!(
             config.effective_policy(None),
             Policy::new().with_idle(H).with_absolute(24 * H)
+        );
+    }
+
+    #[test]
+    fn a_log_in_snapshot_fills_what_it_leaves_unset_from_the_global_policy() {
+        const M: Duration = Duration::from_secs(60);
+        let config = SessionExpiryBuilder::new()
+            .idle_timeout(30 * M)
+            .absolute_timeout(60 * M)
+            .remember_me_policy(Policy::new().with_absolute(600 * M))
+            .configuration;
+        let idle_only = Policy::new().with_idle(10 * M);
+        let snapshot = config.login_snapshot(Some(idle_only), None, false).unwrap();
+        assert_eq!(
+            (snapshot.idle(), snapshot.absolute()),
+            (Some(10 * M), Some(60 * M))
+        );
+        // No role: a remembered log-in gets the global remember-me policy ...
+        let remembered = config.login_snapshot(None, None, true).unwrap();
+        assert_eq!(
+            (remembered.idle(), remembered.absolute()),
+            (Some(30 * M), Some(600 * M))
+        );
+        assert_eq!(config.login_snapshot(None, None, false), None);
+        // ... a role without one gets its own policy, remembered or not.
+        let admin = ResolvedPolicy::of(&idle_only);
+        assert_eq!(
+            config.login_snapshot(None, Some(admin), true),
+            config.login_snapshot(None, Some(admin), false)
         );
     }
 

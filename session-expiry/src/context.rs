@@ -13,7 +13,7 @@ use actix_web::{HttpMessage as _, HttpRequest};
 use chrono::{DateTime, Utc};
 
 use crate::{
-    config::{Configuration, ExpiredAction},
+    config::{Configuration, ExpiredAction, LogoutBehavior},
     state::{elapsed, ExpiryState},
     ExpiryError, ExpiryEvent, ExpiryReason, Policy,
 };
@@ -68,6 +68,9 @@ pub(crate) struct RequestContext {
     resolve_pending: Cell<bool>,
     /// Something wrote the state during this request (to detect a wrong middleware order).
     wrote: Cell<bool>,
+    /// A log-out cleared the session; it is purged on the way out unless a log-in followed
+    /// (actix-session ignores everything after a purge, so it cannot happen at once).
+    purge_pending: Cell<bool>,
 }
 
 impl RequestContext {
@@ -89,6 +92,7 @@ impl RequestContext {
             handled: Cell::new(false),
             resolve_pending: Cell::new(false),
             wrote: Cell::new(false),
+            purge_pending: Cell::new(false),
         }
     }
 
@@ -174,29 +178,59 @@ impl RequestContext {
         by_handler: bool,
     ) -> Result<(), ExpiryError> {
         let policy = self.config.effective_policy(state.policy);
-        session.insert(crate::STATE_KEY, state.encode(&policy))?;
+        session.insert(&*self.config.state_key, state.encode(&policy))?;
         self.wrote.set(true);
+        self.purge_pending.set(false);
         self.handled.set(self.handled.get() || by_handler);
         *self.changed.borrow_mut() = Some(Some(state));
         Ok(())
     }
 
-    /// Forgets the state after a log-out.
+    /// Forgets the state at a log-out, and the rest of the session per the
+    /// [`LogoutBehavior`].
     pub(crate) fn sign_out(&self, session: &Session) {
-        session.purge();
+        if let Some(state) = self.current() {
+            self.config
+                .signed_out
+                .record(&state, self.config.clock.now());
+        }
+        match self.config.logout_behavior {
+            LogoutBehavior::PurgeSession => {
+                session.clear();
+                self.purge_pending.set(true);
+            }
+            _ => {
+                session.remove(&self.config.state_key);
+                session.renew();
+            }
+        }
         self.resolve_pending.set(false);
         self.handled.set(true);
         *self.changed.borrow_mut() = Some(None);
     }
 
-    /// Ends the session that came with this request: purges it, reports the event and records
-    /// the reason. With [`ExpiredAction::Continue`] the request goes on anonymous in a fresh
-    /// session (so a log-in page can sign the user in again at once).
+    /// Purges the session if a log-out asked for it and no log-in followed; whether it did.
+    pub(crate) fn purge_if_signed_out(&self, session: &Session) -> bool {
+        let purge = self.purge_pending.replace(false);
+        if purge {
+            session.purge();
+        }
+        purge
+    }
+
+    /// Ends the session that came with this request: removes it (per the
+    /// [`LogoutBehavior`]), reports the event and records the reason. With
+    /// [`ExpiredAction::Continue`] the request goes on anonymous in a fresh session (so a
+    /// log-in page can sign the user in again at once).
     pub(crate) fn end(&self, session: &Session, ending: Option<&Ending>, reason: ExpiryReason) {
-        match self.config.expired_action {
-            ExpiredAction::Respond => session.purge(),
-            _ => {
+        match (self.config.logout_behavior, self.config.expired_action) {
+            (LogoutBehavior::PurgeSession, ExpiredAction::Respond) => session.purge(),
+            (LogoutBehavior::PurgeSession, _) => {
                 session.clear();
+                session.renew();
+            }
+            _ => {
+                session.remove(&self.config.state_key);
                 session.renew();
             }
         }
@@ -226,9 +260,13 @@ fn expiry_event(ending: Option<&Ending>, reason: ExpiryReason, now: DateTime<Utc
 
 fn report(config: &Configuration, event: ExpiryEvent) {
     let secs = |d: Option<Duration>| d.map(|d| d.as_secs());
+    let user = event
+        .user
+        .as_deref()
+        .and_then(|user| config.user_ids.name(user));
     tracing::info!(
         target: "session_expiry",
-        user = event.user.as_deref(),
+        user,
         reason = %event.reason,
         session_age_secs = secs(event.session_age),
         idle_for_secs = secs(event.idle_for),

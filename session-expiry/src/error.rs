@@ -25,9 +25,34 @@ pub enum ExpiryError {
          that it runs inside it"
     )]
     MiddlewareMissing,
-    /// The action needs a signed-in session and there is none.
+    /// The action needs a signed-in session and there is none: `401`
+    /// `{"error":"unauthenticated"}`.
     #[error("no user is signed in")]
     NotSignedIn,
+    /// A handler needs a signed-in user ([`SignedIn`](crate::SignedIn)) and there is none:
+    /// `303` to the log-in path with `next` for browsers, `401` `{"error":"unauthenticated"}`
+    /// for JSON clients (and without a log-in path).
+    #[error("this page needs a signed-in user")]
+    SignInRequired {
+        /// Where to send a browser: the log-in page, with `next`.
+        redirect_to: Option<String>,
+    },
+    /// The route needs a fresh authentication ([`FreshAuth`](crate::FreshAuth)) and the
+    /// session's is older: `303` to the re-authentication path with `next` for browsers, `401`
+    /// `{"error":"reauthentication_required"}` for JSON clients. The session lives on.
+    #[error("this page needs the user to confirm who they are again")]
+    ReauthenticationRequired {
+        /// Where to send a browser: the re-authentication page, with `next`.
+        redirect_to: Option<String>,
+    },
+    /// A log-in would exceed the user's session limit and
+    /// [`OnSessionLimit::Refuse`](crate::OnSessionLimit::Refuse) is set: `403`
+    /// `{"error":"too_many_sessions","max_sessions":…}`, or a message of the handler's own.
+    #[error("the user already has the most sessions allowed ({max})")]
+    TooManySessions {
+        /// The user's session limit.
+        max: u32,
+    },
     /// The session ended at this request (a route's own limit); the middleware answers it.
     #[error("the session has expired")]
     Expired,
@@ -42,7 +67,17 @@ pub enum ExpiryError {
 impl ResponseError for ExpiryError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::NotSignedIn | Self::Expired => StatusCode::UNAUTHORIZED,
+            Self::SignInRequired {
+                redirect_to: Some(_),
+            }
+            | Self::ReauthenticationRequired {
+                redirect_to: Some(_),
+            } => StatusCode::SEE_OTHER,
+            Self::NotSignedIn
+            | Self::Expired
+            | Self::SignInRequired { redirect_to: None }
+            | Self::ReauthenticationRequired { redirect_to: None } => StatusCode::UNAUTHORIZED,
+            Self::TooManySessions { .. } => StatusCode::FORBIDDEN,
             Self::MiddlewareMissing | Self::EmptyUserId | Self::Session(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -50,10 +85,30 @@ impl ResponseError for ExpiryError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        match self {
-            Self::NotSignedIn => HttpResponse::Unauthorized()
+        let json = |status, body: serde_json::Value| {
+            HttpResponse::build(status)
                 .insert_header(crate::response::NO_STORE)
-                .json(serde_json::json!({ "error": "unauthenticated" })),
+                .json(body)
+        };
+        match self {
+            Self::SignInRequired {
+                redirect_to: Some(location),
+            }
+            | Self::ReauthenticationRequired {
+                redirect_to: Some(location),
+            } => crate::response::see_other(location),
+            Self::NotSignedIn | Self::SignInRequired { redirect_to: None } => json(
+                StatusCode::UNAUTHORIZED,
+                serde_json::json!({ "error": "unauthenticated" }),
+            ),
+            Self::ReauthenticationRequired { redirect_to: None } => json(
+                StatusCode::UNAUTHORIZED,
+                serde_json::json!({ "error": "reauthentication_required" }),
+            ),
+            Self::TooManySessions { max } => json(
+                StatusCode::FORBIDDEN,
+                serde_json::json!({ "error": "too_many_sessions", "max_sessions": max }),
+            ),
             Self::Expired => HttpResponse::Unauthorized()
                 .insert_header(crate::response::NO_STORE)
                 .json(serde_json::json!({ "error": "session_expired" })),

@@ -20,6 +20,9 @@ pub enum ExpiryReason {
     Absolute,
     /// The session was revoked (log out everywhere, or by an administrator).
     Revoked,
+    /// The session was ended to make room for a newer log-in of the same user beyond their
+    /// session limit: it was their least recently active one.
+    Evicted,
     /// The stored state could not be trusted (tampered, truncated, from the future, unknown
     /// version); the session is ended rather than guessed at.
     Invalid,
@@ -38,6 +41,7 @@ impl ExpiryReason {
             Self::Idle => "idle",
             Self::Absolute => "absolute",
             Self::Revoked => "revoked",
+            Self::Evicted => "evicted",
             Self::Invalid => "invalid",
         }
     }
@@ -57,7 +61,7 @@ impl fmt::Display for ExpiryReason {
 /// assert!("nap".parse::<ExpiryReason>().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown expiry reason; expected one of: idle, absolute, revoked, invalid")]
+#[error("unknown expiry reason; expected one of: idle, absolute, revoked, evicted, invalid")]
 pub struct UnknownReason;
 
 impl FromStr for ExpiryReason {
@@ -68,6 +72,7 @@ impl FromStr for ExpiryReason {
             "idle" => Ok(Self::Idle),
             "absolute" => Ok(Self::Absolute),
             "revoked" => Ok(Self::Revoked),
+            "evicted" => Ok(Self::Evicted),
             "invalid" => Ok(Self::Invalid),
             _ => Err(UnknownReason),
         }

@@ -36,7 +36,8 @@ impl Expiry {
     /// Signs `user` in: starts both clocks now and renews the session ID (so a session fixed
     /// before log-in is worthless after it). The user's policy is the one the
     /// [`PolicyResolver`](crate::PolicyResolver) finds (consulted once, when the handler
-    /// returns), else the global one.
+    /// returns), else the global one. A log-out earlier in the same request does not stand in
+    /// its way (switching user).
     ///
     /// # Errors
     /// [`ExpiryError::EmptyUserId`] for an empty id; [`ExpiryError::Session`] if the session
@@ -49,13 +50,41 @@ impl Expiry {
     /// # Ok(()) }
     /// ```
     pub fn login(&self, user: impl Into<String>) -> Result<(), ExpiryError> {
-        self.start(user.into(), None)
+        self.start(user.into(), None, false)
     }
 
-    /// Signs `user` in under their own `policy` (a [`Policy`], or a role enum with
-    /// `#[derive(ExpiryPolicy)]`), which replaces the global default for this session: it may
-    /// be longer, for "keep me signed in", but never beyond the builder's
-    /// [`max_policy`](crate::SessionExpiryBuilder::max_policy). The resolver is not consulted.
+    /// Signs `user` in with "keep me signed in": as [`login`](Self::login), but the policy is
+    /// the one the user's role names for a remembered log-in (see
+    /// [`ToPolicy::remember_me_policy`]), or their plain one if it names none, so ticking the
+    /// box never takes a user beyond what their role allows; for users without a role of
+    /// their own, the builder's
+    /// [`remember_me_policy`](crate::SessionExpiryBuilder::remember_me_policy). The session is
+    /// marked remembered, which [`RememberMeCookie`](crate::RememberMeCookie) reads to keep its
+    /// cookie past the browser's closing.
+    ///
+    /// # Errors
+    /// As [`login`](Self::login).
+    ///
+    /// # Examples
+    /// ```
+    /// # fn f(expiry: session_expiry::Expiry, remember: bool) -> Result<(), session_expiry::ExpiryError> {
+    /// if remember {
+    ///     expiry.login_remembered("alice")?;
+    /// } else {
+    ///     expiry.login("alice")?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn login_remembered(&self, user: impl Into<String>) -> Result<(), ExpiryError> {
+        self.start(user.into(), None, true)
+    }
+
+    /// Signs `user` in under an explicit `policy` (a [`Policy`], or a role enum with
+    /// `#[derive(ExpiryPolicy)]`), bypassing the [`PolicyResolver`](crate::PolicyResolver):
+    /// the caller answers for it. What it leaves unset comes from the global policy; it may be
+    /// longer than the global one, but never beyond the builder's
+    /// [`max_policy`](crate::SessionExpiryBuilder::max_policy). For "keep me signed in", use
+    /// [`login_remembered`](Self::login_remembered), which keeps to the user's role.
     ///
     /// # Errors
     /// As [`login`](Self::login).
@@ -74,21 +103,57 @@ impl Expiry {
         user: impl Into<String>,
         policy: impl ToPolicy,
     ) -> Result<(), ExpiryError> {
-        self.start(user.into(), Some(policy.to_policy()))
+        self.start(user.into(), Some(policy.to_policy()), false)
     }
 
-    fn start(&self, user: String, policy: Option<Policy>) -> Result<(), ExpiryError> {
+    fn start(
+        &self,
+        user: String,
+        explicit: Option<Policy>,
+        remembered: bool,
+    ) -> Result<(), ExpiryError> {
         if user.is_empty() {
             return Err(ExpiryError::EmptyUserId);
         }
-        let state = ExpiryState::new(user, self.context.config.clock.now(), policy);
+        let config = &self.context.config;
+        let resolve = explicit.is_none() && config.resolver.is_some();
+        let snapshot = config.login_snapshot(explicit, None, remembered);
+        let state = config.signed_in(user, config.clock.now(), snapshot, remembered);
         self.session.renew();
         self.context.store(&self.session, state, true)?;
-        self.context.set_resolve_pending(policy.is_none());
+        self.context.set_resolve_pending(resolve);
         Ok(())
     }
 
-    /// Signs the user out: the whole session is purged, here and in the store.
+    /// Records that the user has just proved who they are again (confirmed their password, a
+    /// second factor...), so that routes with [`#[fresh_auth]`](crate::FreshAuth) let them
+    /// through for a while. Counts as activity; the log-in instant does not move.
+    ///
+    /// # Errors
+    /// [`ExpiryError::NotSignedIn`] when nobody is signed in; [`ExpiryError::Session`] if the
+    /// session refuses the state.
+    ///
+    /// # Examples
+    /// ```
+    /// # fn f(expiry: session_expiry::Expiry) -> Result<(), session_expiry::ExpiryError> {
+    /// // ... check the password again, then:
+    /// expiry.reauthenticated()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn reauthenticated(&self) -> Result<(), ExpiryError> {
+        let state = self.context.current().ok_or(ExpiryError::NotSignedIn)?;
+        let now = self.context.config.clock.now().max(state.seen);
+        let state = ExpiryState {
+            seen: now,
+            authenticated: now,
+            ..state
+        };
+        self.context.store(&self.session, state, true)
+    }
+
+    /// Signs the user out: by default the whole session is purged, here and in the store
+    /// (see [`LogoutBehavior`](crate::LogoutBehavior) to keep the rest of it). A log-in later
+    /// in the same request signs the new user in.
     ///
     /// # Examples
     /// ```
@@ -139,6 +204,9 @@ impl Expiry {
             absolute_remaining: remaining(state.login, policy.absolute()),
             expires_at: policy.deadline(state.login, state.seen),
             refresh_granularity: self.context.config.granularity(&policy),
+            authenticated_at: state.authenticated,
+            remembered: state.remembered,
+            as_of: now,
             user: state.user,
         })
     }
@@ -214,6 +282,33 @@ pub struct ExpiryStatus {
     /// How often activity is recorded at most: a client that reports activity by itself (the
     /// browser script's typing detection) need not do it more often.
     pub refresh_granularity: Duration,
+    /// When the user last proved who they are: the log-in, or the last
+    /// [`Expiry::reauthenticated`].
+    pub authenticated_at: DateTime<Utc>,
+    /// Whether the user signed in with "keep me signed in".
+    pub remembered: bool,
+    /// When these figures were taken.
+    pub as_of: DateTime<Utc>,
+}
+
+impl ExpiryStatus {
+    /// How long a route with `#[fresh_auth]` of `window` still lets the user through without
+    /// asking for their password again (zero once it does).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// # fn f(expiry: session_expiry::Expiry) {
+    /// if let Some(status) = expiry.status() {
+    ///     let left = status.fresh_auth_remaining(Duration::from_secs(300));
+    ///     println!("{}s before /settings asks for the password again", left.as_secs());
+    /// }
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn fresh_auth_remaining(&self, window: Duration) -> Duration {
+        window.saturating_sub(crate::state::elapsed(self.authenticated_at, self.as_of))
+    }
 }
 
 /// Marks a request as not being activity: it does not refresh last-seen (status polls,

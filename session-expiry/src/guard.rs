@@ -1,15 +1,17 @@
-//! Route guards: per-route limits that can only tighten the session's policy.
+//! Route guards: per-route limits that can only tighten the session's policy, and step-up
+//! re-authentication.
 //!
-//! `#[idle_timeout(..)]` and `#[absolute_timeout(..)]` expand to these extractors; a handler may
-//! also take them by hand. A route with a shorter idle limit also gets a proportionally shorter
-//! refresh granularity (a twentieth of its limit), so its early-expiry error stays small.
+//! `#[idle_timeout(..)]`, `#[absolute_timeout(..)]` and `#[fresh_auth(..)]` expand to these
+//! extractors; a handler may also take them by hand. A route with a shorter idle limit also
+//! gets a proportionally shorter refresh granularity (a twentieth of its limit), so its
+//! early-expiry error stays small.
 
 use std::{future::Ready, time::Duration};
 
 use actix_session::SessionExt as _;
 use actix_web::{dev::Payload, FromRequest, HttpRequest};
 
-use crate::{context::RequestContext, ExpiryError, Policy};
+use crate::{context::RequestContext, response::redirect_for, state::elapsed, ExpiryError, Policy};
 
 /// Ends the session if it has been idle for `SECS` seconds or more when it reaches this route,
 /// even if the global or the user's policy allows longer.
@@ -43,6 +45,62 @@ pub struct IdleWithin<const SECS: u64>;
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct AbsoluteWithin<const SECS: u64>;
+
+/// Lets the request through only if the user proved who they are (signed in, or confirmed their
+/// password through [`Expiry::reauthenticated`](crate::Expiry::reauthenticated)) less than
+/// `SECS` seconds ago: GitHub's "sudo mode", Laravel's `password.confirm`. Otherwise the
+/// session is kept and the answer is
+/// [`ExpiryError::ReauthenticationRequired`]: `401`
+/// `{"error":"reauthentication_required"}` for JSON clients, a `303` to the
+/// [re-authentication path](crate::SessionExpiryBuilder::reauth_path) with `next` for browsers.
+/// Without a signed-in user, the answer is that of [`SignedIn`](crate::SignedIn).
+///
+/// # Examples
+/// ```
+/// use actix_web::{post, HttpResponse};
+/// use session_expiry::FreshAuth;
+///
+/// /// Changing the e-mail address needs a password confirmed in the last 10 minutes.
+/// #[post("/settings/email")]
+/// async fn change_email(_: FreshAuth<600>) -> HttpResponse {
+///     HttpResponse::Ok().finish()
+/// }
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct FreshAuth<const SECS: u64>;
+
+impl<const SECS: u64> FromRequest for FreshAuth<SECS> {
+    type Error = ExpiryError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(fresh(req, Duration::from_secs(SECS)).map(|()| Self))
+    }
+}
+
+/// Whether the request's session (as it arrived) authenticated within `window`.
+fn fresh(req: &HttpRequest, window: Duration) -> Result<(), ExpiryError> {
+    let context = RequestContext::of(req)?;
+    let config = &context.config;
+    if context.expired().is_some() {
+        return Err(ExpiryError::Expired);
+    }
+    let Some(snapshot) = &context.snapshot else {
+        return Err(ExpiryError::SignInRequired {
+            redirect_to: redirect_for(req, config.login_path.as_deref(), None),
+        });
+    };
+    if elapsed(snapshot.state.authenticated, context.now) < window {
+        return Ok(());
+    }
+    let reauth_path = config
+        .reauth_path
+        .as_deref()
+        .or(config.login_path.as_deref());
+    Err(ExpiryError::ReauthenticationRequired {
+        redirect_to: redirect_for(req, reauth_path, None),
+    })
+}
 
 impl<const SECS: u64> FromRequest for IdleWithin<SECS> {
     type Error = ExpiryError;

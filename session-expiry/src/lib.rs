@@ -86,11 +86,15 @@ mod extract;
 mod guard;
 mod middleware;
 mod policy;
+mod remember_me_cookie;
 mod resolver;
 mod response;
 mod same_origin;
+mod signed_in;
+mod signed_out;
 mod state;
 mod store_marker;
+mod user_id_logging;
 pub mod web;
 
 #[cfg(feature = "redis")]
@@ -118,18 +122,23 @@ pub use self::clock::MockClock;
 pub use self::{
     adoption::Adoption,
     clock::{Clock, SystemClock},
-    config::{ExpiredAction, SessionExpiryBuilder},
+    config::{ExpiredAction, LogoutBehavior, OnSessionLimit, SessionExpiryBuilder},
     error::ExpiryError,
     event::{ExpiryEvent, ExpiryReason, UnknownReason},
     extract::{Expiry, ExpiryStatus, Passive},
-    guard::{AbsoluteWithin, IdleWithin},
+    guard::{AbsoluteWithin, FreshAuth, IdleWithin},
     middleware::{SessionExpiry, SessionExpiryService},
-    policy::{Policy, ToPolicy},
-    resolver::{PolicyResolver, ResolveFuture},
+    policy::{Policy, ToPolicy, DEFAULT_MAX_SESSIONS},
+    remember_me_cookie::{RememberMeCookie, RememberMeCookieService},
+    resolver::{PolicyResolver, ResolveFuture, ResolvedPolicy},
     response::{same_site_path, wants_json},
     same_origin::{check_same_origin, CrossSiteRequest, SameOrigin, SameOriginService},
+    signed_in::SignedIn,
     state::STATE_KEY,
+    user_id_logging::{HashKey, UserIdLogging},
 };
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
-pub use session_expiry_macros::{absolute_timeout, idle_timeout, passive, ExpiryPolicy};
+pub use session_expiry_macros::{
+    absolute_timeout, fresh_auth, idle_timeout, passive, ExpiryPolicy,
+};

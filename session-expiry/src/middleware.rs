@@ -13,10 +13,11 @@ use chrono::{DateTime, Utc};
 use crate::{
     config::{Configuration, ExpiredAction, SessionExpiryBuilder},
     context::{Ending, RequestContext, Snapshot},
+    remember_me_cookie::CookieLifetime,
     response,
     state::{elapsed, instant_of_millis, policy_from_millis, ExpiryState, PolicyMillis},
     store_marker::StoreMarker,
-    Adoption, ExpiryReason, STATE_KEY,
+    Adoption, ExpiryReason,
 };
 
 /// Ends sessions after an idle timeout, an absolute timeout, or both.
@@ -142,17 +143,19 @@ enum Verdict {
 fn judge(session: &Session, config: &Configuration, now: DateTime<Utc>) -> Verdict {
     // Read in place: the raw state is only borrowed, never copied, on this per-request path.
     let entries = session.entries();
+    let key = &*config.state_key;
     let decode = |raw: &String| ExpiryState::decode(raw, now, config.clock_skew_tolerance);
     if let Some(marker) = StoreMarker::read(&entries) {
+        let ending = || {
+            entries
+                .get(key)
+                .and_then(|raw| decode(raw).ok())
+                .map(|state| Ending::from(&state))
+        };
         return match marker {
             StoreMarker::Unavailable { retry_after } => Verdict::Unavailable(retry_after),
-            StoreMarker::Revoked => Verdict::Expired(
-                entries
-                    .get(STATE_KEY)
-                    .and_then(|raw| decode(raw).ok())
-                    .map(|state| Ending::from(&state)),
-                ExpiryReason::Revoked,
-            ),
+            StoreMarker::Revoked => Verdict::Expired(ending(), ExpiryReason::Revoked),
+            StoreMarker::Evicted => Verdict::Expired(ending(), ExpiryReason::Evicted),
             StoreMarker::Ended {
                 login_ms,
                 user,
@@ -172,7 +175,7 @@ fn judge(session: &Session, config: &Configuration, now: DateTime<Utc>) -> Verdi
             StoreMarker::Unknown => Verdict::Expired(None, ExpiryReason::Invalid),
         };
     }
-    let Some(raw) = entries.get(STATE_KEY) else {
+    let Some(raw) = entries.get(key) else {
         return Verdict::Anonymous;
     };
     match decode(raw) {
@@ -227,16 +230,18 @@ where
         Box::pin(async move {
             let session = req.get_session();
             let now = config.clock.now();
+            let not_activity =
+                config.ignore_cross_site_navigations && is_cross_site_navigation(&req);
             let context = match judge(&session, &config, now) {
                 Verdict::Anonymous => match adopted_user(&req, &config) {
                     None => RequestContext::new(config, now, None, None),
                     Some(user) => {
                         tracing::info!(
                             target: "session_expiry",
-                            user,
+                            user = config.user_ids.name(&user),
                             "adopting a session signed in by another mechanism: clocks start now"
                         );
-                        let state = ExpiryState::new(user, now, None);
+                        let state = config.signed_in(user, now, None, false);
                         let policy = config.effective_policy(None);
                         let snapshot = Snapshot {
                             state: state.clone(),
@@ -270,6 +275,9 @@ where
                     return Ok(req.into_response(answer).map_into_right_body());
                 }
             };
+            if not_activity {
+                context.mark_passive();
+            }
             let context = Rc::new(context);
             req.extensions_mut().insert(Rc::clone(&context));
 
@@ -277,6 +285,18 @@ where
             finish(res, &session, &context).await
         })
     }
+}
+
+/// A top-level navigation from another site: a link followed, or another site's page (re)loading
+/// one of ours in a window it opened.
+fn is_cross_site_navigation(req: &ServiceRequest) -> bool {
+    let headers = req.headers();
+    headers
+        .get("sec-fetch-site")
+        .is_some_and(|site| site.as_bytes() == b"cross-site")
+        && headers
+            .get("sec-fetch-mode")
+            .is_some_and(|mode| mode.as_bytes() == b"navigate")
 }
 
 /// The user to adopt for a session without expiry state, per [`Adoption`].
@@ -300,26 +320,38 @@ async fn finish<B>(
         let answer = response::expired(res.request(), reason, config.login_path.as_deref());
         return Ok(res.into_response(answer).map_into_right_body());
     }
+    if context.purge_if_signed_out(session) {
+        return Ok(res.map_into_left_body());
+    }
     if let (Some(state), Some(resolver)) = (context.take_unresolved(), &config.resolver) {
-        let user = state.user.clone();
-        if let Some(policy) = resolver.resolve(user, res.request().clone()).await {
-            let state = ExpiryState {
-                policy: Some(policy),
-                ..state
-            };
-            context.store(session, state, true)?;
+        let resolved = resolver
+            .resolve(state.user.clone(), res.request().clone())
+            .await;
+        if resolved.is_some() || state.remembered {
+            let snapshot = config.login_snapshot(None, resolved, state.remembered);
+            let resolved = config.signed_in(state.user, state.login, snapshot, state.remembered);
+            context.store(session, resolved, true)?;
         }
     }
+    let key = &*config.state_key;
     // Read the clock after the handler: a long request must not record a stale time.
-    if let Some(refreshed) = context.refresh_due(config.clock.now()) {
-        if session.contains_key(STATE_KEY) {
+    let now = config.clock.now();
+    if let Some(refreshed) = context.refresh_due(now) {
+        // A session signed out meanwhile (another tab) must not be written back (cookie store).
+        if session.contains_key(key) && !config.signed_out.contains(&refreshed, now) {
             context.store(session, refreshed, false)?;
         }
     }
-    if context.wrote()
-        && !session.contains_key(STATE_KEY)
-        && session.status() != SessionStatus::Purged
-    {
+    if let Some(state) = context.current() {
+        let policy = config.effective_policy(state.policy);
+        let absolute_left = policy
+            .absolute()
+            .map(|limit| limit.saturating_sub(elapsed(state.login, now)));
+        res.request()
+            .extensions_mut()
+            .insert(CookieLifetime::of(state.remembered, absolute_left));
+    }
+    if context.wrote() && !session.contains_key(key) && session.status() != SessionStatus::Purged {
         // SessionMiddleware ran *inside* us and already took the state away: nothing we
         // write here would ever reach the store.
         tracing::error!(

@@ -6,10 +6,16 @@ use chrono::{DateTime, Utc};
 
 use crate::{state::elapsed, ExpiryReason};
 
-/// The timeouts that apply to a session.
+/// The limits of a session: an idle timeout, an absolute timeout, and how many sessions one
+/// user may hold at once.
 ///
-/// Each dimension is optional: an unset idle timeout means inactivity never ends the session, an
-/// unset absolute timeout means the time since log-in never does.
+/// Each dimension is *unset* (inherit it from the policy underneath), set to a limit, or
+/// explicitly *unlimited*. A user's policy (from [`login_with`](crate::Expiry::login_with) or
+/// the [`PolicyResolver`](crate::PolicyResolver)) inherits what it leaves unset from the global
+/// one, so a resolver that only shortens the idle timeout keeps the global absolute timeout;
+/// dropping a limit takes [`without_idle`](Self::without_idle) or
+/// [`without_absolute`](Self::without_absolute). In the global policy itself, an unset timeout
+/// means none.
 ///
 /// # Examples
 /// ```
@@ -20,15 +26,65 @@ use crate::{state::elapsed, ExpiryReason};
 ///     .with_idle(Duration::from_secs(30 * 60))
 ///     .with_absolute(Duration::from_secs(8 * 3600));
 /// assert_eq!(policy.idle(), Some(Duration::from_secs(1800)));
+///
+/// // "Keep me signed in": 30 days, and explicitly no idle limit.
+/// let remember_me = Policy::new()
+///     .without_idle()
+///     .with_absolute(Duration::from_secs(30 * 24 * 3600));
+/// assert_eq!(remember_me.or(policy).idle(), None);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Policy {
-    idle: Option<Duration>,
-    absolute: Option<Duration>,
+    idle: Setting<Duration>,
+    absolute: Setting<Duration>,
+    max_sessions: Setting<u32>,
 }
 
+/// One dimension of a [`Policy`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+enum Setting<T> {
+    /// Whatever the policy underneath says.
+    #[default]
+    Inherit,
+    /// Explicitly no limit.
+    Unlimited,
+    Limit(T),
+}
+
+impl<T: Copy> Setting<T> {
+    const fn limit(self) -> Option<T> {
+        match self {
+            Self::Limit(limit) => Some(limit),
+            _ => None,
+        }
+    }
+
+    fn or(self, fallback: Self) -> Self {
+        match self {
+            Self::Inherit => fallback,
+            set => set,
+        }
+    }
+
+    /// The stricter of two settings: the smaller limit; "no limit" only where neither has one.
+    fn stricter(self, other: Self, min: fn(T, T) -> T) -> Self {
+        match (self, other) {
+            (Self::Limit(a), Self::Limit(b)) => Self::Limit(min(a, b)),
+            (Self::Limit(a), _) | (_, Self::Limit(a)) => Self::Limit(a),
+            (Self::Unlimited, _) | (_, Self::Unlimited) => Self::Unlimited,
+            _ => Self::Inherit,
+        }
+    }
+}
+
+/// How many sessions a user may hold at once when no policy says otherwise: far more devices
+/// than anyone signs in from, so only runaway scripts and stolen credentials meet it, while a
+/// user's session list stays small enough to show on one page.
+pub const DEFAULT_MAX_SESSIONS: u32 = 100;
+
 impl Policy {
-    /// A policy with no limit of either kind.
+    /// A policy that sets nothing: every dimension is inherited (as the global policy: no
+    /// timeout, and at most [`DEFAULT_MAX_SESSIONS`] sessions per user).
     ///
     /// # Examples
     /// ```
@@ -38,9 +94,26 @@ impl Policy {
     #[must_use]
     pub const fn new() -> Self {
         Self {
-            idle: None,
-            absolute: None,
+            idle: Setting::Inherit,
+            absolute: Setting::Inherit,
+            max_sessions: Setting::Inherit,
         }
+    }
+
+    /// A policy with explicitly no timeout of either kind (the session-count limit is still
+    /// inherited).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use session_expiry::Policy;
+    ///
+    /// let global = Policy::new().with_idle(Duration::from_secs(900));
+    /// assert_eq!(Policy::unlimited().or(global).idle(), None);
+    /// ```
+    #[must_use]
+    pub const fn unlimited() -> Self {
+        Self::new().without_idle().without_absolute()
     }
 
     /// Sets the idle timeout: the session ends once this long has passed without activity.
@@ -53,7 +126,25 @@ impl Policy {
     /// ```
     #[must_use]
     pub const fn with_idle(mut self, timeout: Duration) -> Self {
-        self.idle = Some(timeout);
+        self.idle = Setting::Limit(timeout);
+        self
+    }
+
+    /// Explicitly no idle timeout, whatever the policy underneath says: inactivity alone never
+    /// ends the session.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use session_expiry::Policy;
+    ///
+    /// let global = Policy::new().with_idle(Duration::from_secs(900));
+    /// assert_eq!(Policy::new().without_idle().or(global).idle(), None);
+    /// assert_eq!(Policy::new().or(global).idle(), Some(Duration::from_secs(900)));
+    /// ```
+    #[must_use]
+    pub const fn without_idle(mut self) -> Self {
+        self.idle = Setting::Unlimited;
         self
     }
 
@@ -68,11 +159,57 @@ impl Policy {
     /// ```
     #[must_use]
     pub const fn with_absolute(mut self, timeout: Duration) -> Self {
-        self.absolute = Some(timeout);
+        self.absolute = Setting::Limit(timeout);
         self
     }
 
-    /// The idle timeout, if any.
+    /// Explicitly no absolute timeout, whatever the policy underneath says: an active session
+    /// may last forever.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use session_expiry::Policy;
+    ///
+    /// let global = Policy::new().with_absolute(Duration::from_secs(3600));
+    /// assert_eq!(Policy::new().without_absolute().or(global).absolute(), None);
+    /// ```
+    #[must_use]
+    pub const fn without_absolute(mut self) -> Self {
+        self.absolute = Setting::Unlimited;
+        self
+    }
+
+    /// At most `max` sessions per user at once (at least one); a log-in beyond it evicts the
+    /// user's least recently active session, or is refused (see
+    /// [`on_session_limit`](crate::SessionExpiryBuilder::on_session_limit)). Needs a store
+    /// with a session registry (the Redis store): the cookie store cannot count sessions.
+    ///
+    /// # Examples
+    /// ```
+    /// let policy = session_expiry::Policy::new().with_max_sessions(3);
+    /// assert_eq!(policy.max_sessions(), Some(3));
+    /// ```
+    #[must_use]
+    pub const fn with_max_sessions(mut self, max: u32) -> Self {
+        self.max_sessions = Setting::Limit(if max == 0 { 1 } else { max });
+        self
+    }
+
+    /// Explicitly no limit on the number of sessions per user.
+    ///
+    /// # Examples
+    /// ```
+    /// let policy = session_expiry::Policy::new().without_session_limit();
+    /// assert_eq!(policy.max_sessions(), None);
+    /// ```
+    #[must_use]
+    pub const fn without_session_limit(mut self) -> Self {
+        self.max_sessions = Setting::Unlimited;
+        self
+    }
+
+    /// The idle timeout this policy sets, if any (`None` when unset or unlimited).
     ///
     /// # Examples
     /// ```
@@ -80,10 +217,10 @@ impl Policy {
     /// ```
     #[must_use]
     pub const fn idle(&self) -> Option<Duration> {
-        self.idle
+        self.idle.limit()
     }
 
-    /// The absolute timeout, if any.
+    /// The absolute timeout this policy sets, if any (`None` when unset or unlimited).
     ///
     /// # Examples
     /// ```
@@ -91,11 +228,46 @@ impl Policy {
     /// ```
     #[must_use]
     pub const fn absolute(&self) -> Option<Duration> {
-        self.absolute
+        self.absolute.limit()
+    }
+
+    /// The session-count limit this policy sets, if any (`None` when unset or unlimited).
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(session_expiry::Policy::new().max_sessions(), None);
+    /// ```
+    #[must_use]
+    pub const fn max_sessions(&self) -> Option<u32> {
+        self.max_sessions.limit()
+    }
+
+    /// This policy, with what it leaves unset taken from `fallback`.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use session_expiry::Policy;
+    ///
+    /// let global = Policy::new()
+    ///     .with_idle(Duration::from_secs(1800))
+    ///     .with_absolute(Duration::from_secs(3600));
+    /// let admin = Policy::new().with_idle(Duration::from_secs(600)).or(global);
+    /// assert_eq!(admin.idle(), Some(Duration::from_secs(600)));
+    /// assert_eq!(admin.absolute(), Some(Duration::from_secs(3600)));
+    /// ```
+    #[must_use]
+    pub fn or(self, fallback: Policy) -> Policy {
+        Policy {
+            idle: self.idle.or(fallback.idle),
+            absolute: self.absolute.or(fallback.absolute),
+            max_sessions: self.max_sessions.or(fallback.max_sessions),
+        }
     }
 
     /// Combines two policies by taking the stricter value of each dimension: the shorter
-    /// timeout where both set one, the one that is set where only one does.
+    /// timeout (or smaller session limit) where both set one, the one that is set where only
+    /// one does.
     ///
     /// # Examples
     /// ```
@@ -113,8 +285,19 @@ impl Policy {
     #[must_use]
     pub fn stricter(self, other: Policy) -> Policy {
         Policy {
-            idle: shorter(self.idle, other.idle),
-            absolute: shorter(self.absolute, other.absolute),
+            idle: self.idle.stricter(other.idle, Duration::min),
+            absolute: self.absolute.stricter(other.absolute, Duration::min),
+            max_sessions: self.max_sessions.stricter(other.max_sessions, u32::min),
+        }
+    }
+
+    /// The session limit of this policy as the global one: unset means
+    /// [`DEFAULT_MAX_SESSIONS`].
+    pub(crate) fn session_limit(&self) -> Option<u32> {
+        match self.max_sessions {
+            Setting::Inherit => Some(DEFAULT_MAX_SESSIONS),
+            Setting::Unlimited => None,
+            Setting::Limit(max) => Some(max),
         }
     }
 }
@@ -138,7 +321,9 @@ impl Policy {
     /// ```
     #[must_use]
     pub const fn nist_aal1() -> Self {
-        Self::new().with_absolute(Duration::from_secs(30 * 24 * 3600))
+        Self::new()
+            .without_idle()
+            .with_absolute(Duration::from_secs(30 * 24 * 3600))
     }
 
     /// NIST SP 800-63B rev. 4, authenticator assurance level 2: reauthenticate at least every
@@ -203,8 +388,14 @@ impl Policy {
     }
 }
 
-/// Anything that names a policy: a [`Policy`], or a role enum with
-/// `#[derive(ExpiryPolicy)]`. [`Expiry::login_with`](crate::Expiry::login_with) accepts it.
+/// Anything that names a policy: a [`Policy`], or a role enum with `#[derive(ExpiryPolicy)]`.
+/// [`Expiry::login_with`](crate::Expiry::login_with) accepts it, and a
+/// [`PolicyResolver`](crate::PolicyResolver) may answer it.
+///
+/// A role may also name the policy of a "keep me signed in" log-in
+/// ([`Expiry::login_remembered`](crate::Expiry::login_remembered)), which inherits what it
+/// leaves unset from the role's own policy; a role without one gets its own policy either way,
+/// so ticking the box never takes a user beyond what their role allows.
 ///
 /// # Examples
 /// ```
@@ -226,6 +417,45 @@ impl Policy {
 pub trait ToPolicy {
     /// The policy this value stands for.
     fn to_policy(&self) -> Policy;
+
+    /// The policy of a "keep me signed in" log-in, if it differs; what it leaves unset comes
+    /// from [`to_policy`](Self::to_policy). Defaults to none: the same policy.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use session_expiry::{Policy, ToPolicy};
+    ///
+    /// struct Member;
+    /// impl ToPolicy for Member {
+    ///     fn to_policy(&self) -> Policy {
+    ///         Policy::new().with_idle(Duration::from_secs(1800))
+    ///     }
+    ///     fn remember_me_policy(&self) -> Option<Policy> {
+    ///         Some(Policy::new().without_idle().with_absolute(Duration::from_secs(30 * 86_400)))
+    ///     }
+    /// }
+    /// assert_eq!(Member.policy_for(true).idle(), None);
+    /// assert_eq!(Member.policy_for(false).idle(), Some(Duration::from_secs(1800)));
+    /// ```
+    fn remember_me_policy(&self) -> Option<Policy> {
+        None
+    }
+
+    /// The policy for a log-in, remembered (`remember_me`) or not.
+    ///
+    /// # Examples
+    /// ```
+    /// use session_expiry::{Policy, ToPolicy};
+    /// assert_eq!(Policy::nist_aal2().policy_for(true), Policy::nist_aal2());
+    /// ```
+    fn policy_for(&self, remember_me: bool) -> Policy {
+        let policy = self.to_policy();
+        match self.remember_me_policy() {
+            Some(remembered) if remember_me => remembered.or(policy),
+            _ => policy,
+        }
+    }
 }
 
 impl ToPolicy for Policy {
@@ -238,25 +468,13 @@ impl<T: ToPolicy + ?Sized> ToPolicy for &T {
     fn to_policy(&self) -> Policy {
         (**self).to_policy()
     }
+
+    fn remember_me_policy(&self) -> Option<Policy> {
+        (**self).remember_me_policy()
+    }
 }
 
 impl Policy {
-    /// A policy from whole seconds, for generated code.
-    #[doc(hidden)]
-    #[must_use]
-    pub const fn __from_secs(idle: Option<u64>, absolute: Option<u64>) -> Self {
-        Self {
-            idle: match idle {
-                Some(secs) => Some(Duration::from_secs(secs)),
-                None => None,
-            },
-            absolute: match absolute {
-                Some(secs) => Some(Duration::from_secs(secs)),
-                None => None,
-            },
-        }
-    }
-
     /// Which limit, if any, a session has reached at `now`: absolute first, then idle; a
     /// session is expired once the elapsed time *equals* the timeout.
     pub(crate) fn reached(
@@ -266,11 +484,11 @@ impl Policy {
         now: DateTime<Utc>,
     ) -> Option<ExpiryReason> {
         if self
-            .absolute
+            .absolute()
             .is_some_and(|limit| elapsed(login, now) >= limit)
         {
             Some(ExpiryReason::Absolute)
-        } else if self.idle.is_some_and(|limit| elapsed(seen, now) >= limit) {
+        } else if self.idle().is_some_and(|limit| elapsed(seen, now) >= limit) {
             Some(ExpiryReason::Idle)
         } else {
             None
@@ -289,20 +507,12 @@ impl Policy {
                 .and_then(|limit| from.checked_add_signed(limit))
                 .unwrap_or(DateTime::<Utc>::MAX_UTC)
         };
-        let absolute = self.absolute.map(|limit| after(login, limit));
-        let idle = self.idle.map(|limit| after(seen, limit));
+        let absolute = self.absolute().map(|limit| after(login, limit));
+        let idle = self.idle().map(|limit| after(seen, limit));
         match (absolute, idle) {
             (Some(a), Some(i)) => Some(a.min(i)),
             (a, i) => a.or(i),
         }
-    }
-}
-
-/// The shorter of two optional limits, where `None` means "no limit".
-fn shorter(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
     }
 }
 
@@ -341,6 +551,23 @@ mod tests {
         assert_eq!(policy.deadline(t0, at(50)), Some(at(55)));
         assert_eq!(policy.deadline(t0, at(58)), Some(at(60)));
         assert_eq!(Policy::new().deadline(t0, t0), None);
+    }
+
+    #[test]
+    fn an_unset_dimension_inherits_and_an_unlimited_one_does_not() {
+        let global = Policy::new()
+            .with_idle(30 * MIN)
+            .with_absolute(60 * MIN)
+            .with_max_sessions(5);
+        let idle_only = Policy::new().with_idle(10 * MIN).or(global);
+        assert_eq!(idle_only.absolute(), Some(60 * MIN));
+        assert_eq!(idle_only.max_sessions(), Some(5));
+        let dropped = Policy::new().without_absolute().or(global);
+        assert_eq!((dropped.idle(), dropped.absolute()), (Some(30 * MIN), None));
+        assert_eq!(Policy::unlimited().or(global).idle(), None);
+        assert_eq!(Policy::new().session_limit(), Some(DEFAULT_MAX_SESSIONS));
+        assert_eq!(Policy::new().without_session_limit().session_limit(), None);
+        assert_eq!(Policy::new().with_max_sessions(0).max_sessions(), Some(1));
     }
 
     #[test]

@@ -75,15 +75,9 @@ pub(crate) fn expired(
     reason: ExpiryReason,
     login_path: Option<&str>,
 ) -> HttpResponse {
-    match login_path {
-        Some(login_path) if !wants_json(req) => {
-            let location = login_location(login_path, req, reason);
-            HttpResponse::SeeOther()
-                .insert_header(NO_STORE)
-                .insert_header((header::LOCATION, location))
-                .finish()
-        }
-        _ => HttpResponse::Unauthorized()
+    match redirect_for(req, login_path, Some(reason)) {
+        Some(location) => see_other(&location),
+        None => HttpResponse::Unauthorized()
             .insert_header(NO_STORE)
             .json(serde_json::json!({ "error": "session_expired", "reason": reason })),
     }
@@ -98,22 +92,49 @@ pub(crate) fn unavailable(retry_after: std::time::Duration) -> HttpResponse {
         .json(serde_json::json!({ "error": "session_store_unavailable" }))
 }
 
-/// `login_path?next=<this page>&reason=<reason>`, leaving out a `next` that is unsafe or that
-/// would only lead back to the log-in page.
-fn login_location(login_path: &str, req: &HttpRequest, reason: ExpiryReason) -> String {
+/// A `303 See Other` to `location`, never cached.
+pub(crate) fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header(NO_STORE)
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// Where to send a browser that must sign in (or confirm its password) first, for a JSON
+/// client `None`: `path?next=<this page>[&reason=<reason>]`, leaving out a `next` that is unsafe
+/// or that would only lead back to `path`.
+pub(crate) fn redirect_for(
+    req: &HttpRequest,
+    path: Option<&str>,
+    reason: Option<ExpiryReason>,
+) -> Option<String> {
+    path.filter(|_| !wants_json(req))
+        .map(|path| location_with_next(path, req, reason))
+}
+
+/// `path?next=<this page>[&reason=<reason>]`, leaving out a `next` that is unsafe or that
+/// would only lead back to `path`.
+fn location_with_next(path: &str, req: &HttpRequest, reason: Option<ExpiryReason>) -> String {
     let here = req
         .uri()
         .path_and_query()
         .map_or(req.path(), |pq| pq.as_str());
-    let next = same_site_path(here).filter(|_| req.path() != login_path);
-    let separator = if login_path.contains('?') { '&' } else { '?' };
-    match next {
-        Some(next) => format!(
-            "{login_path}{separator}next={}&reason={reason}",
-            encode_query_value(next)
-        ),
-        None => format!("{login_path}{separator}reason={reason}"),
+    let target = path.split('?').next().unwrap_or(path);
+    let next = same_site_path(here).filter(|_| req.path() != target);
+    let mut location = path.to_owned();
+    let mut separator = if path.contains('?') { '&' } else { '?' };
+    if let Some(next) = next {
+        location.push(separator);
+        location.push_str("next=");
+        location.push_str(&encode_query_value(next));
+        separator = '&';
     }
+    if let Some(reason) = reason {
+        location.push(separator);
+        location.push_str("reason=");
+        location.push_str(reason.as_str());
+    }
+    location
 }
 
 /// Percent-encodes a query value, leaving `/` readable (RFC 3986 allows it in a query).
@@ -139,14 +160,19 @@ mod tests {
     fn the_login_location_carries_the_page_and_the_reason() {
         let req = TestRequest::with_uri("/orders?page=2").to_http_request();
         assert_eq!(
-            login_location("/login", &req, ExpiryReason::Idle),
+            location_with_next("/login", &req, Some(ExpiryReason::Idle)),
             "/login?next=/orders%3Fpage%3D2&reason=idle"
+        );
+        assert_eq!(
+            location_with_next("/confirm", &req, None),
+            "/confirm?next=/orders%3Fpage%3D2"
         );
         let req = TestRequest::with_uri("/login").to_http_request();
         assert_eq!(
-            login_location("/login", &req, ExpiryReason::Absolute),
+            location_with_next("/login", &req, Some(ExpiryReason::Absolute)),
             "/login?reason=absolute"
         );
+        assert_eq!(location_with_next("/login?x=1", &req, None), "/login?x=1");
     }
 
     #[test]

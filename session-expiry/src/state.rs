@@ -1,14 +1,12 @@
-//! What the middleware stores in the session: one key holding a small versioned JSON record.
+//! What the middleware stores in the session: one key holding a small versioned record.
 //!
-//! `[1,"alice",1735689600000,1735689660000,1735691460000,[1800000,null]]`: a JSON array of the
-//! format version, the user id, the log-in and last-seen instants in Unix milliseconds, the
-//! earliest deadline under the policy in force when it was written (`null` without limits), and
-//! the per-user policy snapshot taken at log-in as `[idle_ms, absolute_ms]` (`null` when the
-//! global default applies). The deadline is a hint for server-side stores (a key's TTL); the
-//! middleware never decides by it.
+//! See [`STATE_KEY`] for the layout.
 //!
-//! An array rather than an object: with the cookie store this value travels JSON-escaped inside
-//! an encrypted cookie on every request, so every quote and byte costs on the hot path.
+//! One short string rather than a JSON object: with the cookie store this value travels inside
+//! actix-session's own JSON map in an encrypted cookie on every request, and a string that needs
+//! no escaping there costs two quotes instead of an escape per quote, and decodes with a split
+//! instead of a JSON parser. Version 1, a JSON array
+//! (`[1,"alice",login_ms,seen_ms,deadline_ms,[idle_ms,absolute_ms]]`), is still read.
 //!
 //! Decoding is strict and fails closed: anything unexpected is [`InvalidState`], which ends the
 //! session.
@@ -16,14 +14,38 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::Policy;
 
-/// The session key under which the middleware keeps its state.
+/// The session key under which the middleware keeps its state, unless
+/// [`state_key`](crate::SessionExpiryBuilder::state_key) names another.
 ///
 /// Applications should not write it: use [`Expiry`](crate::Expiry). It is public so tests can
 /// check what is stored, or plant damaged state and watch it be refused.
+///
+/// # What is stored
+/// One short string, which needs no escaping inside actix-session's JSON map:
+/// ```text
+/// 2.alice.m5d4ruo0.1aao.13v6o.12kw0.h5a80.0.r.2s
+/// │ │     │        │    │     │     │     │ │ └ session limit (a store hint): 100; `-` none
+/// │ │     │        │    │     │     │     │ └ flags: `r` remembered, `x` refuse beyond the limit
+/// │ │     │        │    │     │     │     └ last (re-)authentication, ms after log-in
+/// │ │     │        │    │     │     └ the user's absolute timeout, ms (`-` none; empty: global)
+/// │ │     │        │    │     └ the user's idle timeout, ms (`-` none; empty: global)
+/// │ │     │        │    └ deadline (a store hint), ms after log-in; `-` none
+/// │ │     │        └ last seen, ms after log-in
+/// │ │     └ log-in instant, Unix ms (2025-01-01T00:00:00Z)
+/// │ └ user id, with `.`, `%`, `"`, `\` and control characters percent-encoded
+/// └ format version
+/// ```
+///
+/// Numbers are base 36. The per-user policy snapshot is taken at log-in (both timeouts empty
+/// when the global policy applies). The deadline and the session limit are hints for
+/// server-side stores (a key's TTL, how many sessions the user may keep); the middleware never
+/// decides by them.
+///
+/// The version-1 JSON array of earlier releases
+/// (`[1,"alice",login_ms,seen_ms,deadline_ms,[idle_ms,absolute_ms]]`) is still read.
 ///
 /// # Examples
 /// ```
@@ -31,7 +53,16 @@ use crate::Policy;
 /// ```
 pub const STATE_KEY: &str = "session-expiry";
 
-const FORMAT_VERSION: u64 = 1;
+const FORMAT_VERSION: &str = "2";
+const LEGACY_VERSION: u64 = 1;
+
+/// How many sessions the user may keep, as a hint for stores with a session registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SessionCap {
+    pub(crate) max: u32,
+    /// Refuse a log-in beyond `max` instead of evicting the least recently active session.
+    pub(crate) refuse: bool,
+}
 
 /// The decoded, validated state of a signed-in session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,17 +70,25 @@ pub(crate) struct ExpiryState {
     pub(crate) user: String,
     pub(crate) login: DateTime<Utc>,
     pub(crate) seen: DateTime<Utc>,
+    /// The last time the user proved who they are: the log-in, or a later re-authentication.
+    pub(crate) authenticated: DateTime<Utc>,
     /// The user's own policy, fixed at log-in; `None` means the global default.
     pub(crate) policy: Option<Policy>,
+    /// Signed in with "keep me signed in".
+    pub(crate) remembered: bool,
+    /// The session limit at log-in; `None` for none (or a state written before it was kept).
+    pub(crate) cap: Option<SessionCap>,
 }
 
 /// Why stored state was rejected. Only logged (at debug level): the user sees reason `invalid`.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum InvalidState {
-    #[error("state is not a well-formed record: {0}")]
-    Malformed(#[from] serde_json::Error),
-    #[error("state has unknown format version {0}")]
-    UnknownVersion(u64),
+    #[error("state is not a well-formed record")]
+    Malformed,
+    #[error("state is not a well-formed version-1 record: {0}")]
+    MalformedLegacy(#[from] serde_json::Error),
+    #[error("state has an unknown format version")]
+    UnknownVersion,
     #[error("state has an empty user id")]
     EmptyUser,
     #[error("state holds an instant out of range")]
@@ -60,24 +99,28 @@ pub(crate) enum InvalidState {
     SeenBeforeLogin,
 }
 
-/// The stored layout: `[version, user, login, seen, deadline, [idle, absolute]]`. A JSON array
-/// of any other length or element type does not decode.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Wire(u64, String, u64, u64, Option<u64>, Option<PolicyMillis>);
-
-/// A per-user policy snapshot as stored: `[idle_ms, absolute_ms]`, `null` for no limit.
+/// A per-user policy snapshot as the stores keep it: `[idle_ms, absolute_ms]`, `None` for no
+/// limit.
 pub(crate) type PolicyMillis = (Option<u64>, Option<u64>);
 
-/// The policy a stored snapshot describes.
+/// The policy a stored snapshot describes: a complete one, each timeout set or dropped.
 pub(crate) fn policy_from_millis((idle, absolute): PolicyMillis) -> Policy {
-    let mut policy = Policy::new();
-    if let Some(ms) = idle {
-        policy = policy.with_idle(Duration::from_millis(ms));
+    let policy = match idle {
+        Some(ms) => Policy::new().with_idle(Duration::from_millis(ms)),
+        None => Policy::new().without_idle(),
+    };
+    match absolute {
+        Some(ms) => policy.with_absolute(Duration::from_millis(ms)),
+        None => policy.without_absolute(),
     }
-    if let Some(ms) = absolute {
-        policy = policy.with_absolute(Duration::from_millis(ms));
-    }
-    policy
+}
+
+/// The snapshot of `policy` as stored.
+pub(crate) fn policy_millis(policy: &Policy) -> PolicyMillis {
+    (
+        policy.idle().map(saturating_millis),
+        policy.absolute().map(saturating_millis),
+    )
 }
 
 impl ExpiryState {
@@ -87,63 +130,179 @@ impl ExpiryState {
             user,
             login: now,
             seen: now,
+            authenticated: now,
             policy,
+            remembered: false,
+            cap: None,
         }
     }
 
-    /// What to store under [`STATE_KEY`], with the deadline the state has under `policy` (the
+    /// What to store under the state key, with the deadline the state has under `policy` (the
     /// policy in force for it).
-    pub(crate) fn encode(&self, policy: &Policy) -> Wire {
-        Wire(
-            FORMAT_VERSION,
-            self.user.clone(),
-            unix_millis(self.login),
-            unix_millis(self.seen),
-            policy.deadline(self.login, self.seen).map(unix_millis),
-            self.policy.map(|own| {
-                (
-                    own.idle().map(saturating_millis),
-                    own.absolute().map(saturating_millis),
-                )
-            }),
-        )
+    pub(crate) fn encode(&self, policy: &Policy) -> String {
+        use std::fmt::Write as _;
+
+        let login = unix_millis(self.login);
+        let after_login = |at: DateTime<Utc>| unix_millis(at).saturating_sub(login);
+        let mut out = String::with_capacity(48 + self.user.len());
+        out.push_str(FORMAT_VERSION);
+        out.push('.');
+        escape_user(&self.user, &mut out);
+        let _infallible = write!(
+            out,
+            ".{}.{}.",
+            base36(login),
+            base36(after_login(self.seen))
+        );
+        match policy.deadline(self.login, self.seen) {
+            Some(deadline) => out.push_str(&base36(after_login(deadline))),
+            None => out.push('-'),
+        }
+        out.push('.');
+        if let Some(own) = &self.policy {
+            let (idle, absolute) = policy_millis(own);
+            out.push_str(&idle.map_or_else(|| "-".to_owned(), base36));
+            out.push('.');
+            out.push_str(&absolute.map_or_else(|| "-".to_owned(), base36));
+        } else {
+            out.push('.');
+        }
+        let _infallible = write!(out, ".{}.", base36(after_login(self.authenticated)));
+        if self.remembered {
+            out.push('r');
+        }
+        if self.cap.is_some_and(|cap| cap.refuse) {
+            out.push('x');
+        }
+        out.push('.');
+        match self.cap {
+            Some(cap) => out.push_str(&base36(u64::from(cap.max))),
+            None => out.push('-'),
+        }
+        out
     }
 
-    /// Decodes and validates stored state, as read at `now` with `skew` of tolerated clock drift
-    /// between app instances.
+    /// Decodes and validates stored state (the JSON text actix-session keeps under the state
+    /// key), as read at `now` with `skew` of tolerated clock drift between app instances.
     pub(crate) fn decode(
         raw: &str,
         now: DateTime<Utc>,
         skew: Duration,
     ) -> Result<Self, InvalidState> {
-        let Wire(version, user, login, seen, deadline, own_policy) = serde_json::from_str(raw)?;
-        if version != FORMAT_VERSION {
-            return Err(InvalidState::UnknownVersion(version));
-        }
-        if user.is_empty() {
+        let state = Record::parse(raw)?.state;
+        if state.user.is_empty() {
             return Err(InvalidState::EmptyUser);
         }
-        if let Some(deadline) = deadline {
-            instant(deadline)?;
+        let latest_credible = chrono::Duration::from_std(skew)
+            .ok()
+            .and_then(|skew| now.checked_add_signed(skew))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        if state.seen > latest_credible || state.authenticated > latest_credible {
+            return Err(InvalidState::FromTheFuture);
+        }
+        Ok(state)
+    }
+}
+
+/// A record as stored: the state, and the hints for stores.
+struct Record {
+    state: ExpiryState,
+    deadline: Option<DateTime<Utc>>,
+}
+
+impl Record {
+    fn parse(raw: &str) -> Result<Self, InvalidState> {
+        if raw.starts_with('[') {
+            return Self::parse_legacy(raw);
+        }
+        // A JSON string that needs no escaping: this format never produces one that does.
+        let text = raw
+            .strip_prefix('"')
+            .and_then(|text| text.strip_suffix('"'))
+            .filter(|text| !text.contains(['"', '\\']))
+            .ok_or(InvalidState::Malformed)?;
+        let mut fields = text.split('.');
+        let mut field = || fields.next().ok_or(InvalidState::Malformed);
+        if field()? != FORMAT_VERSION {
+            return Err(InvalidState::UnknownVersion);
+        }
+        let user = unescape_user(field()?)?;
+        let login = number(field()?)?;
+        let login_at = instant(login)?;
+        let after_login = |offset: &str| {
+            instant(
+                login
+                    .checked_add(number(offset)?)
+                    .ok_or(InvalidState::OutOfRange)?,
+            )
+        };
+        let seen = after_login(field()?)?;
+        let deadline = match field()? {
+            "-" => None,
+            offset => Some(after_login(offset)?),
+        };
+        let policy = match (field()?, field()?) {
+            ("", "") => None,
+            (idle, absolute) => Some(policy_from_millis((limit(idle)?, limit(absolute)?))),
+        };
+        let authenticated = after_login(field()?)?;
+        let (remembered, refuse) = match field()? {
+            "" => (false, false),
+            "r" => (true, false),
+            "x" => (false, true),
+            "rx" => (true, true),
+            _ => return Err(InvalidState::Malformed),
+        };
+        let cap = match field()? {
+            "-" => None,
+            max => Some(SessionCap {
+                max: u32::try_from(number(max)?).map_err(|_| InvalidState::OutOfRange)?,
+                refuse,
+            }),
+        };
+        if fields.next().is_some() {
+            return Err(InvalidState::Malformed);
+        }
+        Ok(Self {
+            state: ExpiryState {
+                user,
+                login: login_at,
+                seen,
+                authenticated,
+                policy,
+                remembered,
+                cap,
+            },
+            deadline,
+        })
+    }
+
+    /// Version 1: `[1,"alice",login_ms,seen_ms,deadline_ms,[idle_ms,absolute_ms]]`. Its
+    /// sessions count their log-in as their last authentication.
+    fn parse_legacy(raw: &str) -> Result<Self, InvalidState> {
+        #[derive(serde::Deserialize)]
+        struct Wire(u64, String, u64, u64, Option<u64>, Option<PolicyMillis>);
+
+        let Wire(version, user, login, seen, deadline, policy) = serde_json::from_str(raw)?;
+        if version != LEGACY_VERSION {
+            return Err(InvalidState::UnknownVersion);
         }
         let login = instant(login)?;
         let seen = instant(seen)?;
         if seen < login {
             return Err(InvalidState::SeenBeforeLogin);
         }
-        let latest_credible = chrono::Duration::from_std(skew)
-            .ok()
-            .and_then(|skew| now.checked_add_signed(skew))
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        if seen > latest_credible {
-            return Err(InvalidState::FromTheFuture);
-        }
-        let policy = own_policy.map(policy_from_millis);
         Ok(Self {
-            user,
-            login,
-            seen,
-            policy,
+            state: ExpiryState {
+                user,
+                login,
+                seen,
+                authenticated: login,
+                policy: policy.map(policy_from_millis),
+                remembered: false,
+                cap: None,
+            },
+            deadline: deadline.map(instant).transpose()?,
         })
     }
 }
@@ -160,23 +319,22 @@ pub(crate) struct Peek {
     pub(crate) deadline: Option<DateTime<Utc>>,
     /// The per-user policy snapshot as stored, `None` when the global default applies.
     pub(crate) policy: Option<PolicyMillis>,
+    /// The session limit hint.
+    pub(crate) cap: Option<SessionCap>,
 }
 
 /// Reads what a server-side store needs from stored state without judging it. `None` if the
 /// state is not a well-formed record.
 #[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) fn peek(raw: &str) -> Option<Peek> {
-    let Wire(_, user, login, seen, deadline, policy) = serde_json::from_str(raw).ok()?;
-    let deadline = match deadline {
-        Some(ms) => Some(instant(ms).ok()?),
-        None => None,
-    };
+    let Record { state, deadline } = Record::parse(raw).ok()?;
     Some(Peek {
-        user,
-        login: instant(login).ok()?,
-        seen: instant(seen).ok()?,
+        policy: state.policy.as_ref().map(policy_millis),
+        user: state.user,
+        login: state.login,
+        seen: state.seen,
         deadline,
-        policy,
+        cap: state.cap,
     })
 }
 
@@ -190,6 +348,80 @@ fn instant(ms: u64) -> Result<DateTime<Utc>, InvalidState> {
         .ok()
         .and_then(DateTime::from_timestamp_millis)
         .ok_or(InvalidState::OutOfRange)
+}
+
+fn number(field: &str) -> Result<u64, InvalidState> {
+    // `from_str_radix` would take a leading `+`; a record has digits only.
+    if field.is_empty()
+        || !field
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+    {
+        return Err(InvalidState::Malformed);
+    }
+    u64::from_str_radix(field, 36).map_err(|_| InvalidState::OutOfRange)
+}
+
+/// A timeout of a stored snapshot: milliseconds, or `-` for none.
+fn limit(field: &str) -> Result<Option<u64>, InvalidState> {
+    match field {
+        "-" => Ok(None),
+        ms => number(ms).map(Some),
+    }
+}
+
+fn base36(mut n: u64) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut digits = [0u8; 13];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = DIGITS[usize::try_from(n % 36).unwrap_or(0)];
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    digits[at..].iter().map(|&d| char::from(d)).collect()
+}
+
+/// Whether a byte of a user id is written as `%XX`: the field separator, the escape itself,
+/// and whatever JSON would escape.
+fn needs_escape(byte: u8) -> bool {
+    matches!(byte, b'.' | b'%' | b'"' | b'\\') || byte < 0x20 || byte == 0x7f
+}
+
+fn escape_user(user: &str, out: &mut String) {
+    if !user.bytes().any(needs_escape) {
+        out.push_str(user);
+        return;
+    }
+    for c in user.chars() {
+        match u8::try_from(c) {
+            Ok(byte) if needs_escape(byte) => out.push_str(&format!("%{byte:02X}")),
+            _ => out.push(c),
+        }
+    }
+}
+
+fn unescape_user(field: &str) -> Result<String, InvalidState> {
+    if !field.contains('%') {
+        return Ok(field.to_owned());
+    }
+    let mut bytes = Vec::with_capacity(field.len());
+    let mut rest = field.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        if byte == b'%' {
+            let hex = tail.get(..2).ok_or(InvalidState::Malformed)?;
+            let hex = std::str::from_utf8(hex).map_err(|_| InvalidState::Malformed)?;
+            bytes.push(u8::from_str_radix(hex, 16).map_err(|_| InvalidState::Malformed)?);
+            rest = &tail[2..];
+        } else {
+            bytes.push(byte);
+            rest = tail;
+        }
+    }
+    String::from_utf8(bytes).map_err(|_| InvalidState::Malformed)
 }
 
 /// Milliseconds since the Unix epoch; instants before it (never produced by a sane clock) are 0.
@@ -222,21 +454,36 @@ mod tests {
         ExpiryState::decode(raw, at(2_000_000), SKEW)
     }
 
-    fn encoded(state: &ExpiryState, policy: &Policy) -> String {
+    /// What actix-session keeps: the record as a JSON string.
+    fn stored(state: &ExpiryState, policy: &Policy) -> String {
         serde_json::to_string(&state.encode(policy)).unwrap()
+    }
+
+    fn alice() -> ExpiryState {
+        ExpiryState {
+            user: "alice".into(),
+            login: at(1_000_000),
+            seen: at(1_500_000),
+            authenticated: at(1_200_000),
+            policy: Some(
+                Policy::new()
+                    .with_idle(Duration::from_secs(600))
+                    .without_absolute(),
+            ),
+            remembered: true,
+            cap: Some(SessionCap {
+                max: 100,
+                refuse: false,
+            }),
+        }
     }
 
     #[test]
     fn a_state_survives_encoding_and_decoding() {
-        let policy = Policy::new().with_idle(Duration::from_secs(600));
-        let state = ExpiryState {
-            user: "alice".into(),
-            login: at(1_000_000),
-            seen: at(1_500_000),
-            policy: Some(policy),
-        };
-        let raw = encoded(&state, &policy);
-        assert_eq!(raw, r#"[1,"alice",1000000,1500000,2100000,[600000,null]]"#);
+        let state = alice();
+        let policy = state.policy.unwrap();
+        let raw = stored(&state, &policy);
+        assert_eq!(raw, r#""2.alice.lfls.apsw.nkrk.cuyo.-.4abk.r.2s""#);
         assert_eq!(decode(&raw).unwrap(), state);
         let peeked = peek(&raw).unwrap();
         assert_eq!(
@@ -245,15 +492,58 @@ mod tests {
         );
         assert_eq!(peeked.deadline, Some(at(2_100_000)));
         assert_eq!(peeked.policy, Some((Some(600_000), None)));
-        assert_eq!(policy_from_millis((Some(600_000), None)), policy);
+        assert_eq!(peeked.cap, state.cap);
     }
 
     #[test]
-    fn a_state_without_user_policy_or_limits_stores_nulls() {
+    fn a_state_without_user_policy_or_limits_stores_dashes_and_blanks() {
         let state = ExpiryState::new("bob".into(), at(1_000), None);
-        let raw = encoded(&state, &Policy::new());
-        assert_eq!(raw, r#"[1,"bob",1000,1000,null,null]"#);
+        let raw = stored(&state, &Policy::new());
+        assert_eq!(raw, r#""2.bob.rs.0.-...0..-""#);
         assert_eq!(decode(&raw).unwrap(), state);
+        let refusing = ExpiryState {
+            cap: Some(SessionCap {
+                max: 3,
+                refuse: true,
+            }),
+            ..state
+        };
+        assert_eq!(
+            decode(&stored(&refusing, &Policy::new())).unwrap(),
+            refusing
+        );
+    }
+
+    #[test]
+    fn any_user_id_survives_and_needs_no_json_escape() {
+        for user in [
+            "a.b",
+            "100%",
+            "quote\"back\\slash",
+            "tab\there",
+            "ünï.cödé ✓",
+            "%41",
+        ] {
+            let state = ExpiryState::new(user.into(), at(1_000), None);
+            let encoded = state.encode(&Policy::new());
+            assert!(!encoded.contains(['"', '\\']) && !encoded.chars().any(char::is_control));
+            let raw = serde_json::to_string(&encoded).unwrap();
+            assert_eq!(raw.len(), encoded.len() + 2, "only the quotes: {raw}");
+            assert_eq!(decode(&raw).unwrap().user, user);
+        }
+    }
+
+    #[test]
+    fn a_version_1_state_is_still_read_and_counts_its_log_in_as_authentication() {
+        let raw = r#"[1,"alice",1000000,1500000,2100000,[600000,null]]"#;
+        let state = decode(raw).unwrap();
+        assert_eq!(state.authenticated, state.login);
+        assert_eq!(state.policy, alice().policy);
+        assert_eq!(peek(raw).unwrap().deadline, Some(at(2_100_000)));
+        assert!(decode(r#"[1,"bob",1000,1000,null,null]"#)
+            .unwrap()
+            .policy
+            .is_none());
     }
 
     #[test]
@@ -261,27 +551,39 @@ mod tests {
         let cases = [
             ("", "empty"),
             ("null", "null"),
+            ("\"\"", "empty string"),
             ("[]", "empty array"),
-            (r#"[1,"a",1,1,null]"#, "missing element"),
-            (r#"[1,"a",1,1,null,null,0]"#, "extra element"),
-            (r#"[1,"a","1",1,null,null]"#, "wrong type"),
-            (r#"{"v":1,"u":"a","l":1,"s":1}"#, "an object"),
-            (r#"[2,"a",1,1,null,null]"#, "unknown version"),
-            (r#"[1,"",1,1,null,null]"#, "empty user"),
-            (r#"[1,7,1,1,null,null]"#, "user not a string"),
-            (r#"[1,"a",-1,1,null,null]"#, "negative"),
-            (r#"[1,"a",1.5,2,null,null]"#, "float"),
-            (r#"[1,"a",1,18446744073709551616,null,null]"#, "overflow"),
+            (r#""2.a.rs.0.-...0.""#, "missing field"),
+            (r#""2.a.rs.0.-...0..-.""#, "extra field"),
+            (r#""2.a.rs.0.-...0..-"#, "unterminated string"),
+            (r#""2.a.rs.0.-...0..-"x"#, "trailing bytes"),
+            (r#""2.a\u002e.rs.0.-...0..-""#, "an escape"),
+            (r#""3.a.rs.0.-...0..-""#, "unknown version"),
+            (r#""2..rs.0.-...0..-""#, "empty user"),
+            (r#""2.a%2.rs.0.-...0..-""#, "truncated escape"),
+            (r#""2.a%zz.rs.0.-...0..-""#, "bad escape"),
+            (r#""2.a%ff.rs.0.-...0..-""#, "not UTF-8"),
+            (r#""2.a.RS.0.-...0..-""#, "upper case"),
+            (r#""2.a.+rs.0.-...0..-""#, "a sign"),
+            (r#""2.a.rs.-1.-...0..-""#, "negative"),
+            (r#""2.a.rs.0.-.5..0..-""#, "half a policy"),
+            (r#""2.a.rs.0.-.x!.-.0..-""#, "bad policy"),
+            (r#""2.a.rs.0.-...0.q.-""#, "unknown flag"),
+            (r#""2.a.rs.0.-...0..zzzzzzz""#, "cap too large"),
+            (r#""2.a.zzzzzzzzzzzzzz.0.-...0..-""#, "overflow"),
+            (r#""2.a.3w5e11264sgsf.0.-...0..-""#, "out of chrono range"),
+            (r#""2.a.rs.1ekg0.-...0..-""#, "seen from the future"),
+            (r#""2.a.rs.0.-...1ekg0..-""#, "authenticated in the future"),
+            (r#"[1,"a",1,1,null]"#, "legacy: missing element"),
+            (r#"[1,"a",1,1,null,null,0]"#, "legacy: extra element"),
+            (r#"[2,"a",1,1,null,null]"#, "legacy: unknown version"),
+            (r#"[1,"",1,1,null,null]"#, "legacy: empty user"),
+            (r#"[1,"a",5,4,null,null]"#, "legacy: seen before login"),
             (
-                r#"[1,"a",1,9223372036854775807,null,null]"#,
-                "out of chrono range",
+                r#"[1,"a",1,2030001,null,null]"#,
+                "legacy: future beyond skew",
             ),
-            (r#"[1,"a",5,4,null,null]"#, "seen before login"),
-            (r#"[1,"a",1,2030001,null,null]"#, "future beyond skew"),
-            (r#"[1,"a",1,1,null,[-1,null]]"#, "negative policy"),
-            (r#"[1,"a",1,1,null,[1]]"#, "short policy"),
-            (r#"[1,"a",1,1,null,null]trailing"#, "trailing bytes"),
-            (r#"[1,"a",1,1,-1,null]"#, "negative deadline"),
+            (r#"[1,"a",1,1,-1,null]"#, "legacy: negative deadline"),
         ];
         for (raw, what) in cases {
             assert!(decode(raw).is_err(), "{what} should be invalid: {raw}");
@@ -290,31 +592,59 @@ mod tests {
 
     #[test]
     fn an_instant_within_the_skew_tolerance_is_accepted() {
+        // 2_030_000 ms is exactly 30 s after "now".
+        let state = ExpiryState::new("a".into(), at(2_030_000), None);
+        assert!(decode(&stored(&state, &Policy::new())).is_ok());
         assert!(decode(r#"[1,"a",1,2030000,null,null]"#).is_ok());
+    }
+
+    #[test]
+    fn base36_round_trips() {
+        for n in [0, 1, 35, 36, 1_735_689_600_000, u64::MAX] {
+            assert_eq!(number(&base36(n)).unwrap(), n);
+        }
     }
 
     proptest! {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
             let raw = String::from_utf8_lossy(&bytes);
-            prop_assert!(decode(&raw).is_err());
+            let _ = decode(&raw);
+            let _ = peek(&raw);
         }
 
         #[test]
-        fn arbitrary_json_never_panics(
-            v in any::<i64>(), l in any::<i64>(), s in any::<i64>(),
-            u in ".{0,8}", d in proptest::option::of(any::<i64>()),
-            idle in proptest::option::of(any::<u64>()),
+        fn arbitrary_records_never_panic_and_keep_the_invariants(
+            fields in proptest::collection::vec("[-0-9a-z%.rx]{0,14}", 10),
         ) {
-            let d = d.map_or("null".to_owned(), |d| d.to_string());
-            let p = idle.map_or("null".to_owned(), |i| format!("[{i},null]"));
-            let raw = format!(r#"[{v},{u:?},{l},{s},{d},{p}]"#);
-            // Whatever is decoded must satisfy every invariant the middleware relies on.
+            let raw = format!("\"2.{}\"", fields.join("."));
             if let Ok(state) = decode(&raw) {
                 prop_assert!(state.login <= state.seen);
+                prop_assert!(state.login <= state.authenticated);
                 prop_assert!(state.seen <= at(2_000_000) + chrono::Duration::from_std(SKEW).unwrap());
                 prop_assert!(!state.user.is_empty());
             }
+        }
+
+        #[test]
+        fn any_state_survives_encoding(
+            user in "\\PC{1,12}", login in 0i64..4_000_000_000_000, seen in 0u64..1_000_000,
+            auth in 0u64..1_000_000, idle in proptest::option::of(1u64..10_000_000),
+            remembered in any::<bool>(), cap in proptest::option::of((1u32.., any::<bool>())),
+        ) {
+            let login = at(login);
+            let later = |ms: u64| login + chrono::Duration::milliseconds(i64::try_from(ms).unwrap());
+            let state = ExpiryState {
+                user,
+                login,
+                seen: later(seen),
+                authenticated: later(auth),
+                policy: idle.map(|ms| Policy::new().with_idle(Duration::from_millis(ms)).without_absolute()),
+                remembered,
+                cap: cap.map(|(max, refuse)| SessionCap { max, refuse }),
+            };
+            let raw = stored(&state, &state.policy.unwrap_or_default());
+            prop_assert_eq!(ExpiryState::decode(&raw, later(2_000_000), SKEW).unwrap(), state);
         }
     }
 }

@@ -32,6 +32,10 @@ const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
 pub(crate) enum StoreMarker {
     /// The session was revoked: it ends with reason `revoked`.
     Revoked,
+    /// The session was evicted to make room for a newer one of its user: it ends with reason
+    /// `evicted`.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    Evicted,
     /// The store dropped the session at its deadline (the session's data is gone) but still
     /// knows whose it was: it ends with the reason its deadline had (`idle` or `absolute`).
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
@@ -55,6 +59,7 @@ impl StoreMarker {
         let raw = entries.get(MARKER_KEY)?;
         Some(match serde_json::from_str::<String>(raw).as_deref() {
             Ok("revoked") => Self::Revoked,
+            Ok("evicted") => Self::Evicted,
             Ok("ended") => entries
                 .get(ENDED_KEY)
                 .and_then(|raw| serde_json::from_str::<EndedWire>(raw).ok())
@@ -79,6 +84,7 @@ impl StoreMarker {
     pub(crate) fn write(self, entries: &mut HashMap<String, String>) {
         let value = match self {
             Self::Revoked => "revoked",
+            Self::Evicted => "evicted",
             Self::Ended {
                 login_ms,
                 user,
@@ -115,6 +121,7 @@ mod tests {
     fn a_marker_survives_writing_and_reading() {
         for marker in [
             StoreMarker::Revoked,
+            StoreMarker::Evicted,
             StoreMarker::Unavailable {
                 retry_after: Duration::from_secs(7),
             },

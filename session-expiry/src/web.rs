@@ -37,7 +37,8 @@ use crate::{asset, response::NO_STORE, Expiry, ExpiryError, Passive, SameOrigin}
 /// - `GET {prefix}/status` (passive: it never counts as activity): `200` with
 ///   `{"user":"alice","idle_remaining_secs":1740,"absolute_remaining_secs":431940,"expires_at":"2025-01-01T00:30:00Z","refresh_secs":60}`
 ///   (a `null` where there is no such limit; `refresh_secs` is the refresh granularity: activity
-///   reported more often is not recorded), or `401` `{"error":"unauthenticated"}`.
+///   reported more often is not recorded; `authenticated_at`, the last (re-)authentication, for
+///   routes with `#[fresh_auth]`), or `401` `{"error":"unauthenticated"}`.
 /// - `POST {prefix}/keepalive`: records activity now; `204`, or `401` when not signed in, or
 ///   `403` `{"error":"cross_site_request"}` when another origin sent it (see [`SameOrigin`]).
 /// - `GET {prefix}/expiry.js` and `GET {prefix}/expiry.css`: the browser script (see the
@@ -89,6 +90,9 @@ async fn status(_: Passive, expiry: Expiry) -> Result<HttpResponse, ExpiryError>
                 .expires_at
                 .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
             "refresh_secs": status.refresh_granularity.as_secs(),
+            "authenticated_at": status
+                .authenticated_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         })))
 }
 

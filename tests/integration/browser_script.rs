@@ -98,7 +98,7 @@ async fn loading_the_script_is_not_activity() {
     let clock = MockClock::new();
     let client = app(expiry(&clock)).await;
     client.login().await;
-    let seen = client.stored_state().await.unwrap()[3].clone();
+    let seen = client.stored_state().await.unwrap().seen_after_login_ms();
 
     clock.advance(10 * MINUTE); // several refresh windows
     for (path, ..) in ASSETS {
@@ -106,7 +106,10 @@ async fn loading_the_script_is_not_activity() {
         assert_eq!(answer.status, StatusCode::OK);
         assert!(!answer.set_cookie, "{path} wrote the session");
     }
-    assert_eq!(client.stored_state().await.unwrap()[3], seen);
+    assert_eq!(
+        client.stored_state().await.unwrap().seen_after_login_ms(),
+        seen
+    );
 }
 
 #[actix_web::test]
@@ -144,7 +147,8 @@ async fn the_demo_pages_load_the_script_and_mark_the_long_form() {
     assert_eq!(login.header("location"), Some("/report"));
 
     let tag = "<script src=\"/session/expiry.js\" defer data-login-url=\"/login\" \
-               data-logout-url=\"/logout\" data-warn-seconds=\"120\"></script>";
+               data-logout-url=\"/logout\" data-reauth-url=\"/confirm\" \
+               data-warn-seconds=\"120\"></script>";
     let home = client.send(TestRequest::get().uri("/")).await;
     assert!(home.body.contains(tag), "{}", home.body);
     assert!(home.body.contains("href=\"/report\""));

@@ -12,11 +12,15 @@ mod demo;
 #[path = "../../examples/sessions/mod.rs"]
 mod sessions;
 
+#[path = "../../examples/roles/mod.rs"]
+mod roles;
+
 mod support;
 
 mod answers;
 mod browser_script;
 mod policies;
+mod policy_integrity;
 mod quickstart;
 mod redis_cluster;
 mod redis_example;
@@ -28,4 +32,5 @@ mod redis_support;
 mod robustness;
 mod routes;
 mod same_origin;
+mod step_up;
 mod timeouts;

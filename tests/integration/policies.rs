@@ -337,6 +337,7 @@ async fn remember_me_on_the_quickstart_form_picks_the_longer_policy() {
                 .wrap(
                     builder(&clock)
                         .idle_timeout(30 * MINUTE)
+                        .remember_me_policy(Policy::nist_aal1())
                         .login_path("/login")
                         .build(),
                 )

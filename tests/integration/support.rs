@@ -42,6 +42,26 @@ impl Answer {
     }
 }
 
+/// The fields of a stored state record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredState(pub Vec<String>);
+
+impl StoredState {
+    fn number(&self, field: usize) -> u64 {
+        u64::from_str_radix(&self.0[field], 36).unwrap()
+    }
+
+    /// Last seen, ms after log-in.
+    pub fn seen_after_login_ms(&self) -> u64 {
+        self.number(3)
+    }
+
+    /// The last authentication, ms after log-in.
+    pub fn authenticated_after_login_ms(&self) -> u64 {
+        self.number(7)
+    }
+}
+
 /// A browser-like client: remembers the session cookie the app sets.
 pub struct Client<S> {
     app: S,
@@ -113,12 +133,16 @@ where
         assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
     }
 
-    /// The raw state the session holds, as a handler would read it.
-    pub async fn stored_state(&self) -> Option<serde_json::Value> {
+    /// The state the session holds, as the documented record (`2.user.login.seen...`, see
+    /// the `state` module of the crate), split into its fields.
+    pub async fn stored_state(&self) -> Option<StoredState> {
         let answer = self.json(TestRequest::get().uri("/state")).await;
         serde_json::from_str::<Option<String>>(&answer.body)
             .unwrap()
-            .map(|raw| serde_json::from_str(&raw).unwrap())
+            .map(|raw| {
+                let record: String = serde_json::from_str(&raw).unwrap();
+                StoredState(record.split('.').map(str::to_owned).collect())
+            })
     }
 }
 

@@ -8,7 +8,7 @@ use super::{
     store::Backend,
     RedisStore, RedisStoreError,
 };
-use crate::{Clock, SystemClock};
+use crate::{Clock, SystemClock, UserIdLogging, STATE_KEY};
 
 /// A fluent builder for [`RedisStore`]; start with [`RedisStore::builder`] (one Redis), or
 /// [`RedisStore::cluster_builder`] (a Redis Cluster, feature `redis-cluster`). Every setting
@@ -35,6 +35,8 @@ pub struct RedisStoreBuilder {
     response_timeout: Duration,
     retry_after: Duration,
     clock: Arc<dyn Clock>,
+    state_key: Arc<str>,
+    user_ids: UserIdLogging,
 }
 
 impl std::fmt::Debug for RedisStoreBuilder {
@@ -45,6 +47,8 @@ impl std::fmt::Debug for RedisStoreBuilder {
             .field("connection_timeout", &self.connection_timeout)
             .field("response_timeout", &self.response_timeout)
             .field("retry_after", &self.retry_after)
+            .field("state_key", &self.state_key)
+            .field("user_ids", &self.user_ids)
             .finish_non_exhaustive()
     }
 }
@@ -74,6 +78,8 @@ impl RedisStoreBuilder {
             response_timeout: Duration::from_secs(1),
             retry_after: Duration::from_secs(5),
             clock: Arc::new(SystemClock),
+            state_key: Arc::from(STATE_KEY),
+            user_ids: UserIdLogging::Plain,
         }
     }
 
@@ -156,6 +162,37 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// The session key under which the middleware keeps its state: the same as
+    /// [`SessionExpiryBuilder::state_key`](crate::SessionExpiryBuilder::state_key).
+    ///
+    /// Defaults to [`STATE_KEY`].
+    ///
+    /// # Examples
+    /// ```
+    /// let builder = session_expiry::redis::RedisStore::builder("redis://127.0.0.1")
+    ///     .state_key("auth");
+    /// ```
+    pub fn state_key(mut self, key: impl Into<String>) -> Self {
+        self.state_key = Arc::from(key.into());
+        self
+    }
+
+    /// How the store's log lines (revocations, evictions) name the user: the same choice as
+    /// [`SessionExpiryBuilder::log_user_ids`](crate::SessionExpiryBuilder::log_user_ids).
+    ///
+    /// Defaults to [`UserIdLogging::Plain`].
+    ///
+    /// # Examples
+    /// ```
+    /// use session_expiry::UserIdLogging;
+    /// let builder = session_expiry::redis::RedisStore::builder("redis://127.0.0.1")
+    ///     .log_user_ids(UserIdLogging::Omitted);
+    /// ```
+    pub fn log_user_ids(mut self, logging: UserIdLogging) -> Self {
+        self.user_ids = logging;
+        self
+    }
+
     /// Connects to Redis and finishes the store.
     ///
     /// # Errors
@@ -189,6 +226,8 @@ impl RedisStoreBuilder {
             connection,
             keys: KeySpace::new(self.prefix),
             clock: self.clock,
+            state_key: self.state_key,
+            user_ids: self.user_ids,
         }))
     }
 }

@@ -3,7 +3,7 @@
 //! | field | holds |
 //! | --- | --- |
 //! | `v` | the layout version, `1`; on every key this store writes |
-//! | `e` | the expiry state, as the middleware stored it under [`STATE_KEY`] (empty when none) |
+//! | `e` | the expiry state, as the middleware stored it under its key (empty when none) |
 //! | `s` | its last-seen instant, Unix ms: concurrent writes keep the latest |
 //! | `d` | its deadline hint, Unix ms: the key's TTL (empty without limits) |
 //! | `m` | every other session entry, one JSON object |
@@ -18,7 +18,6 @@ use super::id::{SessionId, ID_ENTRY};
 use crate::{
     state::{peek, unix_millis, Peek, PolicyMillis},
     store_marker::{StoreMarker, RESERVED_PREFIX},
-    STATE_KEY,
 };
 
 const LAYOUT_VERSION: &str = "1";
@@ -36,8 +35,11 @@ pub(crate) struct Record {
 
 impl Record {
     /// Splits a session's state as actix-session hands it to the store.
-    pub(crate) fn from_state(mut state: HashMap<String, String>) -> serde_json::Result<Self> {
-        let expiry = state.remove(STATE_KEY).map(|raw| {
+    pub(crate) fn from_state(
+        mut state: HashMap<String, String>,
+        state_key: &str,
+    ) -> serde_json::Result<Self> {
+        let expiry = state.remove(state_key).map(|raw| {
             let peeked = peek(&raw);
             (raw, peeked)
         });
@@ -113,6 +115,7 @@ pub(crate) enum Unreadable {
 pub(crate) fn assemble(
     fields: StoredFields,
     id: &SessionId,
+    state_key: &str,
 ) -> Result<Option<HashMap<String, String>>, Unreadable> {
     let (version, tombstone, expiry, rest) = fields;
     let Some(version) = version else {
@@ -132,7 +135,7 @@ pub(crate) fn assemble(
         state.insert(ID_ENTRY.to_owned(), serde_json::to_string(id.as_str())?);
     }
     if let Some(expiry) = expiry.filter(|expiry| !expiry.is_empty()) {
-        state.insert(STATE_KEY.to_owned(), expiry);
+        state.insert(state_key.to_owned(), expiry);
     }
     Ok(Some(state))
 }
@@ -140,8 +143,10 @@ pub(crate) fn assemble(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::STATE_KEY;
 
-    const STATE: &str = r#"[1,"alice",1000,2000,9000,null]"#;
+    /// alice, signed in at 1000 ms, seen at 2000 ms, deadline 9000 ms.
+    const STATE: &str = r#""2.alice.rs.rs.668...0..-""#;
 
     fn id() -> SessionId {
         "0123456789abcdef0123456789abcdef".parse().unwrap()
@@ -155,7 +160,7 @@ mod tests {
             (ID_ENTRY.to_owned(), "\"x\"".to_owned()),
             ("session-expiry.store".to_owned(), "\"revoked\"".to_owned()),
         ]);
-        let record = Record::from_state(state).unwrap();
+        let record = Record::from_state(state, STATE_KEY).unwrap();
         assert_eq!(record.user(), Some("alice"));
         assert_eq!(record.login_ms(), Some(1000));
         let [e, s, d, m] = record.fields();
@@ -174,7 +179,7 @@ mod tests {
             Some(STATE.into()),
             Some(r#"{"cart":"[1,2]"}"#.into()),
         );
-        let state = assemble(fields, &id()).unwrap().unwrap();
+        let state = assemble(fields, &id(), STATE_KEY).unwrap().unwrap();
         assert_eq!(state[STATE_KEY], STATE);
         assert_eq!(state["cart"], "[1,2]");
         assert_eq!(state[ID_ENTRY], format!("\"{}\"", id()));
@@ -183,7 +188,7 @@ mod tests {
     #[test]
     fn a_tombstone_comes_back_as_the_revoked_marker_without_the_data() {
         let fields = (Some("1".into()), Some("1".into()), Some(STATE.into()), None);
-        let state = assemble(fields, &id()).unwrap().unwrap();
+        let state = assemble(fields, &id(), STATE_KEY).unwrap().unwrap();
         assert_eq!(StoreMarker::read(&state), Some(StoreMarker::Revoked));
         assert_eq!(state[STATE_KEY], STATE);
         assert!(!state.contains_key(ID_ENTRY));
@@ -191,16 +196,25 @@ mod tests {
 
     #[test]
     fn no_key_is_no_session_and_foreign_data_is_unreadable() {
-        assert!(assemble((None, None, None, None), &id()).unwrap().is_none());
-        assert!(assemble((Some("2".into()), None, None, None), &id()).is_err());
-        assert!(assemble((Some("1".into()), None, None, Some("[]".into())), &id()).is_err());
+        assert!(assemble((None, None, None, None), &id(), STATE_KEY)
+            .unwrap()
+            .is_none());
+        assert!(assemble((Some("2".into()), None, None, None), &id(), STATE_KEY).is_err());
+        assert!(assemble(
+            (Some("1".into()), None, None, Some("[]".into())),
+            &id(),
+            STATE_KEY
+        )
+        .is_err());
     }
 
     #[test]
     fn an_empty_state_is_empty_and_a_malformed_one_is_kept_without_a_user() {
-        assert!(Record::from_state(HashMap::new()).unwrap().is_empty());
+        assert!(Record::from_state(HashMap::new(), STATE_KEY)
+            .unwrap()
+            .is_empty());
         let bad = HashMap::from([(STATE_KEY.to_owned(), "{".to_owned())]);
-        let record = Record::from_state(bad).unwrap();
+        let record = Record::from_state(bad, STATE_KEY).unwrap();
         assert!(!record.is_empty());
         assert_eq!(record.user(), None);
         assert_eq!(record.fields()[1], "");

@@ -218,6 +218,7 @@ impl SessionRegistry {
             // -1: a session was saved since the index was read; read it again.
             let revoked: i64 = self.backend.connection.invoke(&invocation).await?;
             if let Ok(revoked) = usize::try_from(revoked) {
+                let user = self.backend.user_ids.name(user);
                 tracing::info!(target: "session_expiry", user, revoked, mode, "sessions revoked");
                 return Ok(revoked);
             }

@@ -20,7 +20,7 @@ use super::{
 use crate::{
     state::{peek, unix_millis, PolicyMillis},
     store_marker::StoreMarker,
-    Clock, STATE_KEY,
+    Clock, UserIdLogging,
 };
 
 /// How many fresh keys `save` tries before giving up (a collision of 256 random bits means a
@@ -32,6 +32,9 @@ pub(crate) struct Backend {
     pub(crate) connection: Connection,
     pub(crate) keys: KeySpace,
     pub(crate) clock: Arc<dyn Clock>,
+    /// The session key of the middleware's state.
+    pub(crate) state_key: Arc<str>,
+    pub(crate) user_ids: UserIdLogging,
 }
 
 impl Backend {
@@ -339,7 +342,10 @@ impl SessionStore for RedisStore {
             return Ok(None);
         };
         let read = match self.read(&parsed).await {
-            Ok(fields) => match (assemble(fields, &parsed.id), &parsed.tag) {
+            Ok(fields) => match (
+                assemble(fields, &parsed.id, &self.backend.state_key),
+                &parsed.tag,
+            ) {
                 // A signed-in session without data: Redis dropped it at its deadline. The rare
                 // path, so the extra round trip (same slot) is only taken here.
                 (Ok(None), Some(tag)) => self.ended(tag, &parsed.id).await.map(|ended| {
@@ -359,7 +365,7 @@ impl SessionStore for RedisStore {
                     LoadError::Deserialization(anyhow::Error::new(unreadable))
                 })?;
                 let login = state.as_ref().and_then(|state| {
-                    let peeked = peek(state.get(STATE_KEY)?)?;
+                    let peeked = peek(state.get(&*self.backend.state_key)?)?;
                     Some(unix_millis(peeked.login))
                 });
                 if let Some(login) = login {
@@ -388,7 +394,7 @@ impl SessionStore for RedisStore {
         session_state: HashMap<String, String>,
         ttl: &CookieDuration,
     ) -> Result<SessionKey, SaveError> {
-        let record = Record::from_state(session_state)
+        let record = Record::from_state(session_state, &self.backend.state_key)
             .map_err(|error| SaveError::Serialization(error.into()))?;
         self.create(&record, millis(ttl))
             .await
@@ -401,7 +407,7 @@ impl SessionStore for RedisStore {
         session_state: HashMap<String, String>,
         ttl: &CookieDuration,
     ) -> Result<SessionKey, UpdateError> {
-        let record = Record::from_state(session_state)
+        let record = Record::from_state(session_state, &self.backend.state_key)
             .map_err(|error| UpdateError::Serialization(error.into()))?;
         self.rewrite(session_key, &record, millis(ttl))
             .await

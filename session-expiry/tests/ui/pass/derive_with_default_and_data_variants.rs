@@ -27,5 +27,5 @@ fn main() {
     assert_eq!(Tier::Member(7_u8).to_policy().idle(), Some(Duration::from_secs(1800)));
     let remember = Tier::<u8>::RememberMe { device: "phone".into() }.to_policy();
     assert_eq!(remember.idle(), None);
-    assert_eq!(Tier::<u8>::Service.to_policy(), Policy::new());
+    assert_eq!(Tier::<u8>::Service.to_policy(), Policy::unlimited());
 }

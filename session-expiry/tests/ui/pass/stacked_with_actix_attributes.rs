@@ -2,7 +2,7 @@
 //! generics, other extractors, doc comments and other attributes kept.
 
 use actix_web::{get, post, route, routes, web, App, HttpResponse, Responder};
-use session_expiry::{absolute_timeout, idle_timeout, passive, Expiry};
+use session_expiry::{absolute_timeout, fresh_auth, idle_timeout, passive, Expiry};
 
 /// Kept doc comment.
 #[get("/a")]
@@ -12,6 +12,7 @@ async fn below_get() -> HttpResponse {
 }
 
 #[idle_timeout(hours = 1, minutes = 30)]
+#[fresh_auth(minutes = 10)]
 #[post("/b")]
 async fn above_post(expiry: Expiry, body: String) -> impl Responder {
     format!("{:?} {body}", expiry.user())
