@@ -10,14 +10,17 @@
 //! (comma-separated URLs of some of its nodes), `SESSION_SECRET` (at least 32 bytes, the same
 //! on every instance), plus the quickstart's `HOST`, `PORT`, `IDLE_TIMEOUT_SECS` and
 //! `ABSOLUTE_TIMEOUT_SECS`. Routes: the quickstart's, and `GET /sessions`,
-//! `POST /sessions/revoke-all`, `POST /sessions/revoke-others`, `DELETE /sessions/{id}`.
+//! `POST /sessions/revoke-all`, `POST /sessions/revoke-others`, `DELETE /sessions/{id}`, and
+//! `GET /metrics` (Prometheus text format).
 
 mod demo;
+mod metrics_page;
 mod sessions;
 
 use std::{env, io};
 
 use actix_web::{cookie::Key, web, App, HttpServer};
+use metrics_exporter_prometheus::PrometheusBuilder;
 use session_expiry::redis::{RedisStore, RequestScope};
 
 /// Only for trying the demo: anyone who reads this file can forge this instance's cookies.
@@ -53,6 +56,14 @@ async fn main() -> io::Result<()> {
         .await
         .map_err(|error| io::Error::other(format!("cannot use {redis}: {error}")))?;
     let registry = web::Data::new(store.registry());
+    // The crate's counters (feature `metrics`), served at GET /metrics.
+    let metrics = web::Data::new(
+        PrometheusBuilder::new()
+            .install_recorder()
+            .map_err(|error| {
+                io::Error::other(format!("cannot install the metrics recorder: {error}"))
+            })?,
+    );
     let warning = web::Data::new(demo::Warning::from_env()?);
     let (host, port) = (settings.host.clone(), settings.port);
     let expiry = settings.expiry().build();
@@ -69,9 +80,11 @@ async fn main() -> io::Result<()> {
     HttpServer::new(move || {
         App::new()
             .app_data(registry.clone())
+            .app_data(metrics.clone())
             .app_data(warning.clone())
             .configure(demo::routes)
             .configure(sessions::routes)
+            .configure(metrics_page::routes)
             .wrap(expiry.clone())
             .wrap(demo::sessions(store.clone(), key.clone()))
             .wrap(demo::remember_me_cookie())

@@ -3,10 +3,11 @@
 use std::{fmt, sync::Arc, time::Duration};
 
 use crate::{
+    session_event::Events,
     signed_out::SignedOut,
     state::{ExpiryState, SessionCap},
-    Adoption, Clock, ExpiryEvent, Policy, PolicyResolver, ResolvedPolicy, SessionExpiry,
-    SystemClock, UserIdLogging, STATE_KEY,
+    Adoption, Clock, ExpiryEvent, Policy, PolicyResolver, ResolvedPolicy, SessionEvent,
+    SessionExpiry, SystemClock, UserIdLogging, STATE_KEY,
 };
 
 /// What the middleware does with a request whose session has just expired.
@@ -75,8 +76,6 @@ pub enum LogoutBehavior {
     KeepSessionData,
 }
 
-pub(crate) type ExpiryHook = Arc<dyn Fn(&ExpiryEvent) + Send + Sync>;
-
 /// Everything the middleware and its extractors need, shared by every worker.
 #[derive(Clone)]
 pub(crate) struct Configuration {
@@ -93,13 +92,13 @@ pub(crate) struct Configuration {
     pub(crate) state_key: Arc<str>,
     pub(crate) logout_behavior: LogoutBehavior,
     pub(crate) ignore_cross_site_navigations: bool,
-    pub(crate) user_ids: UserIdLogging,
     /// Sessions signed out lately in this process, so that a request still running on one
     /// does not write it back (cookie store).
     pub(crate) signed_out: Arc<SignedOut>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) clock_skew_tolerance: Duration,
-    pub(crate) on_expired: Option<ExpiryHook>,
+    /// Where session events go: the log, the counters, the hooks.
+    pub(crate) events: Events,
     pub(crate) expired_action: ExpiredAction,
 }
 
@@ -186,9 +185,8 @@ impl fmt::Debug for Configuration {
                 "ignore_cross_site_navigations",
                 &self.ignore_cross_site_navigations,
             )
-            .field("user_ids", &self.user_ids)
             .field("clock_skew_tolerance", &self.clock_skew_tolerance)
-            .field("on_expired", &self.on_expired.as_ref().map(|_| ".."))
+            .field("events", &self.events)
             .field("expired_action", &self.expired_action)
             .finish_non_exhaustive()
     }
@@ -210,11 +208,10 @@ pub(crate) fn default_configuration() -> Configuration {
         state_key: Arc::from(STATE_KEY),
         logout_behavior: LogoutBehavior::PurgeSession,
         ignore_cross_site_navigations: false,
-        user_ids: UserIdLogging::Plain,
         signed_out: Arc::default(),
         clock: Arc::new(SystemClock),
         clock_skew_tolerance: Duration::from_secs(30),
-        on_expired: None,
+        events: Events::default(),
         expired_action: ExpiredAction::Respond,
     }
 }
@@ -547,7 +544,7 @@ impl SessionExpiryBuilder {
     ///     .build();
     /// ```
     pub fn log_user_ids(mut self, logging: UserIdLogging) -> Self {
-        self.configuration.user_ids = logging;
+        self.configuration.events.user_ids = logging;
         self
     }
 
@@ -582,8 +579,27 @@ impl SessionExpiryBuilder {
         self
     }
 
-    /// Calls `hook` with every [`ExpiryEvent`], after the session is purged (for metrics or
-    /// audit logs). The event is also logged with `tracing` at info level either way.
+    /// Calls `hook` with every [`SessionEvent`]: log-ins, log-outs, expiries,
+    /// re-authentications, adoptions (for audit logs or your own metrics). Each event is also
+    /// logged with `tracing` and, with the `metrics` feature, counted, hook or not. Several
+    /// hooks may be added; each gets every event.
+    ///
+    /// Defaults to no hook.
+    ///
+    /// # Examples
+    /// ```
+    /// use session_expiry::{SessionEvent, SessionExpiry};
+    /// let m = SessionExpiry::builder()
+    ///     .on_event(|event: &SessionEvent| eprintln!("{}: {:?}", event.name(), event.user()))
+    ///     .build();
+    /// ```
+    pub fn on_event(mut self, hook: impl Fn(&SessionEvent) + Send + Sync + 'static) -> Self {
+        self.configuration.events.hooks.push(Arc::new(hook));
+        self
+    }
+
+    /// Calls `hook` with every session that ended on its own ([`ExpiryEvent`]), after it is
+    /// purged. A thin alias of [`on_event`](Self::on_event) for [`SessionEvent::Expired`].
     ///
     /// Defaults to no hook.
     ///
@@ -593,9 +609,23 @@ impl SessionExpiryBuilder {
     ///     .on_expired(|event| eprintln!("session ended: {}", event.reason))
     ///     .build();
     /// ```
-    pub fn on_expired(mut self, hook: impl Fn(&ExpiryEvent) + Send + Sync + 'static) -> Self {
-        self.configuration.on_expired = Some(Arc::new(hook));
-        self
+    pub fn on_expired(self, hook: impl Fn(&ExpiryEvent) + Send + Sync + 'static) -> Self {
+        self.on_event(move |event| {
+            if let SessionEvent::Expired {
+                user,
+                reason,
+                session_age,
+                idle_for,
+            } = event
+            {
+                hook(&ExpiryEvent {
+                    user: user.clone(),
+                    reason: *reason,
+                    session_age: *session_age,
+                    idle_for: *idle_for,
+                });
+            }
+        })
     }
 
     /// Chooses between answering an expired request at once and letting it through as

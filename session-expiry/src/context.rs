@@ -5,7 +5,6 @@ use std::{
     cell::{Cell, RefCell},
     rc::Rc,
     sync::Arc,
-    time::Duration,
 };
 
 use actix_session::Session;
@@ -15,7 +14,7 @@ use chrono::{DateTime, Utc};
 use crate::{
     config::{Configuration, ExpiredAction, LogoutBehavior},
     state::{elapsed, ExpiryState},
-    ExpiryError, ExpiryEvent, ExpiryReason, Policy,
+    ExpiryError, ExpiryEvent, ExpiryReason, Policy, SessionEvent,
 };
 
 /// A signed-in session as it was when the request arrived, with the policy that applies to it.
@@ -71,6 +70,8 @@ pub(crate) struct RequestContext {
     /// A log-out cleared the session; it is purged on the way out unless a log-in followed
     /// (actix-session ignores everything after a purge, so it cannot happen at once).
     purge_pending: Cell<bool>,
+    /// A handler signed a user in: reported on the way out, once the policy is resolved.
+    logged_in: Cell<bool>,
 }
 
 impl RequestContext {
@@ -93,6 +94,7 @@ impl RequestContext {
             resolve_pending: Cell::new(false),
             wrote: Cell::new(false),
             purge_pending: Cell::new(false),
+            logged_in: Cell::new(false),
         }
     }
 
@@ -186,14 +188,37 @@ impl RequestContext {
         Ok(())
     }
 
+    /// Records a log-in, reported on the way out.
+    pub(crate) fn set_logged_in(&self) {
+        self.logged_in.set(true);
+    }
+
+    /// Reports the log-in of this request, if it still stands.
+    pub(crate) fn report_log_in(&self) {
+        if !self.logged_in.replace(false) {
+            return;
+        }
+        if let Some(state) = self.current() {
+            self.config.events.emit(&SessionEvent::LoggedIn {
+                policy: self.config.effective_policy(state.policy),
+                remembered: state.remembered,
+                user: state.user,
+            });
+        }
+    }
+
     /// Forgets the state at a log-out, and the rest of the session per the
     /// [`LogoutBehavior`].
     pub(crate) fn sign_out(&self, session: &Session) {
         if let Some(state) = self.current() {
-            self.config
-                .signed_out
-                .record(&state, self.config.clock.now());
+            let now = self.config.clock.now();
+            self.config.signed_out.record(&state, now);
+            self.config.events.emit(&SessionEvent::LoggedOut {
+                session_age: elapsed(state.login, now),
+                user: state.user,
+            });
         }
+        self.logged_in.set(false);
         match self.config.logout_behavior {
             LogoutBehavior::PurgeSession => {
                 session.clear();
@@ -259,20 +284,5 @@ fn expiry_event(ending: Option<&Ending>, reason: ExpiryReason, now: DateTime<Utc
 }
 
 fn report(config: &Configuration, event: ExpiryEvent) {
-    let secs = |d: Option<Duration>| d.map(|d| d.as_secs());
-    let user = event
-        .user
-        .as_deref()
-        .and_then(|user| config.user_ids.name(user));
-    tracing::info!(
-        target: "session_expiry",
-        user,
-        reason = %event.reason,
-        session_age_secs = secs(event.session_age),
-        idle_for_secs = secs(event.idle_for),
-        "session expired"
-    );
-    if let Some(hook) = &config.on_expired {
-        hook(&event);
-    }
+    config.events.emit(&SessionEvent::expired(&event));
 }

@@ -7,7 +7,8 @@ use actix_web::{dev::Payload, FromRequest, HttpRequest};
 use chrono::{DateTime, Utc};
 
 use crate::{
-    context::RequestContext, state::ExpiryState, ExpiryError, ExpiryReason, Policy, ToPolicy,
+    context::RequestContext, state::ExpiryState, ExpiryError, ExpiryReason, Policy, SessionEvent,
+    ToPolicy,
 };
 
 /// The handle for signing users in and out and reading how long their session has left.
@@ -122,6 +123,7 @@ impl Expiry {
         self.session.renew();
         self.context.store(&self.session, state, true)?;
         self.context.set_resolve_pending(resolve);
+        self.context.set_logged_in();
         Ok(())
     }
 
@@ -148,7 +150,13 @@ impl Expiry {
             authenticated: now,
             ..state
         };
-        self.context.store(&self.session, state, true)
+        let event = SessionEvent::Reauthenticated {
+            user: state.user.clone(),
+            session_age: crate::state::elapsed(state.login, now),
+        };
+        self.context.store(&self.session, state, true)?;
+        self.context.config.events.emit(&event);
+        Ok(())
     }
 
     /// Signs the user out: by default the whole session is purged, here and in the store

@@ -84,12 +84,14 @@ mod error;
 mod event;
 mod extract;
 mod guard;
+mod metrics;
 mod middleware;
 mod policy;
 mod remember_me_cookie;
 mod resolver;
 mod response;
 mod same_origin;
+mod session_event;
 mod signed_in;
 mod signed_out;
 mod state;
@@ -133,6 +135,7 @@ pub use self::{
     resolver::{PolicyResolver, ResolveFuture, ResolvedPolicy},
     response::{same_site_path, wants_json},
     same_origin::{check_same_origin, CrossSiteRequest, SameOrigin, SameOriginService},
+    session_event::SessionEvent,
     signed_in::SignedIn,
     state::STATE_KEY,
     user_id_logging::{HashKey, UserIdLogging},

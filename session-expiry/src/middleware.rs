@@ -17,7 +17,7 @@ use crate::{
     response,
     state::{elapsed, instant_of_millis, policy_from_millis, ExpiryState, PolicyMillis},
     store_marker::StoreMarker,
-    Adoption, ExpiryReason,
+    Adoption, ExpiryReason, SessionEvent,
 };
 
 /// Ends sessions after an idle timeout, an absolute timeout, or both.
@@ -236,11 +236,9 @@ where
                 Verdict::Anonymous => match adopted_user(&req, &config) {
                     None => RequestContext::new(config, now, None, None),
                     Some(user) => {
-                        tracing::info!(
-                            target: "session_expiry",
-                            user = config.user_ids.name(&user),
-                            "adopting a session signed in by another mechanism: clocks start now"
-                        );
+                        config
+                            .events
+                            .emit(&SessionEvent::Adopted { user: user.clone() });
                         let state = config.signed_in(user, now, None, false);
                         let policy = config.effective_policy(None);
                         let snapshot = Snapshot {
@@ -333,6 +331,7 @@ async fn finish<B>(
             context.store(session, resolved, true)?;
         }
     }
+    context.report_log_in();
     let key = &*config.state_key;
     // Read the clock after the handler: a long request must not record a stale time.
     let now = config.clock.now();
@@ -340,6 +339,7 @@ async fn finish<B>(
         // A session signed out meanwhile (another tab) must not be written back (cookie store).
         if session.contains_key(key) && !config.signed_out.contains(&refreshed, now) {
             context.store(session, refreshed, false)?;
+            crate::metrics::refresh();
         }
     }
     if let Some(state) = context.current() {

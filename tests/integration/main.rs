@@ -15,10 +15,14 @@ mod sessions;
 #[path = "../../examples/roles/mod.rs"]
 mod roles;
 
+#[path = "../../examples/metrics_page/mod.rs"]
+mod metrics_page;
+
 mod support;
 
 mod answers;
 mod browser_script;
+mod events;
 mod policies;
 mod policy_integrity;
 mod quickstart;

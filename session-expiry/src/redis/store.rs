@@ -320,6 +320,7 @@ impl RedisStore {
 
     /// Logs a failure, and tells the request's scope when Redis is unavailable.
     fn failed(&self, operation: &str, error: RedisStoreError) -> anyhow::Error {
+        crate::metrics::store_error();
         tracing::error!(
             target: "session_expiry",
             error = %error.chain(),
@@ -375,6 +376,7 @@ impl SessionStore for RedisStore {
             }
             Err(error) => match error.retry_after() {
                 Some(retry_after) => {
+                    crate::metrics::store_error();
                     tracing::error!(
                         target: "session_expiry",
                         error = %error.chain(),

@@ -1,0 +1,248 @@
+//! [`SessionEvent`]: every moment of a session's life, to a hook, to the log, and (feature
+//! `metrics`) to counters.
+
+use std::{sync::Arc, time::Duration};
+
+use crate::{ExpiryEvent, ExpiryReason, Policy, UserIdLogging};
+
+/// What happened to a session: reported to the hook set with
+/// [`on_event`](crate::SessionExpiryBuilder::on_event), logged with `tracing`, and with the
+/// `metrics` feature counted.
+///
+/// # Log lines
+/// Every event is an info-level `tracing` event with target `session_expiry` and these stable
+/// fields: `event` (`logged_in`, `logged_out`, `expired`, `reauthenticated`, `revoked`,
+/// `evicted`, `adopted`), `user` (as [`log_user_ids`](crate::SessionExpiryBuilder::log_user_ids)
+/// says; absent when unknown or omitted), and where they apply `reason`, `session_age_secs`,
+/// `idle_for_secs`, `remembered`, `sessions`.
+///
+/// # Metrics
+/// With the `metrics` feature, through the `metrics` facade (install any recorder, e.g.
+/// `metrics-exporter-prometheus`): counters `session_expiry_logins_total`,
+/// `session_expiry_logouts_total`, `session_expiry_expired_total` (label `reason`),
+/// `session_expiry_refreshes_total` (last-seen writes), `session_expiry_store_errors_total`, and
+/// the histogram `session_expiry_session_duration_seconds` (label `reason`: `logout` or the
+/// expiry's) of the sessions that end with a known age.
+///
+/// # Examples
+/// ```
+/// use session_expiry::{SessionEvent, SessionExpiry};
+///
+/// let middleware = SessionExpiry::builder()
+///     .on_event(|event: &SessionEvent| match event {
+///         SessionEvent::LoggedIn { user, .. } => println!("{user} signed in"),
+///         SessionEvent::Expired { user, reason, .. } => println!("{user:?} signed out: {reason}"),
+///         _ => {}
+///     })
+///     .build();
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionEvent {
+    /// A user signed in (or a session was renewed for a new user).
+    #[non_exhaustive]
+    LoggedIn {
+        /// The user.
+        user: String,
+        /// The policy the session runs under (its own, else the global one; capped).
+        policy: Policy,
+        /// Signed in with "keep me signed in".
+        remembered: bool,
+    },
+    /// A user signed out.
+    #[non_exhaustive]
+    LoggedOut {
+        /// The user.
+        user: String,
+        /// Time since log-in.
+        session_age: Duration,
+    },
+    /// A session ended on its own: a timeout, a revocation or eviction met at its next request,
+    /// or state that could not be trusted.
+    #[non_exhaustive]
+    Expired {
+        /// The user, when the state was readable enough to name one.
+        user: Option<String>,
+        /// Why it ended.
+        reason: ExpiryReason,
+        /// Time since log-in, when known.
+        session_age: Option<Duration>,
+        /// Time since the last recorded activity, when known.
+        idle_for: Option<Duration>,
+    },
+    /// A user confirmed who they are again ([`Expiry::reauthenticated`](crate::Expiry::reauthenticated)).
+    #[non_exhaustive]
+    Reauthenticated {
+        /// The user.
+        user: String,
+        /// Time since log-in.
+        session_age: Duration,
+    },
+    /// Sessions of a user were revoked through the registry (Redis store): their next
+    /// requests end with reason `revoked`.
+    #[non_exhaustive]
+    Revoked {
+        /// The user.
+        user: String,
+        /// How many live sessions were revoked.
+        sessions: usize,
+    },
+    /// Sessions of a user were evicted to make room for a newer log-in beyond their session
+    /// limit (Redis store): their next requests end with reason `evicted`.
+    #[non_exhaustive]
+    Evicted {
+        /// The user.
+        user: String,
+        /// How many sessions were evicted.
+        sessions: usize,
+    },
+    /// A session signed in by another mechanism got its clocks started
+    /// ([`Adoption`](crate::Adoption)).
+    #[non_exhaustive]
+    Adopted {
+        /// The user.
+        user: String,
+    },
+}
+
+impl SessionEvent {
+    /// The event's name in log lines (`event` field) and docs.
+    ///
+    /// # Examples
+    /// ```
+    /// use session_expiry::SessionEvent;
+    /// # fn f(event: &SessionEvent) {
+    /// println!("{}", event.name());
+    /// # }
+    /// ```
+    #[must_use]
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Self::LoggedIn { .. } => "logged_in",
+            Self::LoggedOut { .. } => "logged_out",
+            Self::Expired { .. } => "expired",
+            Self::Reauthenticated { .. } => "reauthenticated",
+            Self::Revoked { .. } => "revoked",
+            Self::Evicted { .. } => "evicted",
+            Self::Adopted { .. } => "adopted",
+        }
+    }
+
+    /// The user the event is about, if known.
+    ///
+    /// # Examples
+    /// ```
+    /// use session_expiry::SessionEvent;
+    /// # fn f(event: &SessionEvent) {
+    /// if let Some(user) = event.user() {
+    ///     println!("{user}: {}", event.name());
+    /// }
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn user(&self) -> Option<&str> {
+        match self {
+            Self::LoggedIn { user, .. }
+            | Self::LoggedOut { user, .. }
+            | Self::Reauthenticated { user, .. }
+            | Self::Revoked { user, .. }
+            | Self::Evicted { user, .. }
+            | Self::Adopted { user } => Some(user),
+            Self::Expired { user, .. } => user.as_deref(),
+        }
+    }
+
+    pub(crate) fn expired(event: &ExpiryEvent) -> Self {
+        Self::Expired {
+            user: event.user.clone(),
+            reason: event.reason,
+            session_age: event.session_age,
+            idle_for: event.idle_for,
+        }
+    }
+}
+
+/// A hook that receives events.
+pub(crate) type EventHook = Arc<dyn Fn(&SessionEvent) + Send + Sync>;
+
+/// Where events go: the log, the counters, and the hooks.
+#[derive(Clone, Default)]
+pub(crate) struct Events {
+    pub(crate) hooks: Vec<EventHook>,
+    pub(crate) user_ids: UserIdLogging,
+}
+
+impl std::fmt::Debug for Events {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Events")
+            .field("hooks", &self.hooks.len())
+            .field("user_ids", &self.user_ids)
+            .finish()
+    }
+}
+
+impl Events {
+    /// Reports `event` to the log, the counters and every hook.
+    pub(crate) fn emit(&self, event: &SessionEvent) {
+        log(event, &self.user_ids);
+        crate::metrics::event(event);
+        for hook in &self.hooks {
+            hook(event);
+        }
+    }
+}
+
+fn log(event: &SessionEvent, user_ids: &UserIdLogging) {
+    let secs = |d: Option<Duration>| d.map(|d| d.as_secs());
+    let user = event.user().and_then(|user| user_ids.name(user));
+    let name = event.name();
+    match event {
+        SessionEvent::LoggedIn { remembered, .. } => tracing::info!(
+            target: "session_expiry", event = name, user, remembered, "signed in"
+        ),
+        SessionEvent::LoggedOut { session_age, .. } => tracing::info!(
+            target: "session_expiry",
+            event = name,
+            user,
+            session_age_secs = session_age.as_secs(),
+            "signed out"
+        ),
+        SessionEvent::Expired {
+            reason,
+            session_age,
+            idle_for,
+            ..
+        } => tracing::info!(
+            target: "session_expiry",
+            event = name,
+            user,
+            reason = %reason,
+            session_age_secs = secs(*session_age),
+            idle_for_secs = secs(*idle_for),
+            "session expired"
+        ),
+        SessionEvent::Reauthenticated { session_age, .. } => tracing::info!(
+            target: "session_expiry",
+            event = name,
+            user,
+            session_age_secs = session_age.as_secs(),
+            "confirmed who they are again"
+        ),
+        SessionEvent::Revoked { sessions, .. } => tracing::info!(
+            target: "session_expiry", event = name, user, sessions, "sessions revoked"
+        ),
+        SessionEvent::Evicted { sessions, .. } => tracing::info!(
+            target: "session_expiry",
+            event = name,
+            user,
+            sessions,
+            "sessions evicted beyond the user's session limit"
+        ),
+        SessionEvent::Adopted { .. } => tracing::info!(
+            target: "session_expiry",
+            event = name,
+            user,
+            "adopted a session signed in by another mechanism: clocks start now"
+        ),
+    }
+}
