@@ -133,7 +133,7 @@ impl Configuration {
     }
 
     /// A signed-in state for `user` at `now` under `snapshot`, with its session limit.
-    pub(crate) fn signed_in(
+    pub(crate) fn login_state(
         &self,
         user: String,
         now: chrono::DateTime<chrono::Utc>,

@@ -119,7 +119,7 @@ impl Expiry {
         let config = &self.context.config;
         let resolve = explicit.is_none() && config.resolver.is_some();
         let snapshot = config.login_snapshot(explicit, None, remembered);
-        let state = config.signed_in(user, config.clock.now(), snapshot, remembered);
+        let state = config.login_state(user, config.clock.now(), snapshot, remembered);
         self.session.renew();
         self.context.store(&self.session, state, true)?;
         self.context.set_resolve_pending(resolve);

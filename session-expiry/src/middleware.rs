@@ -239,7 +239,7 @@ where
                         config
                             .events
                             .emit(&SessionEvent::Adopted { user: user.clone() });
-                        let state = config.signed_in(user, now, None, false);
+                        let state = config.login_state(user, now, None, false);
                         let policy = config.effective_policy(None);
                         let snapshot = Snapshot {
                             state: state.clone(),
@@ -327,7 +327,7 @@ async fn finish<B>(
             .await;
         if resolved.is_some() || state.remembered {
             let snapshot = config.login_snapshot(None, resolved, state.remembered);
-            let resolved = config.signed_in(state.user, state.login, snapshot, state.remembered);
+            let resolved = config.login_state(state.user, state.login, snapshot, state.remembered);
             context.store(session, resolved, true)?;
         }
     }
