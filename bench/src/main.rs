@@ -35,8 +35,8 @@ use actix_session::{
     Session, SessionMiddleware,
 };
 use actix_web::{
-    cookie::Key, web, App, FromRequest as _, HttpMessage as _, HttpRequest,
-    HttpResponse, HttpServer,
+    cookie::Key, web, App, FromRequest as _, HttpMessage as _, HttpRequest, HttpResponse,
+    HttpServer,
 };
 use serde::Deserialize;
 use session_expiry::{
