@@ -16,6 +16,8 @@ mod app;
 mod browser;
 mod page;
 
+mod activity;
+mod csrf;
 mod drafts;
 mod expiry;
 mod tabs;

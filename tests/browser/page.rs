@@ -7,11 +7,15 @@ use fantoccini::{key::Key, Client, Locator};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::app::RequestLog;
+
 /// A browser tab (the window the client has switched to) on the test app.
 #[derive(Clone)]
 pub struct Page {
     pub client: Client,
     base: String,
+    /// The state-changing requests the app has answered.
+    pub log: RequestLog,
 }
 
 /// The warning dialog as the user sees it.
@@ -57,10 +61,11 @@ const STATUS: &str = "
         .catch(e => done({ status: 0, body: String(e) }));";
 
 impl Page {
-    pub fn new(client: Client, base: &str) -> Self {
+    pub fn new(client: Client, base: &str, log: RequestLog) -> Self {
         Self {
             client,
             base: base.to_owned(),
+            log,
         }
     }
 
@@ -197,6 +202,52 @@ impl Page {
             .send_keys(text)
             .await
             .unwrap();
+    }
+
+    /// Keeps typing into the field `name`, a few keys every 150 ms, for `during`.
+    pub async fn keep_typing(&self, name: &str, during: Duration) {
+        let start = Instant::now();
+        while start.elapsed() < during {
+            self.type_into(name, "ab ").await;
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    /// Waits until the app has answered at least `count` keep-alives.
+    pub async fn wait_for_keepalives(&self, count: usize, within: Duration) {
+        let deadline = Instant::now() + within;
+        while self.log.keepalives().len() < count {
+            assert!(
+                Instant::now() < deadline,
+                "waited {within:?} for {count} keep-alives, in vain: {:?}",
+                self.log.keepalives()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Minimizes the window: its page is then hidden (`document.hidden`), and WebDriver still
+    /// delivers keys to it.
+    pub async fn hide(&self) {
+        self.client.minimize_window().await.unwrap();
+        self.wait_for(
+            "the page to be hidden",
+            Duration::from_secs(5),
+            "return document.hidden;",
+        )
+        .await;
+    }
+
+    /// Shows the window again, at the size the tests use.
+    pub async fn show(&self) {
+        self.client.maximize_window().await.unwrap();
+        self.client.set_window_size(1000, 760).await.unwrap();
+        self.wait_for(
+            "the page to be visible",
+            Duration::from_secs(5),
+            "return !document.hidden;",
+        )
+        .await;
     }
 
     /// `GET /session/status` from the page (passive: it is not activity).
