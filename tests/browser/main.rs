@@ -20,5 +20,6 @@ mod activity;
 mod csrf;
 mod drafts;
 mod expiry;
+mod i18n;
 mod tabs;
 mod warning;
