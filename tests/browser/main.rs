@@ -16,6 +16,7 @@ mod app;
 mod browser;
 mod page;
 
+mod a11y;
 mod activity;
 mod csrf;
 mod drafts;

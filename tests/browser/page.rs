@@ -30,6 +30,14 @@ pub struct Dialog {
     pub focused: String,
 }
 
+/// What axe-core found: the rules that failed, with their offending nodes, and the ids of the
+/// rules that passed.
+#[derive(Debug, Deserialize)]
+pub struct Axe {
+    pub violations: Vec<Value>,
+    pub passes: Vec<String>,
+}
+
 /// What `GET /session/status` answers now.
 #[derive(Debug, Deserialize)]
 pub struct Status {
@@ -248,6 +256,36 @@ impl Page {
             "return !document.hidden;",
         )
         .await;
+    }
+
+    /// What axe-core finds in the page as it is now, with every rule it runs by default (WCAG
+    /// 2.x A and AA, and best practices).
+    pub async fn axe(&self) -> Axe {
+        // Loaded from the vendored copy: the tests never need the network.
+        let axe = include_str!("assets/axe.min.js");
+        let loaded = self.js(&format!("{axe}\n;return typeof window.axe;")).await;
+        assert_eq!(loaded, "object", "axe-core did not load");
+        let value = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document)
+                     .then(r => done({
+                         violations: r.violations.map(v => ({
+                             id: v.id,
+                             impact: v.impact,
+                             help: v.help,
+                             nodes: v.nodes.map(n => n.html + ' — ' + n.failureSummary),
+                         })),
+                         passes: r.passes.map(p => p.id),
+                     }))
+                     .catch(e => done({ violations: [{ id: 'axe-error', help: String(e) }],
+                                        passes: [] }));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        serde_json::from_value(value).unwrap()
     }
 
     /// `GET /session/status` from the page (passive: it is not activity).
