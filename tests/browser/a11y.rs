@@ -45,14 +45,16 @@ const DIALOG_RULES: &[&str] = &[
 #[tokio::test]
 async fn the_open_warning_passes_axe_in_english_and_german() {
     in_browser(
+        // The warning 10 s after each page load (half the idle timeout), and 10 s more before
+        // the session ends: time enough for axe-core on a busy machine.
         Timeouts {
-            idle: secs(8),
+            idle: secs(20),
             absolute: Duration::from_secs(3600),
-            warn: secs(6),
+            warn: secs(15),
         },
         |page| async move {
             page.sign_in_to("alice", "/report").await;
-            let dialog = page.wait_for_dialog(secs(10)).await;
+            let dialog = page.wait_for_dialog(secs(15)).await;
             assert_eq!(dialog.mode, "idle");
             assert_no_violations(
                 &page,
@@ -62,7 +64,7 @@ async fn the_open_warning_passes_axe_in_english_and_german() {
             .await;
 
             page.open("/de").await;
-            let dialog = page.wait_for_dialog(secs(10)).await;
+            let dialog = page.wait_for_dialog(secs(15)).await;
             assert_eq!(dialog.title, "Sind Sie noch da?");
             assert_no_violations(&page, "the German page with the warning open", DIALOG_RULES)
                 .await;

@@ -60,8 +60,10 @@ async fn typing_for_twice_the_idle_timeout_keeps_the_session_with_one_keepalive_
                 (5..=11).contains(&keepalives.len()),
                 "about one a second: {keepalives:?}"
             );
+            // Measured where they arrive: a little jitter, where unthrottled ones come
+            // milliseconds apart.
             let gap = shortest_gap(&keepalives).unwrap();
-            assert!(gap >= Duration::from_millis(950), "throttled: {gap:?}");
+            assert!(gap >= Duration::from_millis(800), "throttled: {gap:?}");
             assert!(keepalives.iter().all(|k| k.status == 204), "{keepalives:?}");
         },
     )
@@ -163,10 +165,13 @@ async fn tabs_share_one_keepalive_window() {
             );
             assert!(keepalives.len() >= 2, "{keepalives:?}");
             let gap = shortest_gap(&keepalives).unwrap();
+            // Measured where they arrive: a little jitter, where one each would come a tab
+            // switch apart.
             assert!(
-                gap >= window - Duration::from_millis(100),
+                gap >= window - Duration::from_millis(500),
                 "one keep-alive per window for both tabs, not one each: {gap:?}"
             );
+            assert!(keepalives.len() <= 5, "{keepalives:?}");
         },
     )
     .await;
