@@ -1,6 +1,6 @@
 //! The demo application shared by the examples: log-in, a protected page, a long form whose
-//! draft survives a forced re-login, log-out and the crate's status endpoints and browser
-//! script. Each example only chooses the session store.
+//! draft survives a forced re-login, a page in German, log-out and the crate's status endpoints
+//! and browser script. Each example only chooses the session store.
 
 use std::{collections::HashMap, env, io, time::Duration};
 
@@ -13,8 +13,8 @@ use actix_web::{
 };
 use serde::Deserialize;
 use session_expiry::{
-    fresh_auth, same_site_path, wants_json, Expiry, ExpiryError, ExpiryReason, Policy,
-    RememberMeCookie, SameOrigin, SessionExpiryBuilder, SignedIn,
+    fresh_auth, same_site_path, wants_json, Expiry, ExpiryError, Policy, RememberMeCookie,
+    SameOrigin, SessionExpiryBuilder, SignedIn,
 };
 
 /// Logs to stdout at `RUST_LOG` (default: info), in colour only on a terminal, so that a log
@@ -125,13 +125,55 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(settings)
         .service(confirm_form)
         .service(confirm)
+        .service(german)
         .service(session_expiry::web::scope("/session"));
+}
+
+/// The languages of the demo's pages: English, and German for `/de` and `/login?lang=de`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lang {
+    En,
+    De,
+}
+
+impl Lang {
+    fn from_query(lang: Option<&str>) -> Self {
+        if lang == Some("de") {
+            Self::De
+        } else {
+            Self::En
+        }
+    }
+
+    fn tag(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::De => "de",
+        }
+    }
+
+    /// The text in this language: `(english, german)`.
+    fn pick(self, (en, de): (&'static str, &'static str)) -> &'static str {
+        match self {
+            Self::En => en,
+            Self::De => de,
+        }
+    }
+
+    /// The log-in page in this language (the browser script adds `next` and `reason`).
+    fn login_url(self) -> &'static str {
+        match self {
+            Self::En => "/login",
+            Self::De => "/login?lang=de",
+        }
+    }
 }
 
 #[derive(Deserialize)]
 struct LoginPage {
     next: Option<String>,
     reason: Option<String>,
+    lang: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -139,6 +181,7 @@ struct Credentials {
     username: String,
     password: String,
     next: Option<String>,
+    lang: Option<String>,
     /// "Keep me signed in": a checkbox (`on`) in the form, `true` in JSON.
     #[serde(default, deserialize_with = "checked")]
     remember: bool,
@@ -159,12 +202,12 @@ fn checked<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D:
 
 #[get("/login")]
 async fn login_form(query: web::Query<LoginPage>) -> HttpResponse {
-    let message = query
-        .reason
-        .as_deref()
-        .and_then(|reason| reason.parse::<ExpiryReason>().ok())
-        .map(reason_message);
-    page(login_page(query.next.as_deref(), message))
+    let lang = Lang::from_query(query.lang.as_deref());
+    let notice = query.reason.as_deref().and_then(reason_notice);
+    page(
+        lang,
+        login_page(lang, query.next.as_deref(), notice.as_deref()),
+    )
 }
 
 #[post("/login", wrap = "SameOrigin::new()")]
@@ -183,13 +226,20 @@ async fn login(
         return Ok(if json {
             HttpResponse::Unauthorized().json(serde_json::json!({ "error": "invalid_credentials" }))
         } else {
-            let form = login_page(
-                credentials.next.as_deref(),
-                Some("Unknown user or wrong password."),
+            let lang = Lang::from_query(credentials.lang.as_deref());
+            let notice = format!(
+                "<p role=\"status\" class=\"notice\">{}</p>",
+                lang.pick((
+                    "Unknown user or wrong password.",
+                    "Unbekannter Benutzer oder falsches Passwort."
+                ))
             );
-            HttpResponse::Unauthorized()
-                .content_type(ContentType::html())
-                .body(form)
+            let mut answer = page(
+                lang,
+                login_page(lang, credentials.next.as_deref(), Some(&notice)),
+            );
+            *answer.status_mut() = actix_web::http::StatusCode::UNAUTHORIZED;
+            answer
         });
     }
     // Remember-me is the user's (or their role's) remembered policy: never beyond the role.
@@ -216,6 +266,7 @@ async fn home(req: HttpRequest, expiry: Expiry) -> HttpResponse {
         (Some(user), true) => HttpResponse::Ok().json(serde_json::json!({ "user": user })),
         (Some(user), false) => signed_in_page(
             &req,
+            Lang::En,
             format!(
                 "<h1>Hello, {user}</h1>\
                  <p>Your session ends after a period of inactivity or a fixed time after log-in. \
@@ -224,6 +275,7 @@ async fn home(req: HttpRequest, expiry: Expiry) -> HttpResponse {
                  forced sign-out.</p>\
                  <p><a href=\"/settings\">Settings</a> ask for your password again when you \
                  last gave it more than five minutes ago.</p>\
+                 <p><a href=\"/de\" lang=\"de\">Auf Deutsch</a>: the same warning in German.</p>\
                  <form method=\"post\" action=\"/logout\"><button>Sign out</button></form>",
                 user = escape(&user),
             ),
@@ -273,6 +325,7 @@ async fn report_form(req: HttpRequest, expiry: Expiry) -> HttpResponse {
     .collect();
     signed_in_page(
         &req,
+        Lang::En,
         format!(
             "<h1>Expense report</h1>\
              <p>Take your time: shortly before your session ends you are warned, and if it \
@@ -318,13 +371,44 @@ async fn report(
     if expiry.user().is_none() {
         return see_other("/login?next=/report");
     }
-    let title = form.get("title").map_or("", String::as_str);
+    let title = escape(form.get("title").map_or("", String::as_str));
+    let lang = Lang::from_query(form.get("lang").map(String::as_str));
+    let body = match lang {
+        Lang::En => format!(
+            "<h1>Report received</h1><p>Thank you: “{title}” is on its way.</p>\
+             <p><a href=\"/\">Home</a></p>"
+        ),
+        Lang::De => format!(
+            "<h1>Bericht erhalten</h1><p>Danke: „{title}“ ist unterwegs.</p>\
+             <p><a href=\"/de\">Zurück</a></p>"
+        ),
+    };
+    signed_in_page(&req, lang, body)
+}
+
+/// The page in German: the browser script speaks the page's language (`<html lang="de">`), in
+/// the warning, in the draft notes and on the log-in page it sends the user to.
+#[get("/de")]
+async fn german(req: HttpRequest, expiry: Expiry) -> HttpResponse {
+    let Some(user) = expiry.user() else {
+        return see_other("/login?lang=de&next=/de");
+    };
     signed_in_page(
         &req,
+        Lang::De,
         format!(
-            "<h1>Report received</h1><p>Thank you: “{title}” is on its way.</p>\
-             <p><a href=\"/\">Home</a></p>",
-            title = escape(title),
+            "<h1>Hallo, {user}</h1>\
+             <p>Kurz vor dem Ende Ihrer Sitzung werden Sie gewarnt, und was Sie hier schreiben, \
+             kommt nach einer erzwungenen Abmeldung zurück.</p>\
+             <form id=\"bericht\" method=\"post\" action=\"/report\" \
+             data-session-expiry-preserve>\
+             <input type=\"hidden\" name=\"lang\" value=\"de\">\
+             <label>Titel <input name=\"title\" required></label>\
+             <label>Bericht <textarea name=\"details\" rows=\"8\" cols=\"60\"></textarea></label>\
+             <button>Bericht senden</button></form>\
+             <form method=\"post\" action=\"/logout\"><button>Abmelden</button></form>\
+             <p lang=\"en\"><a href=\"/\">In English</a></p>",
+            user = escape(&user),
         ),
     )
 }
@@ -336,6 +420,7 @@ async fn report(
 async fn settings_form(req: HttpRequest, who: SignedIn) -> HttpResponse {
     signed_in_page(
         &req,
+        Lang::En,
         format!(
             "<h1>Settings of {user}</h1>\
              <p>You confirmed your password in the last five minutes.</p>\
@@ -362,6 +447,7 @@ async fn settings(
     }
     signed_in_page(
         &req,
+        Lang::En,
         format!(
             "<h1>Saved</h1><p>{user}, your display name is now “{name}”.</p>\
              <p><a href=\"/\">Home</a></p>",
@@ -384,7 +470,11 @@ async fn confirm_form(
     who: SignedIn,
     query: web::Query<LoginPage>,
 ) -> HttpResponse {
-    signed_in_page(&req, confirm_page(who.user(), query.next.as_deref(), None))
+    signed_in_page(
+        &req,
+        Lang::En,
+        confirm_page(who.user(), query.next.as_deref(), None),
+    )
 }
 
 #[post("/confirm", wrap = "SameOrigin::new()")]
@@ -410,7 +500,7 @@ async fn confirm(
                 confirmation.next.as_deref(),
                 Some("Wrong password."),
             );
-            let mut answer = signed_in_page(&req, page);
+            let mut answer = signed_in_page(&req, Lang::En, page);
             *answer.status_mut() = actix_web::http::StatusCode::UNAUTHORIZED;
             answer
         });
@@ -446,34 +536,52 @@ fn confirm_page(user: &str, next: Option<&str>, message: Option<&str>) -> String
     )
 }
 
-fn reason_message(reason: ExpiryReason) -> &'static str {
-    match reason {
-        ExpiryReason::Idle => "You were signed out after a period of inactivity.",
-        ExpiryReason::Absolute => "Your session reached its maximum length. Please sign in again.",
-        ExpiryReason::Revoked => "Your session was ended, possibly from another device.",
-        ExpiryReason::Evicted => {
-            "You were signed out here because you signed in on too many devices; this one was \
-             the least recently used."
+/// Why the session ended, for a `reason` the crate sends, as a notice the browser script puts
+/// in the page's language (English here is for browsers without JavaScript).
+fn reason_notice(reason: &str) -> Option<String> {
+    let text = match reason {
+        "idle" => "You were signed out after a period of inactivity.",
+        "absolute" => "Your session reached its maximum length. Please sign in again.",
+        "revoked" => "Your session was ended, possibly from another device.",
+        "evicted" => {
+            "You were signed out because you are signed in on too many devices and this one \
+             had been used least recently."
         }
-        _ => "Your session could not be verified. Please sign in again.",
-    }
+        "invalid" => "Your session could not be verified. Please sign in again.",
+        _ => return None,
+    };
+    Some(format!(
+        "<p role=\"status\" class=\"notice\" data-session-expiry-reason=\"{reason}\">{text}</p>"
+    ))
 }
 
-fn login_page(next: Option<&str>, message: Option<&str>) -> String {
+/// The log-in form; `notice` is HTML. The script on it settles drafts: it forgets them after a
+/// sign-out by choice (no `reason`) and keeps those of `next` for a forced re-login.
+fn login_page(lang: Lang, next: Option<&str>, notice: Option<&str>) -> String {
     let next = next.and_then(same_site_path).unwrap_or("/");
-    let message = message.map_or(String::new(), |m| {
-        format!("<p role=\"status\" class=\"notice\">{}</p>", escape(m))
-    });
+    let t = |texts| lang.pick(texts);
     format!(
-        "<h1>Sign in</h1>{message}\
+        "<main><h1>{title}</h1>{notice}\
          <form method=\"post\" action=\"/login\">\
          <input type=\"hidden\" name=\"next\" value=\"{next}\">\
-         <label>User <input name=\"username\" autocomplete=\"username\" required></label>\
-         <label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
-         <label><input type=\"checkbox\" name=\"remember\"> Keep me signed in</label>\
-         <button>Sign in</button></form>\
-         <p>Demo users: alice and bob, password <code>password</code>.</p>",
+         <input type=\"hidden\" name=\"lang\" value=\"{lang}\">\
+         <label>{user} <input name=\"username\" autocomplete=\"username\" required></label>\
+         <label>{password} <input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
+         <label><input type=\"checkbox\" name=\"remember\"> {remember}</label>\
+         <button>{title}</button></form>\
+         <p>{demo}</p></main>{script}",
+        title = t(("Sign in", "Anmelden")),
+        notice = notice.unwrap_or_default(),
         next = escape(next),
+        lang = lang.tag(),
+        user = t(("User", "Benutzer")),
+        password = t(("Password", "Passwort")),
+        remember = t(("Keep me signed in", "Angemeldet bleiben")),
+        demo = t((
+            "Demo users: alice and bob, password <code>password</code>.",
+            "Demo-Benutzer: alice und bob, Passwort <code>password</code>."
+        )),
+        script = script_tag(lang, None),
     )
 }
 
@@ -481,27 +589,42 @@ fn login_page(next: Option<&str>, message: Option<&str>) -> String {
 const STYLE: &str = "body{font:1rem/1.5 system-ui,sans-serif;max-width:42rem;margin:2rem auto;\
                      padding:0 1rem}label{display:block;margin:.4rem 0}fieldset{margin:1rem 0}";
 
-fn page(body: String) -> HttpResponse {
+fn page(lang: Lang, body: String) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(ContentType::html())
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+            "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
              <title>session-expiry demo</title><style>{STYLE}</style></head>\
-             <body>{body}</body></html>"
+             <body>{body}</body></html>",
+            lang = lang.tag(),
         ))
 }
 
+/// The session-expiry script, configured alike on every page (the log-in page too: it settles
+/// drafts there). Typing, pointing and scrolling count as activity (`data-activity`); `/confirm`
+/// is the page that asks for the password again before a sensitive action.
+fn script_tag(lang: Lang, warn_secs: Option<u64>) -> String {
+    let warn = warn_secs.map_or(String::new(), |secs| {
+        format!(" data-warn-seconds=\"{secs}\"")
+    });
+    format!(
+        "<script src=\"/session/expiry.js\" defer data-login-url=\"{login}\" \
+         data-logout-url=\"/logout\" data-reauth-url=\"/confirm\" data-activity=\"input\"{warn}>\
+         </script>",
+        login = lang.login_url(),
+    )
+}
+
 /// A page for a signed-in user, with the session-expiry script.
-fn signed_in_page(req: &HttpRequest, body: String) -> HttpResponse {
+fn signed_in_page(req: &HttpRequest, lang: Lang, body: String) -> HttpResponse {
     let warn = req
         .app_data::<web::Data<Warning>>()
         .map_or(60, |warning| warning.before.as_secs());
-    page(format!(
-        "{body}<script src=\"/session/expiry.js\" defer data-login-url=\"/login\" \
-         data-logout-url=\"/logout\" data-reauth-url=\"/confirm\" \
-         data-warn-seconds=\"{warn}\"></script>"
-    ))
+    page(
+        lang,
+        format!("<main>{body}</main>{}", script_tag(lang, Some(warn))),
+    )
 }
 
 fn see_other(location: &str) -> HttpResponse {

@@ -10,14 +10,33 @@
  *   data-keepalive-url  POST endpoint for "stay signed in"  (default: "keepalive" beside this script)
  *   data-login-url      where to go when the session ends   (default: "/login")
  *   data-logout-url     POST endpoint for "sign out"        (default: "/logout")
+ *   data-reauth-url     the page that asks to confirm the password again (step-up), if any
  *   data-warn-seconds   how long before the end to warn     (default: 60; before an idle
  *                       timeout, at most half of it)
  *   data-poll-seconds   longest wait between two checks     (default: 300)
+ *   data-activity       "input": key presses, pointer and wheel in the page count as activity
+ *                       (a keep-alive at most once per refresh window, shared by all tabs);
+ *                       default "requests": only requests to the server count
+ *   data-csrf-header    sends the token of <meta name="csrf-token" content="…"> in this header
+ *                       with the keep-alive and sign-out requests (e.g. "X-CSRF-Token")
+ *   data-lang           the language of the texts           (default: <html lang>, else "en")
  *   data-css            the style sheet, or "none"          (default: "expiry.css" beside this script)
  *
+ * Texts: English, German and French are built in, chosen from the page's language. Any of them
+ * can be replaced with a JSON block, either one set for the page or one per language:
+ *
+ *   <script type="application/json" id="session-expiry-texts">
+ *     {"idle.title": "Still with us?"}            or   {"es": {"idle.title": "¿Sigue ahí?"}}
+ *   </script>
+ *
+ * (the keys are those of TEXTS.en below). An element marked `data-session-expiry-reason="idle"`
+ * (the log-in page's notice) gets the text of that reason.
+ *
  * Forms marked `data-session-expiry-preserve` keep a draft in sessionStorage as the user types
- * (never password, file or hidden fields, nor fields inside `data-session-expiry-skip`); the
- * draft is restored once the same user signs in again after an expiry, then cleared.
+ * (never password, file or hidden fields, nor fields inside `data-session-expiry-skip`). The
+ * draft comes back once the same user signs in again after a forced sign-out (the log-in page
+ * got a `reason`), or after confirming the password on the re-authentication page; a sign-out
+ * by choice (the log-out form, "Sign out", the log-in page without a reason) forgets it.
  *
  * Without this script nothing changes on the server: sessions still end on time.
  */
@@ -35,7 +54,8 @@
   }
   function url(name, sibling) {
     var given = attr(name);
-    return given === null ? new URL(sibling, script.src) : new URL(given, document.baseURI);
+    if (given === null) return sibling === null ? null : new URL(sibling, script.src);
+    return new URL(given, document.baseURI);
   }
   function seconds(name, fallback, min, max) {
     var value = Number(attr(name));
@@ -47,11 +67,217 @@
     keepaliveUrl: url("keepalive-url", "keepalive"),
     loginUrl: url("login-url", "/login"),
     logoutUrl: url("logout-url", "/logout"),
+    reauthUrl: url("reauth-url", null),
     warnMs: seconds("warn-seconds", 60, 0, 86400),
     pollMs: seconds("poll-seconds", 300, 5, 86400),
+    inputIsActivity: attr("activity") === "input",
+    csrfHeader: attr("csrf-header"),
   };
-  var REASONS = ["idle", "absolute", "revoked", "invalid"];
+  var REASONS = ["idle", "absolute", "revoked", "evicted", "invalid"];
   var RETRY_MS = 1000;
+  // The server reports its refresh window in whole seconds (0 for very short idle timeouts).
+  var MIN_KEEPALIVE_GAP_MS = 1000;
+
+  /** Whether the page is `target` (same origin and path; the query does not matter). */
+  function isPage(target) {
+    return target !== null && target.origin === location.origin &&
+      target.pathname === location.pathname;
+  }
+
+  /** `value` as a path and query of this origin, or null (it is never followed off-site). */
+  function samePath(value) {
+    if (!value) return null;
+    try {
+      var target = new URL(value, location.origin);
+      return target.origin === location.origin ? target.pathname + target.search : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // ---- texts -----------------------------------------------------------------------------------
+
+  // {at}: a time of day, {in}: a relative time ("in 5 minutes"), {time}: a countdown clock.
+  var TEXTS = {
+    en: {
+      "idle.title": "Are you still there?",
+      "idle.message": "For your security you will be signed out soon because of inactivity.",
+      "idle.stay": "Stay signed in",
+      "absolute.title": "Your session ends at {at}",
+      "absolute.message": "Sessions last a limited time and this one ends {in}; it cannot be " +
+        "extended. Save your work now: you can sign in again afterwards and continue.",
+      "absolute.save": "Save my work",
+      "signOut": "Sign out",
+      "countdown": "Time left: {time}",
+      "restored.relogin": "We restored what you had typed before you were signed out.",
+      "restored.reauth": "We restored what you had typed before you confirmed your password.",
+      "reason.idle": "You were signed out after a period of inactivity.",
+      "reason.absolute": "Your session reached its maximum length. Please sign in again.",
+      "reason.revoked": "Your session was ended, possibly from another device.",
+      "reason.evicted": "You were signed out because you are signed in on too many devices " +
+        "and this one had been used least recently.",
+      "reason.invalid": "Your session could not be verified. Please sign in again.",
+    },
+    de: {
+      "idle.title": "Sind Sie noch da?",
+      "idle.message": "Zu Ihrer Sicherheit werden Sie wegen Inaktivität bald abgemeldet.",
+      "idle.stay": "Angemeldet bleiben",
+      "absolute.title": "Ihre Sitzung endet um {at}",
+      "absolute.message": "Sitzungen sind zeitlich begrenzt, und diese endet {in}; sie lässt " +
+        "sich nicht verlängern. Speichern Sie jetzt Ihre Arbeit: Danach können Sie sich wieder " +
+        "anmelden und weitermachen.",
+      "absolute.save": "Meine Arbeit speichern",
+      "signOut": "Abmelden",
+      "countdown": "Verbleibende Zeit: {time}",
+      "restored.relogin": "Wir haben wiederhergestellt, was Sie vor der Abmeldung eingegeben hatten.",
+      "restored.reauth": "Wir haben wiederhergestellt, was Sie vor der Bestätigung Ihres " +
+        "Passworts eingegeben hatten.",
+      "reason.idle": "Sie wurden nach einer Zeit der Inaktivität abgemeldet.",
+      "reason.absolute": "Ihre Sitzung hat ihre Höchstdauer erreicht. Bitte melden Sie sich " +
+        "erneut an.",
+      "reason.revoked": "Ihre Sitzung wurde beendet, möglicherweise von einem anderen Gerät aus.",
+      "reason.evicted": "Sie wurden abgemeldet, weil Sie auf zu vielen Geräten angemeldet sind " +
+        "und dieses am längsten nicht benutzt wurde.",
+      "reason.invalid": "Ihre Sitzung konnte nicht überprüft werden. Bitte melden Sie sich " +
+        "erneut an.",
+    },
+    // French puts a (narrow) no-break space before ? : ; and uses typographic apostrophes.
+    fr: {
+      "idle.title": "Êtes-vous toujours là\u202f?",
+      "idle.message": "Pour votre sécurité, vous serez bientôt déconnecté pour cause " +
+        "d’inactivité.",
+      "idle.stay": "Rester connecté",
+      "absolute.title": "Votre session se termine à {at}",
+      "absolute.message": "Les sessions ont une durée limitée et celle-ci se termine {in}\u202f; " +
+        "elle ne peut pas être prolongée. Enregistrez votre travail maintenant\u00a0: vous " +
+        "pourrez vous reconnecter ensuite et continuer.",
+      "absolute.save": "Enregistrer mon travail",
+      "signOut": "Se déconnecter",
+      "countdown": "Temps restant\u00a0: {time}",
+      "restored.relogin": "Nous avons restauré ce que vous aviez saisi avant d’être déconnecté.",
+      "restored.reauth": "Nous avons restauré ce que vous aviez saisi avant de confirmer votre " +
+        "mot de passe.",
+      "reason.idle": "Vous avez été déconnecté après une période d’inactivité.",
+      "reason.absolute": "Votre session a atteint sa durée maximale. Veuillez vous reconnecter.",
+      "reason.revoked": "Votre session a été fermée, peut-être depuis un autre appareil.",
+      "reason.evicted": "Vous avez été déconnecté, car vous êtes connecté sur trop d’appareils " +
+        "et celui-ci était le moins récemment utilisé.",
+      "reason.invalid": "Votre session n’a pas pu être vérifiée. Veuillez vous reconnecter.",
+    },
+  };
+
+  var texts = (function () {
+    var locale = pageLocale();
+    var primary = locale.split("-")[0].toLowerCase();
+    var builtIn = TEXTS[locale.toLowerCase()] || TEXTS[primary] || null;
+    var given = overrides();
+    // A page in a language without texts gets English ones, and English formats to match.
+    var fallbackLang = builtIn || Object.keys(given).length ? null : "en";
+    if (fallbackLang) locale = fallbackLang;
+
+    function pageLocale() {
+      try {
+        return Intl.getCanonicalLocales(attr("lang") || document.documentElement.lang)[0] || "en";
+      } catch (e) {
+        return "en"; // no or a malformed lang: English texts, English formats
+      }
+    }
+
+    /** The page's own texts: one set for the page, or one per language tag. */
+    function overrides() {
+      var block = document.getElementById("session-expiry-texts");
+      var parsed = null;
+      try {
+        parsed = block ? JSON.parse(block.textContent) : null;
+      } catch (e) {
+        parsed = null; // a broken block must not break the warning
+      }
+      if (!parsed || typeof parsed !== "object") return {};
+      var perLanguage = Object.keys(parsed).some(function (k) {
+        return parsed[k] !== null && typeof parsed[k] === "object";
+      });
+      if (!perLanguage) return parsed;
+      var own = {};
+      [parsed[primary], parsed[locale]].forEach(function (set) {
+        if (set && typeof set === "object") Object.assign(own, set);
+      });
+      return own;
+    }
+
+    function template(key) {
+      if (typeof given[key] === "string") return given[key];
+      return (builtIn && builtIn[key]) || TEXTS.en[key] || "";
+    }
+
+    function intl(make, fallback) {
+      try {
+        return make();
+      } catch (e) {
+        return fallback; // an engine without this part of Intl: plain formats
+      }
+    }
+    var digits = intl(function () {
+      return new Intl.NumberFormat(locale, { useGrouping: false });
+    }, null);
+    var twoDigits = intl(function () {
+      return new Intl.NumberFormat(locale, { useGrouping: false, minimumIntegerDigits: 2 });
+    }, null);
+    // The local convention for a time of day: "4:05 PM", "16:05", "04:05".
+    var timeOfDay = intl(function () {
+      return new Intl.DateTimeFormat(locale, { timeStyle: "short" });
+    }, null);
+    var relative = intl(function () {
+      return new Intl.RelativeTimeFormat(locale, { numeric: "always" });
+    }, null);
+
+    /** A countdown: m:ss, or h:mm:ss, in the page's digits. */
+    function clock(ms) {
+      var total = Math.max(0, Math.ceil(ms / 1000));
+      var parts = [Math.floor(total / 3600), Math.floor(total / 60) % 60, total % 60];
+      if (parts[0] === 0) parts.shift();
+      return parts
+        .map(function (n, i) {
+          if (!digits) return i === 0 ? String(n) : ("0" + n).slice(-2);
+          return (i === 0 ? digits : twoDigits).format(n);
+        })
+        .join(":");
+    }
+
+    /** "in 42 seconds", "in 5 minutes", "in 2 hours", rounded up. */
+    function within(ms) {
+      var secs = Math.max(0, Math.ceil(ms / 1000));
+      var unit = secs < 60 ? "second" : secs < 3600 ? "minute" : "hour";
+      var size = { second: 1, minute: 60, hour: 3600 }[unit];
+      var count = Math.ceil(secs / size);
+      return relative ? relative.format(count, unit) : "(" + clock(ms) + ")";
+    }
+
+    /** The text `key`, with `{at}`, `{in}` and `{time}` filled in from `values`. */
+    function text(key, values) {
+      return template(key).replace(/\{(\w+)\}/g, function (whole, name) {
+        if (!values || !(name in values)) return whole;
+        var value = values[name];
+        if (name === "at") return timeOfDay ? timeOfDay.format(value) : new Date(value).toLocaleTimeString();
+        if (name === "in") return within(value);
+        if (name === "time") return clock(value);
+        return String(value);
+      });
+    }
+
+    return {
+      text: text,
+      // The dialog says which language it speaks when the page's own is not built in.
+      fallbackLang: fallbackLang,
+    };
+  })();
+
+  /** Fills in the notice of a log-in page (`data-session-expiry-reason`) in the page's language. */
+  function showReasons() {
+    document.querySelectorAll("[data-session-expiry-reason]").forEach(function (notice) {
+      var reason = notice.getAttribute("data-session-expiry-reason");
+      if (REASONS.indexOf(reason) >= 0) notice.textContent = texts.text("reason." + reason);
+    });
+  }
 
   // ---- what this tab knows -------------------------------------------------------------------
 
@@ -61,6 +287,8 @@
     absAt: null, // epoch ms of the absolute deadline, null when there is none
     learnedAt: 0, // when the deadlines above were learned (by this tab or another)
     idleSpan: 0, // the longest idle time left this tab has seen: about the idle timeout
+    refreshMs: MIN_KEEPALIVE_GAP_MS, // the server's refresh window
+    keepaliveAt: 0, // when a keep-alive was last sent, by this tab or another
     timer: null,
     nextCheckAt: 0,
     checkWhenVisible: false,
@@ -83,14 +311,26 @@
 
   // ---- requests --------------------------------------------------------------------------------
 
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    var token = meta && meta.getAttribute("content");
+    return token ? token : null;
+  }
+
   function request(method, target) {
+    // Marks the request as a script's: an expired session answers 401 JSON, not a redirect.
+    var headers = { "X-Requested-With": "XMLHttpRequest", Accept: "application/json" };
+    var token = method === "GET" || !config.csrfHeader ? null : csrfToken();
+    if (token !== null) headers[config.csrfHeader] = token; // read now: tokens may rotate
     return fetch(target.href, {
       method: method,
+      // Same origin only: the browser then marks it `Sec-Fetch-Site: same-origin`, which the
+      // server's same-origin check accepts, and a misconfigured URL never gets the token.
+      mode: "same-origin",
       credentials: "same-origin",
       cache: "no-store",
       redirect: "manual",
-      // Marks the request as a script's: an expired session answers 401 JSON, not a redirect.
-      headers: { "X-Requested-With": "XMLHttpRequest", Accept: "application/json" },
+      headers: headers,
     });
   }
 
@@ -143,6 +383,9 @@
     state.idleAt = deadline(now, body.idle_remaining_secs);
     state.absAt = deadline(now, body.absolute_remaining_secs);
     state.learnedAt = now;
+    if (typeof body.refresh_secs === "number" && isFinite(body.refresh_secs)) {
+      state.refreshMs = Math.max(MIN_KEEPALIVE_GAP_MS, body.refresh_secs * 1000);
+    }
     if (state.idleAt !== null) state.idleSpan = Math.max(state.idleSpan, state.idleAt - now);
     if (first) drafts.signedIn(body.user);
     tell({ type: "status", user: state.user, idleAt: state.idleAt, absAt: state.absAt });
@@ -224,6 +467,7 @@
 
   function signOut() {
     state.leaving = true;
+    drafts.discard(); // a sign-out by choice: nothing typed here is wanted back
     request("POST", config.logoutUrl)
       .catch(function () {})
       .then(function () {
@@ -232,7 +476,10 @@
       });
   }
 
-  function staySignedIn() {
+  /** Records activity on the server now ("stay signed in", or the user typing). */
+  function keepAlive() {
+    state.keepaliveAt = Date.now();
+    tell({ type: "keepalive" }); // the other tabs hold back theirs for a window
     return request("POST", config.keepaliveUrl).then(function (response) {
       // A check already under way may have left before the keep-alive: wait, then ask anew.
       if (response.ok) return (state.inFlight || Promise.resolve()).then(check);
@@ -241,16 +488,52 @@
     }, retryLater);
   }
 
+  // ---- activity in the page (data-activity="input") --------------------------------------------
+
+  var activity = (function () {
+    // Scrolling counts through what the user does to scroll (wheel, keys, touch), never
+    // through `scroll` events, which a page's own script also causes.
+    var EVENTS = ["keydown", "pointerdown", "pointermove", "wheel"];
+    var pointerAt = null;
+
+    /** Whether a keep-alive now could move the end of the session. */
+    function worthwhile(now) {
+      if (state.idleAt === null) return false; // no idle limit: nothing to extend
+      // Past, or before, the absolute deadline no keep-alive helps: the session ends there.
+      return state.absAt === null || (state.absAt > state.idleAt && state.absAt > now);
+    }
+
+    function moved(event) {
+      // Browsers also send pointermove when the page moves under a still pointer.
+      var at = event.screenX + "," + event.screenY;
+      var changed = pointerAt !== null && pointerAt !== at;
+      pointerAt = at;
+      return changed;
+    }
+
+    function seen(event) {
+      if (!event.isTrusted || state.user === null || state.leaving || document.hidden) return;
+      if (event.type === "pointermove" && !moved(event)) return;
+      if (dialog.isOpen()) return; // the warning asked a question: its buttons answer it
+      var now = Date.now();
+      if (now - state.keepaliveAt < state.refreshMs || !worthwhile(now)) return;
+      keepAlive();
+    }
+
+    return {
+      start: function () {
+        EVENTS.forEach(function (type) {
+          document.addEventListener(type, seen, { capture: true, passive: true });
+        });
+      },
+    };
+  })();
+
   // ---- other tabs ------------------------------------------------------------------------------
 
   var CHANNEL = "session-expiry:" + config.statusUrl.pathname;
   var tabId = Math.random().toString(36).slice(2) + Date.now().toString(36);
   var channel = null;
-  try {
-    if (typeof BroadcastChannel === "function") channel = new BroadcastChannel(CHANNEL);
-  } catch (e) {
-    channel = null;
-  }
 
   function tell(message) {
     message.from = tabId;
@@ -267,6 +550,10 @@
 
   function heard(message) {
     if (!message || message.from === tabId || state.leaving) return;
+    if (message.type === "keepalive") {
+      state.keepaliveAt = Math.max(state.keepaliveAt, message.at);
+      return;
+    }
     if (message.type === "status") {
       if (message.user !== state.user) return check();
       if (message.at <= state.learnedAt) return;
@@ -281,11 +568,18 @@
     if (state.user !== null) check();
   }
 
-  if (channel) {
-    channel.onmessage = function (event) {
-      heard(event.data);
-    };
-  } else {
+  function listenToOtherTabs() {
+    try {
+      if (typeof BroadcastChannel === "function") channel = new BroadcastChannel(CHANNEL);
+    } catch (e) {
+      channel = null;
+    }
+    if (channel) {
+      channel.onmessage = function (event) {
+        heard(event.data);
+      };
+      return;
+    }
     window.addEventListener("storage", function (event) {
       if (event.key !== CHANNEL || !event.newValue) return;
       try {
@@ -315,6 +609,7 @@
     function build() {
       root = element("div", "session-expiry-backdrop");
       root.hidden = true;
+      if (texts.fallbackLang) root.lang = texts.fallbackLang;
       box = element("div", "session-expiry-dialog");
       box.setAttribute("role", "alertdialog");
       box.setAttribute("aria-modal", "true");
@@ -329,7 +624,7 @@
       countdown.setAttribute("role", "timer"); // read on demand, not every second
       var actions = element("div", "session-expiry-actions");
       primary = element("button", "session-expiry-primary");
-      secondary = element("button", "session-expiry-secondary", "Sign out");
+      secondary = element("button", "session-expiry-secondary", texts.text("signOut"));
       primary.type = secondary.type = "button";
       actions.append(primary, secondary);
       box.append(title, message, countdown, actions);
@@ -337,7 +632,7 @@
       document.body.append(root);
 
       primary.addEventListener("click", function () {
-        if (mode === "idle") return staySignedIn();
+        if (mode === "idle") return keepAlive();
         drafts.saveAll();
         document.dispatchEvent(new CustomEvent("session-expiry:save", { bubbles: true }));
         dismissedAbsAt = state.absAt;
@@ -347,7 +642,7 @@
       box.addEventListener("keydown", function (event) {
         if (event.key === "Escape") {
           event.preventDefault();
-          if (mode === "idle") return staySignedIn();
+          if (mode === "idle") return keepAlive();
           dismissedAbsAt = state.absAt;
           return close();
         }
@@ -363,25 +658,17 @@
       });
     }
 
-    function clock(ms) {
-      var total = Math.max(0, Math.ceil(ms / 1000));
-      var s = total % 60;
-      return Math.floor(total / 60) + ":" + (s < 10 ? "0" : "") + s;
-    }
-
     function render() {
+      var now = Date.now();
       var end = earliest();
-      countdown.textContent = "Time left: " + clock(end === null ? 0 : end - Date.now());
+      countdown.textContent = texts.text("countdown", { time: end === null ? 0 : end - now });
       if (mode === "idle") {
-        title.textContent = "Are you still there?";
-        message.textContent =
-          "For your security you will be signed out soon because of inactivity.";
+        title.textContent = texts.text("idle.title");
+        message.textContent = texts.text("idle.message");
       } else {
-        var at = new Date(state.absAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-        title.textContent = "Your session ends at " + at;
-        message.textContent =
-          "Sessions last a limited time and this one cannot be extended. Save your work now: " +
-          "you can sign in again afterwards and continue.";
+        var left = { at: state.absAt, in: state.absAt - now };
+        title.textContent = texts.text("absolute.title", left);
+        message.textContent = texts.text("absolute.message", left);
       }
     }
 
@@ -393,7 +680,7 @@
       if (!root) build();
       var opening = root.hidden;
       mode = wanted;
-      primary.textContent = mode === "idle" ? "Stay signed in" : "Save my work";
+      primary.textContent = texts.text(mode === "idle" ? "idle.stay" : "absolute.save");
       root.setAttribute("data-mode", mode);
       render();
       if (!opening) return;
@@ -414,13 +701,20 @@
       returnFocus = null;
     }
 
-    return { open: open, close: close };
+    return {
+      open: open,
+      close: close,
+      isOpen: function () {
+        return root !== null && !root.hidden;
+      },
+    };
   })();
 
   // ---- drafts of marked forms -----------------------------------------------------------------
 
   var drafts = (function () {
     var PREFIX = "session-expiry:draft:";
+    var VERSION = 2;
     var NEVER = ["password", "file", "hidden", "submit", "button", "reset", "image"];
     // Secrets that are not typed into password fields.
     var SECRET = /\b(cc-number|cc-csc|cc-exp|one-time-code|new-password|current-password)\b/i;
@@ -437,6 +731,16 @@
       }
     }
 
+    /** Every draft key in this tab's storage, newest index first (safe to remove while going). */
+    function keys(storage) {
+      var found = [];
+      for (var i = storage.length - 1; i >= 0; i--) {
+        var k = storage.key(i);
+        if (k && k.indexOf(PREFIX) === 0) found.push(k);
+      }
+      return found;
+    }
+
     function forms() {
       return Array.prototype.slice.call(document.querySelectorAll("form[data-session-expiry-preserve]"));
     }
@@ -449,6 +753,25 @@
 
     function key(who, form) {
       return PREFIX + JSON.stringify([who, location.pathname + location.search, formName(form)]);
+    }
+
+    /** [user, page, form] of a draft key, or null. */
+    function parts(storageKey) {
+      try {
+        var value = JSON.parse(storageKey.slice(PREFIX.length));
+        return Array.isArray(value) && value.length === 3 ? value : null;
+      } catch (e) {
+        return null;
+      }
+    }
+
+    function load(storage, storageKey) {
+      try {
+        var draft = JSON.parse(storage.getItem(storageKey) || "null");
+        return draft && draft.v === VERSION && draft.fields ? draft : null;
+      } catch (e) {
+        return null;
+      }
     }
 
     function eligible(field) {
@@ -498,7 +821,8 @@
       }
     }
 
-    function save(form, forLogin) {
+    /** Saves the form's draft; `restore` ("relogin", "reauth" or null) says when it comes back. */
+    function save(form, restore) {
       var storage = store();
       if (!storage) return;
       if (user === null) {
@@ -510,13 +834,13 @@
         fields[id] = read(field);
       });
       try {
-        storage.setItem(key(user, form), JSON.stringify({ v: 1, user: user, relogin: !!forLogin, fields: fields }));
+        storage.setItem(key(user, form), JSON.stringify({ v: VERSION, user: user, restore: restore, fields: fields }));
       } catch (e) {
         /* quota: the draft is lost, the form is not */
       }
     }
 
-    function restore(form, draft) {
+    function restore(form, draft, why) {
       restoring = true;
       each(form, function (field, id) {
         if (Object.prototype.hasOwnProperty.call(draft.fields, id)) {
@@ -529,26 +853,21 @@
       var note = document.createElement("p");
       note.className = "session-expiry-restored";
       note.setAttribute("role", "status");
-      note.textContent = "We restored what you had typed before you were signed out.";
+      note.textContent = texts.text(why === "reauth" ? "restored.reauth" : "restored.relogin");
       form.prepend(note);
       form.setAttribute("data-session-expiry-restored", "");
       form.dispatchEvent(new CustomEvent("session-expiry:restored", { bubbles: true }));
     }
 
-    function cameFromLogin() {
+    /** A log-in page that names a reason sent the user here: a forced re-login (its own
+     * script may not have run, so its address is the evidence). */
+    function cameFromForcedLogin() {
       try {
         var from = new URL(document.referrer);
-        return from.origin === location.origin && from.pathname === config.loginUrl.pathname;
+        return from.origin === location.origin && from.pathname === config.loginUrl.pathname &&
+          REASONS.indexOf(from.searchParams.get("reason")) >= 0;
       } catch (e) {
         return false;
-      }
-    }
-
-    function owner(storageKey) {
-      try {
-        return JSON.parse(storageKey.slice(PREFIX.length))[0];
-      } catch (e) {
-        return null;
       }
     }
 
@@ -557,36 +876,71 @@
       user = who;
       var storage = store();
       if (!storage) return;
-      for (var i = storage.length - 1; i >= 0; i--) {
-        var k = storage.key(i);
-        if (k && k.indexOf(PREFIX) === 0 && owner(k) !== who) {
-          storage.removeItem(k); // another user's draft is never shown, nor kept
-        }
-      }
-      var fromLogin = cameFromLogin();
+      keys(storage).forEach(function (k) {
+        var owner = parts(k);
+        if (!owner || owner[0] !== who) storage.removeItem(k); // another user's: never shown, nor kept
+      });
+      var forced = cameFromForcedLogin();
       forms().forEach(function (form) {
-        var k = key(who, form);
-        var draft = null;
-        try {
-          draft = JSON.parse(storage.getItem(k) || "null");
-        } catch (e) {
-          draft = null;
+        var draft = load(storage, key(who, form));
+        if (draft && draft.user === who && (draft.restore || forced)) {
+          restore(form, draft, draft.restore || "relogin");
         }
-        storage.removeItem(k);
-        if (draft && draft.v === 1 && draft.user === who && draft.fields &&
-            (draft.relogin || fromLogin)) {
-          restore(form, draft);
-        }
+      });
+      // Every draft of this address is spent now, restored or not: one whose form is missing
+      // belongs to a form this address no longer shows (say, the answer to sending it).
+      var here = location.pathname + location.search;
+      keys(storage).forEach(function (k) {
+        var owner = parts(k);
+        if (owner && owner[1] === here) storage.removeItem(k);
       });
       pending.splice(0).forEach(function (form) {
-        save(form, false);
+        save(form, null);
       });
+    }
+
+    /** Marks the drafts typed on `pages` (paths with their query) to come back on return. */
+    function mark(restoreAs, pages) {
+      var storage = store();
+      if (!storage) return;
+      keys(storage).forEach(function (k) {
+        var owner = parts(k);
+        var draft = load(storage, k);
+        if (!owner || !draft || pages.indexOf(owner[1]) < 0) return;
+        draft.restore = restoreAs;
+        try {
+          storage.setItem(k, JSON.stringify(draft));
+        } catch (e) {
+          /* quota: left as it was */
+        }
+      });
+    }
+
+    function discard() {
+      var storage = store();
+      if (!storage) return;
+      keys(storage).forEach(function (k) {
+        storage.removeItem(k);
+      });
+    }
+
+    /** Whether submitting `form` (with `submitter`) posts to the log-out URL. */
+    function signsOut(form, submitter) {
+      // Attributes, not the `action` property: a field named "action" would shadow that.
+      var action = (submitter && submitter.getAttribute("formaction")) ||
+        form.getAttribute("action") || location.href;
+      try {
+        var target = new URL(action, document.baseURI);
+        return target.origin === config.logoutUrl.origin && target.pathname === config.logoutUrl.pathname;
+      } catch (e) {
+        return false;
+      }
     }
 
     function onEdit(event) {
       var form = event.target && event.target.form;
       if (restoring || state.leaving || !form || !form.hasAttribute("data-session-expiry-preserve")) return;
-      if (eligible(event.target)) save(form, false);
+      if (eligible(event.target)) save(form, null);
     }
     document.addEventListener("input", onEdit, true);
     document.addEventListener("change", onEdit, true);
@@ -594,7 +948,7 @@
     document.addEventListener("submit", function (event) {
       var form = event.target;
       if (!form.hasAttribute || !form.hasAttribute("data-session-expiry-preserve")) return;
-      save(form, false);
+      save(form, null);
       var end = earliest();
       if (checkedBeforeSubmit.delete(form)) return;
       if (state.user !== null && end !== null && Date.now() >= end) {
@@ -609,25 +963,49 @@
       }
     }, true);
 
+    // On the window and without capture: runs after the page's own handlers, so a sign-out the
+    // page cancels (say, "really sign out?") keeps the drafts.
+    window.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (event.defaultPrevented || !(form instanceof HTMLFormElement)) return;
+      if (!signsOut(form, event.submitter || null)) return;
+      discard();
+      tell({ type: "signout" });
+    });
+
     return {
       signedIn: signedIn,
       saveAll: function () {
         forms().forEach(function (form) {
-          save(form, false);
+          save(form, null);
         });
       },
       keepForNextLogin: function () {
         forms().forEach(function (form) {
-          save(form, true);
+          save(form, "relogin");
         });
       },
-      discard: function () {
-        var storage = store();
-        if (!storage) return;
-        for (var i = storage.length - 1; i >= 0; i--) {
-          var k = storage.key(i);
-          if (k && k.indexOf(PREFIX) === 0) storage.removeItem(k);
+      discard: discard,
+      /** On the log-in page: a reason means a forced re-login (the drafts of `next`, the page
+       * the session ended on, come back after it); none means the user came to sign in, or
+       * out, by choice (forget every draft). */
+      atLogin: function (reason, next) {
+        if (REASONS.indexOf(reason) >= 0) {
+          if (samePath(next) !== null) mark("relogin", [samePath(next)]);
+          return;
         }
+        // The page again after a failed attempt: still the same log-in, leave them as they are.
+        var from = samePath(document.referrer);
+        if (from !== null && from.split("?")[0] === location.pathname) return;
+        discard();
+      },
+      /** On the re-authentication page: the drafts of the page that sent the user here (its
+       * `next`, and the referrer) come back after the password is confirmed. */
+      atReauth: function (next) {
+        var pages = [samePath(next), samePath(document.referrer)].filter(function (p) {
+          return p !== null;
+        });
+        if (pages.length) mark("reauth", pages);
       },
     };
   })();
@@ -642,19 +1020,32 @@
     document.head.append(link);
   }
 
-  document.addEventListener("visibilitychange", function () {
-    if (!document.hidden && (state.checkWhenVisible || Date.now() >= state.nextCheckAt)) check();
-  });
-  window.addEventListener("pageshow", function (event) {
-    if (event.persisted) check(); // back from the back/forward cache: the clock moved on
-  });
-
   /** For pages that talk to the server themselves: `SessionExpiry.check()` after a request. */
-  window.SessionExpiry = Object.freeze({ check: check, staySignedIn: staySignedIn });
+  window.SessionExpiry = Object.freeze({ check: check, staySignedIn: keepAlive });
+
+  function start() {
+    showReasons();
+    var query = new URL(location.href).searchParams;
+    if (isPage(config.loginUrl)) {
+      // Nobody is signed in here: no status to follow, only the drafts to settle.
+      state.leaving = true;
+      return drafts.atLogin(query.get("reason"), query.get("next"));
+    }
+    if (isPage(config.reauthUrl)) drafts.atReauth(query.get("next"));
+    listenToOtherTabs();
+    if (config.inputIsActivity) activity.start();
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden && (state.checkWhenVisible || Date.now() >= state.nextCheckAt)) check();
+    });
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) check(); // back from the back/forward cache: the clock moved on
+    });
+    check();
+  }
 
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", check);
+    document.addEventListener("DOMContentLoaded", start);
   } else {
-    check();
+    start();
   }
 })();

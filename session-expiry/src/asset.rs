@@ -15,7 +15,8 @@ pub(crate) struct Asset {
     hash: u64,
 }
 
-/// The browser script: warning dialog, "stay signed in", tabs in step, drafts of marked forms.
+/// The browser script: warning dialog, "stay signed in", typing as activity, tabs in step,
+/// drafts of marked forms, texts in English, German and French (see [`crate::web`]).
 pub(crate) const SCRIPT: Asset = Asset::new(
     include_str!("../assets/expiry.js"),
     "text/javascript; charset=utf-8",

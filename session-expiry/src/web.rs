@@ -8,7 +8,8 @@
 //! One tag opts a page in:
 //!
 //! ```html
-//! <script src="/session/expiry.js" defer data-login-url="/login" data-warn-seconds="60"></script>
+//! <script src="/session/expiry.js" defer data-login-url="/login" data-warn-seconds="60"
+//!         data-activity="input"></script>
 //! ```
 //!
 //! A configurable time before the session ends (`data-warn-seconds`, default 60; before an idle
@@ -19,9 +20,51 @@
 //! document for pages that save to the server).
 //! It keeps every tab of the site in step (`BroadcastChannel`, or `localStorage` events where
 //! that is missing), re-checks the server before acting on an expiry, and then replaces the
-//! location with `data-login-url?next=…&reason=…`. Forms marked `data-session-expiry-preserve`
-//! keep a draft in `sessionStorage` as the user types (never password, file or hidden fields,
-//! nor fields inside `data-session-expiry-skip`), restored after the same user signs in again.
+//! location with `data-login-url?next=…&reason=…`.
+//!
+//! ## Typing is activity
+//! With `data-activity="input"`, key presses, pointer and wheel in the page count as activity:
+//! the script posts keep-alive at most once per refresh window (`refresh_secs` of the status
+//! answer, at least a second), once for all tabs of the site together (a keep-alive one tab
+//! sent holds the others back for the window), never while the tab is hidden, never while the
+//! warning waits for an answer, and none once the absolute deadline comes before the idle one
+//! (no keep-alive can move the end then). Scrolling done by the page's own script never
+//! counts.
+//!
+//! ## Drafts
+//! Forms marked `data-session-expiry-preserve` keep a draft in `sessionStorage` as the user
+//! types (never password, file or hidden fields, nor fields inside `data-session-expiry-skip`).
+//! The draft comes back after a *forced* re-login of the same user (the log-in page, where the
+//! script runs too, had a `reason`), and after a password confirmation on the page named by
+//! `data-reauth-url` (its `next`, and the page the user came from, get their drafts back). A
+//! sign-out by choice forgets every draft: a form posting to `data-logout-url` (unless the page
+//! cancels the submission), the dialog's "Sign out", or the log-in page without a `reason`.
+//!
+//! ## Forged requests
+//! The keep-alive and sign-out calls are same-origin `fetch`es (`mode: "same-origin"`), so the
+//! browser marks them `Sec-Fetch-Site: same-origin` and [`SameOrigin`] lets them through. With
+//! `data-csrf-header="X-CSRF-Token"` they also carry the `content` of
+//! `<meta name="csrf-token">` in that header, read at each call.
+//!
+//! ## Texts and languages
+//! English, German and French are built in, chosen from `<html lang>` (or `data-lang`); times
+//! are formatted with `Intl` in that language (`Intl.DateTimeFormat` for the time of day the
+//! session ends, `Intl.RelativeTimeFormat` for "in 5 minutes"). A page in another language gets
+//! the English texts, marked `lang="en"`. Any text can be replaced by a JSON block, one set for
+//! the page or one per language tag:
+//!
+//! ```html
+//! <script type="application/json" id="session-expiry-texts">
+//!   {"es": {"idle.title": "¿Sigue ahí?", "idle.stay": "Seguir conectado"}}
+//! </script>
+//! ```
+//!
+//! The keys are `idle.title`, `idle.message`, `idle.stay`, `absolute.title` (with `{at}`),
+//! `absolute.message` (with `{in}`), `absolute.save`, `signOut`, `countdown` (with `{time}`),
+//! `restored.relogin`, `restored.reauth`, and one per expiry reason: `reason.idle`,
+//! `reason.absolute`, `reason.revoked`, `reason.evicted`, `reason.invalid`. An element marked
+//! `data-session-expiry-reason="idle"` (a log-in page's notice) gets that reason's text.
+//!
 //! The other attributes: `data-status-url`, `data-keepalive-url` (default: beside the script),
 //! `data-poll-seconds` (the longest wait between two checks, default 300; none while the tab is
 //! hidden) and `data-css` (another style sheet, or `none`).

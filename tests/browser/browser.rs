@@ -156,7 +156,8 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     let app = TestApp::start(timeouts);
-    with_browser(|client| scenario(Page::new(client, &app.url))).await;
+    let log = app.log.clone();
+    with_browser(|client| scenario(Page::new(client, &app.url, log))).await;
 }
 
 /// Runs `scenario` in a new headless Chromium with an empty profile, then closes the browser,

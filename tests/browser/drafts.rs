@@ -109,3 +109,144 @@ async fn another_user_signing_in_never_sees_the_draft() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn signing_out_with_the_pages_own_form_forgets_the_draft() {
+    in_browser(timeouts(60), |page| async move {
+        page.sign_in_to("alice", "/report").await;
+        page.wait_for_script().await;
+        page.type_into("title", "Not for later").await;
+        page.open("/").await; // the draft stays while the user looks around
+        page.wait_for_script().await;
+        assert_eq!(page.drafts().await.len(), 1);
+
+        page.click("form[action='/logout'] button").await;
+        let login = page
+            .wait_for_location("/login", Duration::from_secs(10))
+            .await;
+        assert_eq!(login, "/login");
+        assert!(page.drafts().await.is_empty(), "{:?}", page.drafts().await);
+
+        // Back to the form through the log-in page, as after an expiry: nothing comes back.
+        page.sign_in_to("alice", "/report").await;
+        page.wait_for_script().await;
+        tokio::time::sleep(Duration::from_secs(1)).await; // time to restore, were it wrong
+        assert_eq!(page.js(RESTORED).await, false);
+        assert_eq!(field(&page, "title").await, "");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_sign_out_form_forgets_drafts_even_where_the_next_page_has_no_script() {
+    in_browser(timeouts(60), |page| async move {
+        page.sign_in_to("alice", "/report").await;
+        page.open("/drafts").await; // its log-out URL is /bye, whose answer has no script
+        page.wait_for_script().await;
+        page.type_into("note", "A thought").await;
+        assert_eq!(page.drafts().await.len(), 1);
+
+        // A sign-out the page itself cancels ("really sign out?") keeps the draft.
+        page.js(
+            "document.forms.bye.addEventListener('submit', e => e.preventDefault(), \
+                 { once: true }); document.forms.bye.requestSubmit(); return true;",
+        )
+        .await;
+        assert_eq!(page.location().await, "/drafts");
+        assert_eq!(page.drafts().await.len(), 1, "cancelled: kept");
+
+        page.click("#bye button").await;
+        page.wait_for_location("/bye", Duration::from_secs(10))
+            .await;
+        assert!(page.text().await.contains("Signed out"));
+        assert!(page.drafts().await.is_empty(), "{:?}", page.drafts().await);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_login_page_keeps_drafts_for_a_reason_and_forgets_them_without_one() {
+    in_browser(timeouts(60), |page| async move {
+        page.sign_in_to("alice", "/report").await;
+        page.wait_for_script().await;
+        page.type_into("title", "Keep me").await;
+
+        // Sent to sign in again (the server's redirect for an expired page), with a wrong
+        // password first: the draft waits through both, then comes back.
+        page.open("/login?next=%2Freport&reason=idle").await;
+        page.wait_for_script().await;
+        let drafts = page.drafts().await;
+        assert!(
+            drafts.len() == 1 && drafts[0].1.contains(r#""restore":"relogin""#),
+            "kept for the re-login: {drafts:?}"
+        );
+        let form = page.client.form(Locator::Css("form")).await.unwrap();
+        form.set_by_name("username", "alice").await.unwrap();
+        form.set_by_name("password", "wrong").await.unwrap();
+        page.click("form button").await;
+        page.wait_for(
+            "the refusal",
+            Duration::from_secs(10),
+            "return document.body.innerText.includes('wrong password');",
+        )
+        .await;
+        page.wait_for_script().await;
+        assert_eq!(page.drafts().await.len(), 1, "a failed attempt keeps it");
+        page.sign_in("alice").await;
+        assert_eq!(page.location().await, "/report");
+        page.wait_for("the draft to come back", Duration::from_secs(10), RESTORED)
+            .await;
+        assert_eq!(field(&page, "title").await, "Keep me");
+
+        // The log-in page opened by choice, without a reason, forgets drafts.
+        page.type_into("title", " again").await;
+        assert_eq!(page.drafts().await.len(), 1);
+        page.open("/login").await;
+        page.wait_for_script().await;
+        assert!(page.drafts().await.is_empty(), "{:?}", page.drafts().await);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn drafts_survive_confirming_the_password_and_come_back_after_it() {
+    in_browser(timeouts(60), |page| async move {
+        page.sign_in_to("alice", "/report").await;
+        page.wait_for_script().await;
+        page.type_into("title", "Quarterly numbers").await;
+        page.type_into("details", "Revenue up.").await;
+
+        // Sending the report now wants a password confirmed in the last second: the server
+        // sends the browser to the demo's `/confirm`, the session staying alive.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        page.js("document.forms.report.action = '/stepup'; \
+                 document.forms.report.requestSubmit(); return true;")
+            .await;
+        let confirm = page
+            .wait_for_location("/confirm", Duration::from_secs(10))
+            .await;
+        assert_eq!(confirm, "/confirm?next=/stepup");
+        page.wait_for_script().await;
+        page.wait_for(
+            "the draft to be kept for the way back",
+            Duration::from_secs(5),
+            r#"return Object.values(sessionStorage).some(d => d.includes('"restore":"reauth"'));"#,
+        )
+        .await;
+
+        page.type_into("password", "password").await;
+        page.click("main form button").await;
+        page.wait_for_location("/report", Duration::from_secs(10))
+            .await;
+        page.wait_for("the draft to come back", Duration::from_secs(10), RESTORED)
+            .await;
+        assert_eq!(field(&page, "title").await, "Quarterly numbers");
+        assert_eq!(field(&page, "details").await, "Revenue up.");
+        assert!(page
+            .text()
+            .await
+            .contains("We restored what you had typed before you confirmed your password."));
+        assert!(page.drafts().await.is_empty(), "restored, then cleared");
+    })
+    .await;
+}

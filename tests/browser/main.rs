@@ -16,7 +16,11 @@ mod app;
 mod browser;
 mod page;
 
+mod a11y;
+mod activity;
+mod csrf;
 mod drafts;
 mod expiry;
+mod i18n;
 mod tabs;
 mod warning;

@@ -7,11 +7,15 @@ use fantoccini::{key::Key, Client, Locator};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::app::RequestLog;
+
 /// A browser tab (the window the client has switched to) on the test app.
 #[derive(Clone)]
 pub struct Page {
     pub client: Client,
     base: String,
+    /// The state-changing requests the app has answered.
+    pub log: RequestLog,
 }
 
 /// The warning dialog as the user sees it.
@@ -24,6 +28,14 @@ pub struct Dialog {
     pub buttons: Vec<String>,
     /// The text of the focused element.
     pub focused: String,
+}
+
+/// What axe-core found: the rules that failed, with their offending nodes, and the ids of the
+/// rules that passed.
+#[derive(Debug, Deserialize)]
+pub struct Axe {
+    pub violations: Vec<Value>,
+    pub passes: Vec<String>,
 }
 
 /// What `GET /session/status` answers now.
@@ -57,10 +69,11 @@ const STATUS: &str = "
         .catch(e => done({ status: 0, body: String(e) }));";
 
 impl Page {
-    pub fn new(client: Client, base: &str) -> Self {
+    pub fn new(client: Client, base: &str, log: RequestLog) -> Self {
         Self {
             client,
             base: base.to_owned(),
+            log,
         }
     }
 
@@ -197,6 +210,82 @@ impl Page {
             .send_keys(text)
             .await
             .unwrap();
+    }
+
+    /// Keeps typing into the field `name`, a few keys every 150 ms, for `during`.
+    pub async fn keep_typing(&self, name: &str, during: Duration) {
+        let start = Instant::now();
+        while start.elapsed() < during {
+            self.type_into(name, "ab ").await;
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    /// Waits until the app has answered at least `count` keep-alives.
+    pub async fn wait_for_keepalives(&self, count: usize, within: Duration) {
+        let deadline = Instant::now() + within;
+        while self.log.keepalives().len() < count {
+            assert!(
+                Instant::now() < deadline,
+                "waited {within:?} for {count} keep-alives, in vain: {:?}",
+                self.log.keepalives()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Minimizes the window: its page is then hidden (`document.hidden`), and WebDriver still
+    /// delivers keys to it.
+    pub async fn hide(&self) {
+        self.client.minimize_window().await.unwrap();
+        self.wait_for(
+            "the page to be hidden",
+            Duration::from_secs(5),
+            "return document.hidden;",
+        )
+        .await;
+    }
+
+    /// Shows the window again, at the size the tests use.
+    pub async fn show(&self) {
+        self.client.maximize_window().await.unwrap();
+        self.client.set_window_size(1000, 760).await.unwrap();
+        self.wait_for(
+            "the page to be visible",
+            Duration::from_secs(5),
+            "return !document.hidden;",
+        )
+        .await;
+    }
+
+    /// What axe-core finds in the page as it is now, with every rule it runs by default (WCAG
+    /// 2.x A and AA, and best practices).
+    pub async fn axe(&self) -> Axe {
+        // Loaded from the vendored copy: the tests never need the network.
+        let axe = include_str!("assets/axe.min.js");
+        let loaded = self.js(&format!("{axe}\n;return typeof window.axe;")).await;
+        assert_eq!(loaded, "object", "axe-core did not load");
+        let value = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document)
+                     .then(r => done({
+                         violations: r.violations.map(v => ({
+                             id: v.id,
+                             impact: v.impact,
+                             help: v.help,
+                             nodes: v.nodes.map(n => n.html + ' — ' + n.failureSummary),
+                         })),
+                         passes: r.passes.map(p => p.id),
+                     }))
+                     .catch(e => done({ violations: [{ id: 'axe-error', help: String(e) }],
+                                        passes: [] }));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        serde_json::from_value(value).unwrap()
     }
 
     /// `GET /session/status` from the page (passive: it is not activity).

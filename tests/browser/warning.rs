@@ -68,7 +68,7 @@ async fn the_warning_appears_before_the_deadline_with_a_live_countdown() {
 
 /// Keeps the picture in the target directory, and in `docs/` for the README when
 /// `UPDATE_SCREENSHOTS` is set.
-fn save_screenshot(name: &str, png: &[u8]) {
+pub fn save_screenshot(name: &str, png: &[u8]) {
     assert!(png.starts_with(b"\x89PNG"), "not a PNG");
     std::fs::write(Path::new(env!("CARGO_TARGET_TMPDIR")).join(name), png).unwrap();
     if std::env::var_os("UPDATE_SCREENSHOTS").is_some() {
@@ -142,6 +142,9 @@ async fn sign_out_in_the_warning_ends_the_session() {
         },
         |page| async move {
             page.sign_in_to("alice", "/report").await;
+            page.wait_for_script().await;
+            page.type_into("title", "Never mind").await;
+            assert_eq!(page.drafts().await.len(), 1);
             page.wait_for_dialog(secs(10)).await;
             page.click(".session-expiry-secondary").await;
             assert_eq!(
@@ -152,6 +155,10 @@ async fn sign_out_in_the_warning_ends_the_session() {
             let status = page.server_status().await;
             assert_eq!(status.status, 401, "{status:?}");
             assert_eq!(status.body["error"], "unauthenticated");
+            assert!(
+                page.drafts().await.is_empty(),
+                "a sign-out by choice forgets the draft"
+            );
         },
     )
     .await;
@@ -175,6 +182,19 @@ async fn near_the_absolute_deadline_the_dialog_offers_to_save_instead_of_extendi
             assert!(
                 dialog.title.starts_with("Your session ends at "),
                 "{dialog:?}"
+            );
+            // Intl in English: a 12-hour clock, and "in N seconds".
+            assert!(
+                dialog.title.ends_with("AM") || dialog.title.ends_with("PM"),
+                "{dialog:?}"
+            );
+            let message = page
+                .js("return document.querySelector('#session-expiry-message').textContent;")
+                .await;
+            assert!(
+                message.as_str().unwrap().contains("this one ends in ")
+                    && message.as_str().unwrap().contains(" seconds;"),
+                "{message}"
             );
             assert_eq!(dialog.buttons, ["Save my work", "Sign out"]);
             page.press(Key::Enter).await; // "Save my work"

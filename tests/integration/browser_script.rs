@@ -148,7 +148,7 @@ async fn the_demo_pages_load_the_script_and_mark_the_long_form() {
 
     let tag = "<script src=\"/session/expiry.js\" defer data-login-url=\"/login\" \
                data-logout-url=\"/logout\" data-reauth-url=\"/confirm\" \
-               data-warn-seconds=\"120\"></script>";
+               data-activity=\"input\" data-warn-seconds=\"120\"></script>";
     let home = client.send(TestRequest::get().uri("/")).await;
     assert!(home.body.contains(tag), "{}", home.body);
     assert!(home.body.contains("href=\"/report\""));
@@ -180,4 +180,96 @@ async fn the_demo_pages_load_the_script_and_mark_the_long_form() {
         "{}",
         sent.body
     );
+}
+
+#[actix_web::test]
+async fn the_demo_serves_a_german_page_and_a_german_login_page_with_the_script() {
+    let clock = MockClock::new();
+    let client = Client::new(
+        test::init_service(
+            App::new()
+                .configure(demo::routes)
+                .wrap(expiry(&clock).build())
+                .wrap(session_middleware()),
+        )
+        .await,
+    );
+    let away = client.send(TestRequest::get().uri("/de")).await;
+    assert_eq!(away.status, StatusCode::SEE_OTHER, "signed-in users only");
+    assert_eq!(away.header("location"), Some("/login?lang=de&next=/de"));
+
+    // The log-in page loads the script too (it settles drafts there and puts the notice in
+    // the page's language), and marks the notice with its reason.
+    let login = client
+        .send(TestRequest::get().uri("/login?lang=de&next=/de&reason=evicted"))
+        .await;
+    assert!(login.body.starts_with("<!doctype html><html lang=\"de\">"));
+    assert!(login.body.contains("<h1>Anmelden</h1>"), "{}", login.body);
+    assert!(login
+        .body
+        .contains("data-session-expiry-reason=\"evicted\""));
+    assert!(
+        login.body.contains("too many devices"),
+        "English without JavaScript"
+    );
+    assert!(login
+        .body
+        .contains("<script src=\"/session/expiry.js\" defer data-login-url=\"/login?lang=de\""));
+    let unknown = client
+        .send(TestRequest::get().uri("/login?reason=nap"))
+        .await;
+    assert!(!unknown.body.contains("data-session-expiry-reason"));
+
+    let signed_in = client
+        .send(TestRequest::post().uri("/login").set_form([
+            ("username", "alice"),
+            ("password", "password"),
+            ("next", "/de"),
+            ("lang", "de"),
+        ]))
+        .await;
+    assert_eq!(signed_in.header("location"), Some("/de"));
+    let page = client.send(TestRequest::get().uri("/de")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.starts_with("<!doctype html><html lang=\"de\">"));
+    assert!(page.body.contains("<h1>Hallo, alice</h1>"));
+    assert!(page.body.contains("data-session-expiry-preserve"));
+    assert!(page.body.contains("data-login-url=\"/login?lang=de\""));
+
+    let sent = client
+        .send(
+            TestRequest::post()
+                .uri("/report")
+                .set_form([("title", "Messe"), ("lang", "de")]),
+        )
+        .await;
+    assert!(sent.body.contains("„Messe“ ist unterwegs"), "{}", sent.body);
+}
+
+#[actix_web::test]
+async fn a_failed_sign_in_answers_401_with_the_form_in_the_pages_language() {
+    let clock = MockClock::new();
+    let client = Client::new(
+        test::init_service(
+            App::new()
+                .configure(demo::routes)
+                .wrap(expiry(&clock).build())
+                .wrap(session_middleware()),
+        )
+        .await,
+    );
+    let refused = client
+        .send(TestRequest::post().uri("/login").set_form([
+            ("username", "alice"),
+            ("password", "nope"),
+            ("next", "/de"),
+            ("lang", "de"),
+        ]))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert!(refused
+        .body
+        .contains("Unbekannter Benutzer oder falsches Passwort."));
+    assert!(refused.body.contains("name=\"next\" value=\"/de\""));
+    assert!(refused.body.contains("/session/expiry.js"));
 }
