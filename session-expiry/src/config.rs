@@ -6,6 +6,7 @@ use crate::{
     session_event::Events,
     signed_out::SignedOut,
     state::{ExpiryState, SessionCap},
+    unix_ms::UnixMs,
     Adoption, Clock, ExpiryEvent, Policy, PolicyResolver, ResolvedPolicy, SessionEvent,
     SessionExpiry, SystemClock, UserIdLogging, STATE_KEY,
 };
@@ -136,7 +137,7 @@ impl Configuration {
     pub(crate) fn login_state(
         &self,
         user: String,
-        now: chrono::DateTime<chrono::Utc>,
+        now: UnixMs,
         snapshot: Option<Policy>,
         remembered: bool,
     ) -> ExpiryState {
@@ -152,6 +153,11 @@ impl Configuration {
             cap,
             ..ExpiryState::new(user, now, snapshot)
         }
+    }
+
+    /// Now, by the configured clock.
+    pub(crate) fn now(&self) -> UnixMs {
+        UnixMs::of(self.clock.now())
     }
 
     /// How stale last-seen may get before it is written again.
@@ -487,7 +493,7 @@ impl SessionExpiryBuilder {
     /// The session key under which this crate keeps its state. With the Redis store, give its
     /// builder the same key ([`RedisStoreBuilder::state_key`](crate::redis::RedisStoreBuilder::state_key)).
     ///
-    /// Defaults to [`STATE_KEY`] (`session-expiry`).
+    /// Defaults to [`STATE_KEY`] (`_se`).
     ///
     /// # Examples
     /// ```

@@ -9,11 +9,12 @@ use std::{
 
 use actix_session::Session;
 use actix_web::{HttpMessage as _, HttpRequest};
-use chrono::{DateTime, Utc};
 
 use crate::{
     config::{Configuration, ExpiredAction, LogoutBehavior},
+    remember_me_cookie::CookieLifetime,
     state::{elapsed, ExpiryState},
+    unix_ms::UnixMs,
     ExpiryError, ExpiryEvent, ExpiryReason, Policy, SessionEvent,
 };
 
@@ -30,9 +31,9 @@ pub(crate) struct Snapshot {
 #[derive(Debug, Clone)]
 pub(crate) struct Ending {
     pub(crate) user: String,
-    pub(crate) login: DateTime<Utc>,
+    pub(crate) login: UnixMs,
     /// Last seen; unknown for a session its store already dropped.
-    pub(crate) seen: Option<DateTime<Utc>>,
+    pub(crate) seen: Option<UnixMs>,
 }
 
 impl From<&ExpiryState> for Ending {
@@ -48,7 +49,7 @@ impl From<&ExpiryState> for Ending {
 #[derive(Debug)]
 pub(crate) struct RequestContext {
     pub(crate) config: Arc<Configuration>,
-    pub(crate) now: DateTime<Utc>,
+    pub(crate) now: UnixMs,
     pub(crate) snapshot: Option<Snapshot>,
     /// The state as handlers changed it (log-in, log-out, touch); `None` while it is still the
     /// snapshot's, which saves a copy on every request that changes nothing.
@@ -77,7 +78,7 @@ pub(crate) struct RequestContext {
 impl RequestContext {
     pub(crate) fn new(
         config: Arc<Configuration>,
-        now: DateTime<Utc>,
+        now: UnixMs,
         snapshot: Option<Snapshot>,
         expired: Option<ExpiryReason>,
     ) -> Self {
@@ -113,6 +114,23 @@ impl RequestContext {
         }
     }
 
+    /// How long the session cookie may outlive the browser (see
+    /// [`RememberMeCookie`](crate::RememberMeCookie)), `None` without a signed-in session now.
+    pub(crate) fn cookie_lifetime(&self) -> Option<CookieLifetime> {
+        let lifetime = |state: &ExpiryState| {
+            let policy = self.config.effective_policy(state.policy);
+            let now = self.config.now();
+            let absolute_left = policy
+                .absolute()
+                .map(|limit| limit.saturating_sub(elapsed(state.login, now)));
+            CookieLifetime::of(state.remembered, absolute_left)
+        };
+        match &*self.changed.borrow() {
+            Some(changed) => changed.as_ref().map(lifetime),
+            None => self.snapshot.as_ref().map(|s| lifetime(&s.state)),
+        }
+    }
+
     /// The signed-in user now, without copying the whole state.
     pub(crate) fn user(&self) -> Option<String> {
         match &*self.changed.borrow() {
@@ -140,7 +158,7 @@ impl RequestContext {
     }
 
     /// Whether last-seen should be refreshed on the way out, and to what.
-    pub(crate) fn refresh_due(&self, now: DateTime<Utc>) -> Option<ExpiryState> {
+    pub(crate) fn refresh_due(&self, now: UnixMs) -> Option<ExpiryState> {
         if self.passive.get() || self.handled.get() || self.expired.get().is_some() {
             return None;
         }
@@ -211,7 +229,7 @@ impl RequestContext {
     /// [`LogoutBehavior`].
     pub(crate) fn sign_out(&self, session: &Session) {
         if let Some(state) = self.current() {
-            let now = self.config.clock.now();
+            let now = self.config.now();
             self.config.signed_out.record(&state, now);
             self.config.events.emit(&SessionEvent::LoggedOut {
                 session_age: elapsed(state.login, now),
@@ -274,7 +292,7 @@ impl RequestContext {
     }
 }
 
-fn expiry_event(ending: Option<&Ending>, reason: ExpiryReason, now: DateTime<Utc>) -> ExpiryEvent {
+fn expiry_event(ending: Option<&Ending>, reason: ExpiryReason, now: UnixMs) -> ExpiryEvent {
     ExpiryEvent {
         user: ending.map(|e| e.user.clone()),
         reason,

@@ -7,8 +7,8 @@ use actix_web::{dev::Payload, FromRequest, HttpRequest};
 use chrono::{DateTime, Utc};
 
 use crate::{
-    context::RequestContext, state::ExpiryState, ExpiryError, ExpiryReason, Policy, SessionEvent,
-    ToPolicy,
+    context::RequestContext, state::ExpiryState, unix_ms::UnixMs, ExpiryError, ExpiryReason,
+    Policy, SessionEvent, ToPolicy,
 };
 
 /// The handle for signing users in and out and reading how long their session has left.
@@ -119,7 +119,7 @@ impl Expiry {
         let config = &self.context.config;
         let resolve = explicit.is_none() && config.resolver.is_some();
         let snapshot = config.login_snapshot(explicit, None, remembered);
-        let state = config.login_state(user, config.clock.now(), snapshot, remembered);
+        let state = config.login_state(user, config.now(), snapshot, remembered);
         self.session.renew();
         self.context.store(&self.session, state, true)?;
         self.context.set_resolve_pending(resolve);
@@ -144,7 +144,7 @@ impl Expiry {
     /// ```
     pub fn reauthenticated(&self) -> Result<(), ExpiryError> {
         let state = self.context.current().ok_or(ExpiryError::NotSignedIn)?;
-        let now = self.context.config.clock.now().max(state.seen);
+        let now = self.context.config.now().max(state.seen);
         let state = ExpiryState {
             seen: now,
             authenticated: now,
@@ -152,7 +152,7 @@ impl Expiry {
         };
         let event = SessionEvent::Reauthenticated {
             user: state.user.clone(),
-            session_age: crate::state::elapsed(state.login, now),
+            session_age: now.since(state.login),
         };
         self.context.store(&self.session, state, true)?;
         self.context.config.events.emit(&event);
@@ -203,18 +203,20 @@ impl Expiry {
     pub fn status(&self) -> Option<ExpiryStatus> {
         let state = self.context.current()?;
         let policy = self.context.config.effective_policy(state.policy);
-        let now = self.context.config.clock.now();
-        let remaining = |from: DateTime<Utc>, limit: Option<Duration>| {
-            limit.map(|limit| limit.saturating_sub(crate::state::elapsed(from, now)))
+        let now = self.context.config.now();
+        let remaining = |from: UnixMs, limit: Option<Duration>| {
+            limit.map(|limit| limit.saturating_sub(now.since(from)))
         };
         Some(ExpiryStatus {
             idle_remaining: remaining(state.seen, policy.idle()),
             absolute_remaining: remaining(state.login, policy.absolute()),
-            expires_at: policy.deadline(state.login, state.seen),
+            expires_at: policy
+                .deadline(state.login, state.seen)
+                .map(UnixMs::to_datetime),
             refresh_granularity: self.context.config.granularity(&policy),
-            authenticated_at: state.authenticated,
+            authenticated_at: state.authenticated.to_datetime(),
             remembered: state.remembered,
-            as_of: now,
+            as_of: now.to_datetime(),
             user: state.user,
         })
     }
@@ -233,7 +235,7 @@ impl Expiry {
     /// ```
     pub fn touch(&self) -> Result<(), ExpiryError> {
         let state = self.context.current().ok_or(ExpiryError::NotSignedIn)?;
-        let now = self.context.config.clock.now().max(state.seen);
+        let now = self.context.config.now().max(state.seen);
         self.context
             .store(&self.session, ExpiryState { seen: now, ..state }, true)
     }
@@ -315,7 +317,10 @@ impl ExpiryStatus {
     /// ```
     #[must_use]
     pub fn fresh_auth_remaining(&self, window: Duration) -> Duration {
-        window.saturating_sub(crate::state::elapsed(self.authenticated_at, self.as_of))
+        let age = (self.as_of - self.authenticated_at)
+            .to_std()
+            .unwrap_or(Duration::ZERO);
+        window.saturating_sub(age)
     }
 }
 

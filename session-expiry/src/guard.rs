@@ -11,7 +11,7 @@ use std::{future::Ready, time::Duration};
 use actix_session::SessionExt as _;
 use actix_web::{dev::Payload, FromRequest, HttpRequest};
 
-use crate::{context::RequestContext, response::redirect_for, state::elapsed, ExpiryError, Policy};
+use crate::{context::RequestContext, response::redirect_for, ExpiryError, Policy};
 
 /// Ends the session if it has been idle for `SECS` seconds or more when it reaches this route,
 /// even if the global or the user's policy allows longer.
@@ -90,7 +90,7 @@ fn fresh(req: &HttpRequest, window: Duration) -> Result<(), ExpiryError> {
             redirect_to: redirect_for(req, config.login_path.as_deref(), None),
         });
     };
-    if elapsed(snapshot.state.authenticated, context.now) < window {
+    if context.now.since(snapshot.state.authenticated) < window {
         return Ok(());
     }
     let reauth_path = config

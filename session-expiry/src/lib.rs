@@ -96,6 +96,7 @@ mod signed_in;
 mod signed_out;
 mod state;
 mod store_marker;
+mod unix_ms;
 mod user_id_logging;
 pub mod web;
 
@@ -110,6 +111,7 @@ pub mod __private {
     /// benchmarks; whether it is valid.
     #[must_use]
     pub fn decode_state(raw: &str, now: chrono::DateTime<chrono::Utc>) -> bool {
+        let now = crate::unix_ms::UnixMs::of(now);
         crate::state::ExpiryState::decode(raw, now, std::time::Duration::from_secs(30)).is_ok()
     }
 }

@@ -8,16 +8,15 @@ use actix_web::{
     dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform},
     HttpMessage as _, HttpResponse,
 };
-use chrono::{DateTime, Utc};
 
 use crate::{
     config::{Configuration, ExpiredAction, SessionExpiryBuilder},
     context::{Ending, RequestContext, Snapshot},
-    remember_me_cookie::CookieLifetime,
     response,
-    state::{elapsed, instant_of_millis, policy_from_millis, ExpiryState, PolicyMillis},
+    state::{policy_from_millis, ExpiryState, PolicyMillis, LEGACY_STATE_KEY},
     store_marker::StoreMarker,
-    Adoption, ExpiryReason, SessionEvent,
+    unix_ms::UnixMs,
+    Adoption, ExpiryReason, SessionEvent, STATE_KEY,
 };
 
 /// Ends sessions after an idle timeout, an absolute timeout, or both.
@@ -134,13 +133,14 @@ pub struct SessionExpiryService<S> {
 /// What the stored state says about a request, before anything is done about it.
 enum Verdict {
     Anonymous,
-    Live(Snapshot),
+    /// A live session; `true` when its state is under the key of earlier releases, to move.
+    Live(Snapshot, bool),
     Expired(Option<Ending>, ExpiryReason),
     /// The store could not be reached: the session cannot be checked.
     Unavailable(Duration),
 }
 
-fn judge(session: &Session, config: &Configuration, now: DateTime<Utc>) -> Verdict {
+fn judge(session: &Session, config: &Configuration, now: UnixMs) -> Verdict {
     // Read in place: the raw state is only borrowed, never copied, on this per-request path.
     let entries = session.entries();
     let key = &*config.state_key;
@@ -161,7 +161,7 @@ fn judge(session: &Session, config: &Configuration, now: DateTime<Utc>) -> Verdi
                 user,
                 policy,
             } => {
-                let Some(login) = instant_of_millis(login_ms) else {
+                let Some(login) = UnixMs::new(login_ms) else {
                     return Verdict::Expired(None, ExpiryReason::Invalid);
                 };
                 let reason = dropped_reason(config, policy, login, now);
@@ -175,8 +175,14 @@ fn judge(session: &Session, config: &Configuration, now: DateTime<Utc>) -> Verdi
             StoreMarker::Unknown => Verdict::Expired(None, ExpiryReason::Invalid),
         };
     }
-    let Some(raw) = entries.get(key) else {
-        return Verdict::Anonymous;
+    // Earlier releases kept the state under a longer key: read it there too, and move it.
+    let (raw, legacy) = match entries.get(key) {
+        Some(raw) => (raw, false),
+        None if key == STATE_KEY => match entries.get(LEGACY_STATE_KEY) {
+            Some(raw) => (raw, true),
+            None => return Verdict::Anonymous,
+        },
+        None => return Verdict::Anonymous,
     };
     match decode(raw) {
         Err(problem) => {
@@ -187,7 +193,7 @@ fn judge(session: &Session, config: &Configuration, now: DateTime<Utc>) -> Verdi
             let policy = config.effective_policy(state.policy);
             match policy.reached(state.login, state.seen, now) {
                 Some(reason) => Verdict::Expired(Some(Ending::from(&state)), reason),
-                None => Verdict::Live(Snapshot { state, policy }),
+                None => Verdict::Live(Snapshot { state, policy }, legacy),
             }
         }
     }
@@ -199,13 +205,13 @@ fn judge(session: &Session, config: &Configuration, now: DateTime<Utc>) -> Verdi
 fn dropped_reason(
     config: &Configuration,
     snapshot: Option<PolicyMillis>,
-    login: DateTime<Utc>,
-    now: DateTime<Utc>,
+    login: UnixMs,
+    now: UnixMs,
 ) -> ExpiryReason {
     let policy = config.effective_policy(snapshot.map(policy_from_millis));
     if policy
         .absolute()
-        .is_some_and(|limit| elapsed(login, now) >= limit)
+        .is_some_and(|limit| now.since(login) >= limit)
     {
         ExpiryReason::Absolute
     } else {
@@ -229,7 +235,7 @@ where
         let config = Arc::clone(&self.configuration);
         Box::pin(async move {
             let session = req.get_session();
-            let now = config.clock.now();
+            let now = config.now();
             let not_activity =
                 config.ignore_cross_site_navigations && is_cross_site_navigation(&req);
             let context = match judge(&session, &config, now) {
@@ -251,7 +257,15 @@ where
                         context
                     }
                 },
-                Verdict::Live(snapshot) => RequestContext::new(config, now, Some(snapshot), None),
+                Verdict::Live(snapshot, legacy) => {
+                    let state = legacy.then(|| snapshot.state.clone());
+                    let context = RequestContext::new(config, now, Some(snapshot), None);
+                    if let Some(state) = state {
+                        session.remove(LEGACY_STATE_KEY);
+                        context.store(&session, state, false)?;
+                    }
+                    context
+                }
                 Verdict::Expired(ending, reason) => {
                     let context = RequestContext::new(Arc::clone(&config), now, None, None);
                     context.end(&session, ending.as_ref(), reason);
@@ -334,22 +348,13 @@ async fn finish<B>(
     context.report_log_in();
     let key = &*config.state_key;
     // Read the clock after the handler: a long request must not record a stale time.
-    let now = config.clock.now();
+    let now = config.now();
     if let Some(refreshed) = context.refresh_due(now) {
         // A session signed out meanwhile (another tab) must not be written back (cookie store).
         if session.contains_key(key) && !config.signed_out.contains(&refreshed, now) {
             context.store(session, refreshed, false)?;
             crate::metrics::refresh();
         }
-    }
-    if let Some(state) = context.current() {
-        let policy = config.effective_policy(state.policy);
-        let absolute_left = policy
-            .absolute()
-            .map(|limit| limit.saturating_sub(elapsed(state.login, now)));
-        res.request()
-            .extensions_mut()
-            .insert(CookieLifetime::of(state.remembered, absolute_left));
     }
     if context.wrote() && !session.contains_key(key) && session.status() != SessionStatus::Purged {
         // SessionMiddleware ran *inside* us and already took the state away: nothing we
@@ -372,8 +377,8 @@ mod tests {
 
     const HOUR: Duration = Duration::from_secs(3600);
 
-    fn at(hours: u32) -> DateTime<Utc> {
-        DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::from_std(hours * HOUR).unwrap()
+    fn at(hours: u32) -> UnixMs {
+        UnixMs::new(0).unwrap().plus(hours * HOUR)
     }
 
     #[test]

@@ -2,9 +2,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-
-use crate::{state::elapsed, ExpiryReason};
+use crate::{unix_ms::UnixMs, ExpiryReason};
 
 /// The limits of a session: an idle timeout, an absolute timeout, and how many sessions one
 /// user may hold at once.
@@ -477,18 +475,13 @@ impl<T: ToPolicy + ?Sized> ToPolicy for &T {
 impl Policy {
     /// Which limit, if any, a session has reached at `now`: absolute first, then idle; a
     /// session is expired once the elapsed time *equals* the timeout.
-    pub(crate) fn reached(
-        &self,
-        login: DateTime<Utc>,
-        seen: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Option<ExpiryReason> {
+    pub(crate) fn reached(&self, login: UnixMs, seen: UnixMs, now: UnixMs) -> Option<ExpiryReason> {
         if self
             .absolute()
-            .is_some_and(|limit| elapsed(login, now) >= limit)
+            .is_some_and(|limit| now.since(login) >= limit)
         {
             Some(ExpiryReason::Absolute)
-        } else if self.idle().is_some_and(|limit| elapsed(seen, now) >= limit) {
+        } else if self.idle().is_some_and(|limit| now.since(seen) >= limit) {
             Some(ExpiryReason::Idle)
         } else {
             None
@@ -496,19 +489,9 @@ impl Policy {
     }
 
     /// The instant the first limit is reached, if any limit is set.
-    pub(crate) fn deadline(
-        &self,
-        login: DateTime<Utc>,
-        seen: DateTime<Utc>,
-    ) -> Option<DateTime<Utc>> {
-        let after = |from: DateTime<Utc>, limit: Duration| {
-            chrono::Duration::from_std(limit)
-                .ok()
-                .and_then(|limit| from.checked_add_signed(limit))
-                .unwrap_or(DateTime::<Utc>::MAX_UTC)
-        };
-        let absolute = self.absolute().map(|limit| after(login, limit));
-        let idle = self.idle().map(|limit| after(seen, limit));
+    pub(crate) fn deadline(&self, login: UnixMs, seen: UnixMs) -> Option<UnixMs> {
+        let absolute = self.absolute().map(|limit| login.plus(limit));
+        let idle = self.idle().map(|limit| seen.plus(limit));
         match (absolute, idle) {
             (Some(a), Some(i)) => Some(a.min(i)),
             (a, i) => a.or(i),
@@ -535,8 +518,8 @@ mod tests {
 
     #[test]
     fn a_limit_is_reached_exactly_at_the_timeout_and_absolute_wins() {
-        let t0 = DateTime::from_timestamp(1_000_000, 0).unwrap();
-        let at = |mins: i64| t0 + chrono::Duration::minutes(mins);
+        let t0 = UnixMs::new(1_000_000_000).unwrap();
+        let at = |mins: u32| t0.plus(mins * MIN);
         let policy = Policy::new().with_idle(5 * MIN).with_absolute(60 * MIN);
         assert_eq!(policy.reached(t0, t0, at(4)), None);
         assert_eq!(policy.reached(t0, t0, at(5)), Some(ExpiryReason::Idle));

@@ -17,8 +17,10 @@ use actix_web::{
     HttpMessage as _,
 };
 
-/// What [`SessionExpiry`](crate::SessionExpiry) says about the cookie of a signed-in session,
-/// through the request extensions: how long it may outlive the browser, `None` for not at all.
+use crate::context::RequestContext;
+
+/// How long the cookie of a signed-in session may outlive the browser, `None` for not at all;
+/// [`RequestContext::cookie_lifetime`] says it at the end of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CookieLifetime(pub(crate) Option<Duration>);
 
@@ -146,7 +148,15 @@ where
         let cookie_name = Rc::clone(&self.cookie_name);
         Box::pin(async move {
             let mut res = service.call(req).await?;
-            let lifetime = res.request().extensions().get::<CookieLifetime>().copied();
+            if !res.headers().contains_key(header::SET_COOKIE) {
+                return Ok(res);
+            }
+            // What the request's session is at its end, as `SessionExpiry` left it.
+            let lifetime = res
+                .request()
+                .extensions()
+                .get::<Rc<RequestContext>>()
+                .and_then(|context| context.cookie_lifetime());
             if let Some(lifetime) = lifetime {
                 set_lifetime(&mut res, &cookie_name, lifetime);
             }

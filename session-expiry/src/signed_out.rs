@@ -15,9 +15,7 @@ use std::{
     time::Duration,
 };
 
-use chrono::{DateTime, Utc};
-
-use crate::state::{elapsed, ExpiryState};
+use crate::{state::ExpiryState, unix_ms::UnixMs};
 
 /// How long a log-out is remembered: longer than any sane request runs.
 const REMEMBERED_FOR: Duration = Duration::from_secs(10 * 60);
@@ -28,7 +26,7 @@ const CAPACITY: usize = 4096;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Fingerprint {
     user: u64,
-    login: DateTime<Utc>,
+    login: UnixMs,
 }
 
 impl Fingerprint {
@@ -45,12 +43,12 @@ impl Fingerprint {
 /// Recent log-outs, oldest first.
 #[derive(Debug, Default)]
 pub(crate) struct SignedOut {
-    recent: Mutex<VecDeque<(Fingerprint, DateTime<Utc>)>>,
+    recent: Mutex<VecDeque<(Fingerprint, UnixMs)>>,
 }
 
 impl SignedOut {
     /// Remembers that the session of `state` was signed out at `now`.
-    pub(crate) fn record(&self, state: &ExpiryState, now: DateTime<Utc>) {
+    pub(crate) fn record(&self, state: &ExpiryState, now: UnixMs) {
         let mut recent = self.lock();
         prune(&mut recent, now);
         if recent.len() == CAPACITY {
@@ -60,14 +58,14 @@ impl SignedOut {
     }
 
     /// Whether the session of `state` was signed out lately.
-    pub(crate) fn contains(&self, state: &ExpiryState, now: DateTime<Utc>) -> bool {
+    pub(crate) fn contains(&self, state: &ExpiryState, now: UnixMs) -> bool {
         let wanted = Fingerprint::of(state);
         let mut recent = self.lock();
         prune(&mut recent, now);
         recent.iter().any(|(fingerprint, _)| *fingerprint == wanted)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(Fingerprint, DateTime<Utc>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(Fingerprint, UnixMs)>> {
         // A panic while holding the lock leaves a queue that is still a valid queue.
         self.recent
             .lock()
@@ -75,10 +73,10 @@ impl SignedOut {
     }
 }
 
-fn prune(recent: &mut VecDeque<(Fingerprint, DateTime<Utc>)>, now: DateTime<Utc>) {
+fn prune(recent: &mut VecDeque<(Fingerprint, UnixMs)>, now: UnixMs) {
     while recent
         .front()
-        .is_some_and(|(_, at)| elapsed(*at, now) >= REMEMBERED_FOR)
+        .is_some_and(|(_, at)| now.since(*at) >= REMEMBERED_FOR)
     {
         recent.pop_front();
     }
@@ -90,17 +88,18 @@ mod tests {
 
     #[test]
     fn a_log_out_is_remembered_for_a_while_and_within_capacity() {
-        let t0 = DateTime::from_timestamp(1_000_000, 0).unwrap();
+        let t0 = UnixMs::new(1_000_000_000).unwrap();
+        let minutes = |n: u64| t0.plus(Duration::from_secs(60 * n));
         let alice = ExpiryState::new("alice".into(), t0, None);
-        let again = ExpiryState::new("alice".into(), t0 + chrono::Duration::seconds(1), None);
+        let again = ExpiryState::new("alice".into(), t0.plus(Duration::from_secs(1)), None);
         let signed_out = SignedOut::default();
         signed_out.record(&alice, t0);
-        assert!(signed_out.contains(&alice, t0 + chrono::Duration::minutes(9)));
+        assert!(signed_out.contains(&alice, minutes(9)));
         assert!(
             !signed_out.contains(&again, t0),
             "another log-in of the same user"
         );
-        assert!(!signed_out.contains(&alice, t0 + chrono::Duration::minutes(10)));
+        assert!(!signed_out.contains(&alice, minutes(10)));
 
         for n in 0..=CAPACITY {
             let user = ExpiryState::new(format!("u{n}"), t0, None);

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::Policy;
+use crate::{unix_ms::UnixMs, Policy};
 
 /// The session key under which the middleware keeps its state, unless
 /// [`state_key`](crate::SessionExpiryBuilder::state_key) names another.
@@ -47,11 +47,17 @@ use crate::Policy;
 /// The version-1 JSON array of earlier releases
 /// (`[1,"alice",login_ms,seen_ms,deadline_ms,[idle_ms,absolute_ms]]`) is still read.
 ///
+/// Short, as it rides in every cookie of the cookie store. Earlier releases used
+/// `session-expiry`: a session found under that key is read and moved.
+///
 /// # Examples
 /// ```
-/// assert_eq!(session_expiry::STATE_KEY, "session-expiry");
+/// assert_eq!(session_expiry::STATE_KEY, "_se");
 /// ```
-pub const STATE_KEY: &str = "session-expiry";
+pub const STATE_KEY: &str = "_se";
+
+/// The default state key of earlier releases.
+pub(crate) const LEGACY_STATE_KEY: &str = "session-expiry";
 
 const FORMAT_VERSION: &str = "2";
 const LEGACY_VERSION: u64 = 1;
@@ -68,10 +74,10 @@ pub(crate) struct SessionCap {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ExpiryState {
     pub(crate) user: String,
-    pub(crate) login: DateTime<Utc>,
-    pub(crate) seen: DateTime<Utc>,
+    pub(crate) login: UnixMs,
+    pub(crate) seen: UnixMs,
     /// The last time the user proved who they are: the log-in, or a later re-authentication.
-    pub(crate) authenticated: DateTime<Utc>,
+    pub(crate) authenticated: UnixMs,
     /// The user's own policy, fixed at log-in; `None` means the global default.
     pub(crate) policy: Option<Policy>,
     /// Signed in with "keep me signed in".
@@ -125,7 +131,7 @@ pub(crate) fn policy_millis(policy: &Policy) -> PolicyMillis {
 
 impl ExpiryState {
     /// A fresh state for a log-in at `now`.
-    pub(crate) fn new(user: String, now: DateTime<Utc>, policy: Option<Policy>) -> Self {
+    pub(crate) fn new(user: String, now: UnixMs, policy: Option<Policy>) -> Self {
         Self {
             user,
             login: now,
@@ -142,8 +148,8 @@ impl ExpiryState {
     pub(crate) fn encode(&self, policy: &Policy) -> String {
         use std::fmt::Write as _;
 
-        let login = unix_millis(self.login);
-        let after_login = |at: DateTime<Utc>| unix_millis(at).saturating_sub(login);
+        let login = self.login.millis();
+        let after_login = |at: UnixMs| at.millis().saturating_sub(login);
         let mut out = String::with_capacity(48 + self.user.len());
         out.push_str(FORMAT_VERSION);
         out.push('.');
@@ -184,19 +190,12 @@ impl ExpiryState {
 
     /// Decodes and validates stored state (the JSON text actix-session keeps under the state
     /// key), as read at `now` with `skew` of tolerated clock drift between app instances.
-    pub(crate) fn decode(
-        raw: &str,
-        now: DateTime<Utc>,
-        skew: Duration,
-    ) -> Result<Self, InvalidState> {
+    pub(crate) fn decode(raw: &str, now: UnixMs, skew: Duration) -> Result<Self, InvalidState> {
         let state = Record::parse(raw)?.state;
         if state.user.is_empty() {
             return Err(InvalidState::EmptyUser);
         }
-        let latest_credible = chrono::Duration::from_std(skew)
-            .ok()
-            .and_then(|skew| now.checked_add_signed(skew))
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let latest_credible = now.plus(skew);
         if state.seen > latest_credible || state.authenticated > latest_credible {
             return Err(InvalidState::FromTheFuture);
         }
@@ -207,7 +206,7 @@ impl ExpiryState {
 /// A record as stored: the state, and the hints for stores.
 struct Record {
     state: ExpiryState,
-    deadline: Option<DateTime<Utc>>,
+    deadline: Option<UnixMs>,
 }
 
 impl Record {
@@ -219,62 +218,46 @@ impl Record {
         let text = raw
             .strip_prefix('"')
             .and_then(|text| text.strip_suffix('"'))
-            .filter(|text| !text.contains(['"', '\\']))
             .ok_or(InvalidState::Malformed)?;
-        let mut fields = text.split('.');
-        let mut field = || fields.next().ok_or(InvalidState::Malformed);
-        if field()? != FORMAT_VERSION {
+        let [version, user, login, seen, deadline, idle, absolute, authenticated, flags, cap] =
+            fields(text)?;
+        if version != FORMAT_VERSION {
             return Err(InvalidState::UnknownVersion);
         }
-        let user = unescape_user(field()?)?;
-        let login = number(field()?)?;
-        let login_at = instant(login)?;
-        let after_login = |offset: &str| {
-            instant(
-                login
-                    .checked_add(number(offset)?)
-                    .ok_or(InvalidState::OutOfRange)?,
-            )
+        let login = instant(number(login)?)?;
+        let after_login = |offset| {
+            let at = login
+                .millis()
+                .checked_add(number(offset)?)
+                .ok_or(InvalidState::OutOfRange)?;
+            instant(at)
         };
-        let seen = after_login(field()?)?;
-        let deadline = match field()? {
+        let state = ExpiryState {
+            login,
+            seen: after_login(seen)?,
+            authenticated: after_login(authenticated)?,
+            policy: match (idle, absolute) {
+                ("", "") => None,
+                (idle, absolute) => Some(policy_from_millis((limit(idle)?, limit(absolute)?))),
+            },
+            remembered: flags.contains('r'),
+            cap: match cap {
+                "-" => None,
+                max => Some(SessionCap {
+                    max: u32::try_from(number(max)?).map_err(|_| InvalidState::OutOfRange)?,
+                    refuse: flags.contains('x'),
+                }),
+            },
+            user: unescape_user(user)?,
+        };
+        if !matches!(flags, "" | "r" | "x" | "rx") {
+            return Err(InvalidState::Malformed);
+        }
+        let deadline = match deadline {
             "-" => None,
             offset => Some(after_login(offset)?),
         };
-        let policy = match (field()?, field()?) {
-            ("", "") => None,
-            (idle, absolute) => Some(policy_from_millis((limit(idle)?, limit(absolute)?))),
-        };
-        let authenticated = after_login(field()?)?;
-        let (remembered, refuse) = match field()? {
-            "" => (false, false),
-            "r" => (true, false),
-            "x" => (false, true),
-            "rx" => (true, true),
-            _ => return Err(InvalidState::Malformed),
-        };
-        let cap = match field()? {
-            "-" => None,
-            max => Some(SessionCap {
-                max: u32::try_from(number(max)?).map_err(|_| InvalidState::OutOfRange)?,
-                refuse,
-            }),
-        };
-        if fields.next().is_some() {
-            return Err(InvalidState::Malformed);
-        }
-        Ok(Self {
-            state: ExpiryState {
-                user,
-                login: login_at,
-                seen,
-                authenticated,
-                policy,
-                remembered,
-                cap,
-            },
-            deadline,
-        })
+        Ok(Self { state, deadline })
     }
 
     /// Version 1: `[1,"alice",login_ms,seen_ms,deadline_ms,[idle_ms,absolute_ms]]`. Its
@@ -331,35 +314,54 @@ pub(crate) fn peek(raw: &str) -> Option<Peek> {
     Some(Peek {
         policy: state.policy.as_ref().map(policy_millis),
         user: state.user,
-        login: state.login,
-        seen: state.seen,
-        deadline,
+        login: state.login.to_datetime(),
+        seen: state.seen.to_datetime(),
+        deadline: deadline.map(UnixMs::to_datetime),
         cap: state.cap,
     })
 }
 
-/// The instant `ms` Unix milliseconds stand for, `None` out of range.
-pub(crate) fn instant_of_millis(ms: u64) -> Option<DateTime<Utc>> {
-    instant(ms).ok()
+fn instant(ms: u64) -> Result<UnixMs, InvalidState> {
+    UnixMs::new(ms).ok_or(InvalidState::OutOfRange)
 }
 
-fn instant(ms: u64) -> Result<DateTime<Utc>, InvalidState> {
-    i64::try_from(ms)
-        .ok()
-        .and_then(DateTime::from_timestamp_millis)
-        .ok_or(InvalidState::OutOfRange)
-}
-
-fn number(field: &str) -> Result<u64, InvalidState> {
-    // `from_str_radix` would take a leading `+`; a record has digits only.
-    if field.is_empty()
-        || !field
+/// The ten fields of a version-2 record (this runs on every request): any other number of
+/// fields is malformed. Only the user id may hold any text; every other field is checked for
+/// its own alphabet, so a JSON escape anywhere fails the record.
+fn fields(text: &str) -> Result<[&str; 10], InvalidState> {
+    let mut fields = [""; 10];
+    let mut rest = text;
+    let (last, init) = fields.split_last_mut().ok_or(InvalidState::Malformed)?;
+    for field in init {
+        let end = rest
             .bytes()
-            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
-    {
+            .position(|byte| byte == b'.')
+            .ok_or(InvalidState::Malformed)?;
+        *field = &rest[..end];
+        rest = &rest[end + 1..];
+    }
+    if rest.contains('.') {
         return Err(InvalidState::Malformed);
     }
-    u64::from_str_radix(field, 36).map_err(|_| InvalidState::OutOfRange)
+    *last = rest;
+    Ok(fields)
+}
+
+/// A base-36 number of lowercase digits.
+fn number(field: &str) -> Result<u64, InvalidState> {
+    if field.is_empty() {
+        return Err(InvalidState::Malformed);
+    }
+    field.bytes().try_fold(0_u64, |n, byte| {
+        let digit = match byte {
+            b'0'..=b'9' => byte - b'0',
+            b'a'..=b'z' => byte - b'a' + 10,
+            _ => return Err(InvalidState::Malformed),
+        };
+        n.checked_mul(36)
+            .and_then(|n| n.checked_add(u64::from(digit)))
+            .ok_or(InvalidState::OutOfRange)
+    })
 }
 
 /// A timeout of a stored snapshot: milliseconds, or `-` for none.
@@ -405,6 +407,9 @@ fn escape_user(user: &str, out: &mut String) {
 }
 
 fn unescape_user(field: &str) -> Result<String, InvalidState> {
+    if field.bytes().any(|byte| byte == b'"' || byte == b'\\') {
+        return Err(InvalidState::Malformed);
+    }
     if !field.contains('%') {
         return Ok(field.to_owned());
     }
@@ -425,6 +430,7 @@ fn unescape_user(field: &str) -> Result<String, InvalidState> {
 }
 
 /// Milliseconds since the Unix epoch; instants before it (never produced by a sane clock) are 0.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) fn unix_millis(at: DateTime<Utc>) -> u64 {
     u64::try_from(at.timestamp_millis()).unwrap_or(0)
 }
@@ -434,8 +440,8 @@ fn saturating_millis(d: Duration) -> u64 {
 }
 
 /// The elapsed time from `earlier` to `later`, zero if `later` is not after it.
-pub(crate) fn elapsed(earlier: DateTime<Utc>, later: DateTime<Utc>) -> Duration {
-    (later - earlier).to_std().unwrap_or(Duration::ZERO)
+pub(crate) fn elapsed(earlier: UnixMs, later: UnixMs) -> Duration {
+    later.since(earlier)
 }
 
 #[cfg(test)]
@@ -446,8 +452,8 @@ mod tests {
 
     const SKEW: Duration = Duration::from_secs(30);
 
-    fn at(ms: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp_millis(ms).unwrap()
+    fn at(ms: u64) -> UnixMs {
+        UnixMs::new(ms).unwrap()
     }
 
     fn decode(raw: &str) -> Result<ExpiryState, InvalidState> {
@@ -488,9 +494,13 @@ mod tests {
         let peeked = peek(&raw).unwrap();
         assert_eq!(
             (peeked.user.as_str(), peeked.login, peeked.seen),
-            ("alice", at(1_000_000), at(1_500_000))
+            (
+                "alice",
+                at(1_000_000).to_datetime(),
+                at(1_500_000).to_datetime()
+            )
         );
-        assert_eq!(peeked.deadline, Some(at(2_100_000)));
+        assert_eq!(peeked.deadline, Some(at(2_100_000).to_datetime()));
         assert_eq!(peeked.policy, Some((Some(600_000), None)));
         assert_eq!(peeked.cap, state.cap);
     }
@@ -539,7 +549,10 @@ mod tests {
         let state = decode(raw).unwrap();
         assert_eq!(state.authenticated, state.login);
         assert_eq!(state.policy, alice().policy);
-        assert_eq!(peek(raw).unwrap().deadline, Some(at(2_100_000)));
+        assert_eq!(
+            peek(raw).unwrap().deadline,
+            Some(at(2_100_000).to_datetime())
+        );
         assert!(decode(r#"[1,"bob",1000,1000,null,null]"#)
             .unwrap()
             .policy
@@ -621,19 +634,19 @@ mod tests {
             if let Ok(state) = decode(&raw) {
                 prop_assert!(state.login <= state.seen);
                 prop_assert!(state.login <= state.authenticated);
-                prop_assert!(state.seen <= at(2_000_000) + chrono::Duration::from_std(SKEW).unwrap());
+                prop_assert!(state.seen <= at(2_000_000).plus(SKEW));
                 prop_assert!(!state.user.is_empty());
             }
         }
 
         #[test]
         fn any_state_survives_encoding(
-            user in "\\PC{1,12}", login in 0i64..4_000_000_000_000, seen in 0u64..1_000_000,
+            user in "\\PC{1,12}", login in 0u64..4_000_000_000_000, seen in 0u64..1_000_000,
             auth in 0u64..1_000_000, idle in proptest::option::of(1u64..10_000_000),
             remembered in any::<bool>(), cap in proptest::option::of((1u32.., any::<bool>())),
         ) {
             let login = at(login);
-            let later = |ms: u64| login + chrono::Duration::milliseconds(i64::try_from(ms).unwrap());
+            let later = |ms: u64| login.plus(Duration::from_millis(ms));
             let state = ExpiryState {
                 user,
                 login,

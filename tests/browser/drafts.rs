@@ -125,7 +125,12 @@ async fn signing_out_with_the_pages_own_form_forgets_the_draft() {
             .wait_for_location("/login", Duration::from_secs(10))
             .await;
         assert_eq!(login, "/login");
-        assert!(page.drafts().await.is_empty(), "{:?}", page.drafts().await);
+        page.wait_for(
+            "the draft to be forgotten",
+            Duration::from_secs(10),
+            "return !Object.keys(sessionStorage).some(k => k.startsWith('session-expiry:draft:'));",
+        )
+        .await;
 
         // Back to the form through the log-in page, as after an expiry: nothing comes back.
         page.sign_in_to("alice", "/report").await;
