@@ -65,6 +65,18 @@
 //!   revoke each user's sessions ("log out everywhere"); on a Redis Cluster with the
 //!   `redis-cluster` feature.
 //!
+//! # Beyond the two timeouts
+//! - Per user and per role: a [`PolicyResolver`] answers a role ([`ToPolicy`], or
+//!   `#[derive(ExpiryPolicy)]` on an enum), once per log-in; "keep me signed in"
+//!   ([`Expiry::login_remembered`]) stays within what the role allows.
+//! - Per route: `#[idle_timeout]` and `#[absolute_timeout]` tighten the policy;
+//!   `#[fresh_auth]` ([`FreshAuth`]) asks for the password again without ending the session.
+//! - Forged requests: [`SameOrigin`] refuses state-changing requests from other origins.
+//! - Cookies: [`RememberMeCookie`] makes a session's cookie end with the browser unless the user
+//!   asked to be remembered.
+//! - Observability: every log-in, log-out and expiry is a [`SessionEvent`], to a hook, to the
+//!   log and (feature `metrics`) to counters.
+//!
 //! # Testing your own timeouts
 //! With the `test-util` feature, [`MockClock`] moves time forward without sleeping: pass a
 //! clone to [`SessionExpiryBuilder::clock`] and call [`MockClock::advance`] in the test.
