@@ -5,7 +5,13 @@ use std::{fmt, str::FromStr};
 
 use super::{SessionId, SessionInfo};
 
-/// The most sessions one page holds.
+/// The most sessions one page holds: what a limit above it is taken for.
+///
+/// # Examples
+/// ```
+/// use session_expiry::redis::{Page, MAX_PAGE_SIZE};
+/// assert_eq!(Page::new(MAX_PAGE_SIZE + 1).limit(), MAX_PAGE_SIZE);
+/// ```
 pub const MAX_PAGE_SIZE: usize = 100;
 
 /// The page size of [`Page::default`].

@@ -416,6 +416,10 @@ impl RedisStore {
 
     /// Logs a failure, and tells the request's scope when Redis is unavailable.
     fn failed(&self, operation: &str, error: RedisStoreError) -> anyhow::Error {
+        if let RedisStoreError::TooManySessions { .. } = error {
+            // The session limit at work, logged where it refused: not a failure of the store.
+            return anyhow::Error::new(error);
+        }
         tracing::error!(
             target: "session_expiry",
             error = %error.chain(),
