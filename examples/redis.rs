@@ -8,10 +8,13 @@
 //!
 //! `REDIS_URL` (default `redis://127.0.0.1:6379`) or, for a Redis Cluster, `REDIS_CLUSTER_URLS`
 //! (comma-separated URLs of some of its nodes), `SESSION_SECRET` (at least 32 bytes, the same
-//! on every instance), plus the quickstart's `HOST`, `PORT`, `IDLE_TIMEOUT_SECS` and
-//! `ABSOLUTE_TIMEOUT_SECS`. Routes: the quickstart's, and `GET /sessions`,
-//! `POST /sessions/revoke-all`, `POST /sessions/revoke-others`, `DELETE /sessions/{id}`, and
-//! `GET /metrics` (Prometheus text format).
+//! on every instance), `MAX_SESSIONS` (sessions per user; the crate's default, 100, when
+//! unset: a log-in beyond it ends the user's least recently active session, with reason
+//! `evicted`), plus the quickstart's `HOST`, `PORT`, `IDLE_TIMEOUT_SECS` and
+//! `ABSOLUTE_TIMEOUT_SECS`. Routes: the quickstart's, and `GET /sessions` (a page at a time,
+//! `?cursor=`), `POST /sessions/revoke-all`, `POST /sessions/revoke-others`,
+//! `DELETE /sessions/{id}`, and `GET /metrics`
+//! (Prometheus text format).
 
 mod demo;
 mod metrics_page;
@@ -66,7 +69,11 @@ async fn main() -> io::Result<()> {
     );
     let warning = web::Data::new(demo::Warning::from_env()?);
     let (host, port) = (settings.host.clone(), settings.port);
-    let expiry = settings.expiry().build();
+    let mut expiry = settings.expiry();
+    if let Some(max) = max_sessions()? {
+        expiry = expiry.max_sessions(max);
+    }
+    let expiry = expiry.build();
     tracing::info!(
         "listening on http://{host}:{port} (idle {}s, absolute {}s), sessions in {}",
         settings.idle.as_secs(),
@@ -76,6 +83,10 @@ async fn main() -> io::Result<()> {
         } else {
             "Redis"
         },
+    );
+    tracing::info!(
+        "at most {} sessions per user",
+        max_sessions()?.unwrap_or(session_expiry::DEFAULT_MAX_SESSIONS)
     );
     HttpServer::new(move || {
         App::new()
@@ -93,4 +104,18 @@ async fn main() -> io::Result<()> {
     .bind((host, port))?
     .run()
     .await
+}
+
+/// `MAX_SESSIONS`, if set: how many sessions each user may hold at once.
+fn max_sessions() -> io::Result<Option<u32>> {
+    match env::var("MAX_SESSIONS") {
+        Err(_) => Ok(None),
+        Ok(raw) => match raw.trim().parse() {
+            Ok(max) if max > 0 => Ok(Some(max)),
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("MAX_SESSIONS must be a whole number above 0, got {raw:?}"),
+            )),
+        },
+    }
 }

@@ -1,8 +1,11 @@
 //! The session-management routes of the Redis example, shared with the tests: the signed-in
 //! user's sessions, and revoking them.
 //!
-//! - `GET /sessions`: `[{"id":…,"logged_in_at":…,"last_seen":…,"expires_at":…,
-//!   "user_agent":…,"ip":…,"current":true}, …]`, most recently active first.
+//! - `GET /sessions`: the first page of the user's sessions, most recently active first:
+//!   `{"sessions":[{"id":…,"device":"Firefox 128 on Linux","logged_in_at":…,"last_seen":…,
+//!   "expires_at":…,"user_agent":…,"ip":…,"current":true}, …],"next":"<cursor>"}`; `next` is
+//!   `null` on the last page, else `GET /sessions?cursor=<cursor>` gives the page after
+//!   (`400` `{"error":"invalid_cursor"}` for a cursor it did not give).
 //! - `POST /sessions/revoke-all`: every session of the user, this one included: `{"revoked":n}`.
 //! - `POST /sessions/revoke-others`: all but this one: `{"revoked":n}`.
 //! - `DELETE /sessions/{id}`: `204`, or `404` when there is no such live session.
@@ -12,9 +15,12 @@
 
 use actix_web::{web, HttpResponse};
 use session_expiry::{
-    redis::{SessionId, SessionRegistry},
+    redis::{Page, PageCursor, SessionId, SessionRegistry},
     Expiry, ExpiryError, SameOrigin,
 };
+
+/// Sessions per page of `GET /sessions`.
+const PAGE_SIZE: usize = 20;
 
 /// Registers the routes; the app needs `web::Data<SessionRegistry>`.
 pub fn routes(config: &mut web::ServiceConfig) {
@@ -29,23 +35,29 @@ pub fn routes(config: &mut web::ServiceConfig) {
     );
 }
 
+#[derive(serde::Deserialize)]
+struct ListQuery {
+    cursor: Option<String>,
+}
+
 async fn list(
     expiry: Expiry,
     current: Option<SessionId>,
+    query: web::Query<ListQuery>,
     registry: web::Data<SessionRegistry>,
 ) -> actix_web::Result<HttpResponse> {
     let user = expiry.user().ok_or(ExpiryError::NotSignedIn)?;
-    let sessions = registry.list(&user).await?;
-    let listed = sessions
-        .into_iter()
-        .map(|session| {
-            let is_current = current.as_ref() == Some(&session.id);
-            let mut entry = serde_json::to_value(session)?;
-            entry["current"] = is_current.into();
-            Ok(entry)
-        })
-        .collect::<Result<Vec<_>, serde_json::Error>>()?;
-    Ok(HttpResponse::Ok().json(listed))
+    let after = match query.cursor.as_deref().map(str::parse::<PageCursor>) {
+        None => None,
+        Some(Ok(cursor)) => Some(cursor),
+        Some(Err(_)) => {
+            return Ok(HttpResponse::BadRequest().json(serde_json::json!({
+                "error": "invalid_cursor"
+            })))
+        }
+    };
+    let page = Page::new(PAGE_SIZE).after(after).current(current);
+    Ok(HttpResponse::Ok().json(registry.list(&user, page).await?))
 }
 
 async fn revoke_all(

@@ -7,8 +7,10 @@ use actix_web::{dev::Payload, FromRequest, HttpRequest};
 use chrono::{DateTime, Utc};
 
 use crate::{
-    context::RequestContext, state::ExpiryState, unix_ms::UnixMs, ExpiryError, ExpiryReason,
-    Policy, SessionEvent, ToPolicy,
+    context::RequestContext,
+    state::{ExpiryState, SessionCap},
+    unix_ms::UnixMs,
+    ExpiryError, ExpiryReason, Policy, SessionEvent, ToPolicy,
 };
 
 /// The handle for signing users in and out and reading how long their session has left.
@@ -31,6 +33,9 @@ use crate::{
 pub struct Expiry {
     session: Session,
     context: Rc<RequestContext>,
+    /// For a policy resolved before the handler returns (see [`Expiry::resolve_login`]).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    request: HttpRequest,
 }
 
 impl Expiry {
@@ -266,7 +271,56 @@ impl FromRequest for Expiry {
         std::future::ready(RequestContext::of(req).map(|context| Self {
             session: req.get_session(),
             context,
+            request: req.clone(),
         }))
+    }
+}
+
+/// Eager log-in, for a store that checks the user's session limit before signing them in (the
+/// Redis registry's `login`). [`Expiry::login`] leaves the policy to the middleware, which
+/// resolves it after the handler returns; this resolves it now (the resolver is still consulted
+/// once per log-in), so that the limit it sets can be checked, then signs the user in with it.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+impl Expiry {
+    /// The state a log-in of `user` would store now: the policy resolved, the session limit set.
+    pub(crate) async fn resolve_login(
+        &self,
+        user: String,
+        remembered: bool,
+    ) -> Result<ResolvedLogin, ExpiryError> {
+        if user.is_empty() {
+            return Err(ExpiryError::EmptyUserId);
+        }
+        let config = &self.context.config;
+        let resolved = match &config.resolver {
+            Some(resolver) => resolver.resolve(user.clone(), self.request.clone()).await,
+            None => None,
+        };
+        let snapshot = config.login_snapshot(None, resolved, remembered);
+        let state = config.login_state(user, config.now(), snapshot, remembered);
+        Ok(ResolvedLogin(state))
+    }
+
+    /// Signs the user in as [`resolve_login`](Self::resolve_login) prepared it (the session ID
+    /// renewed, as [`Expiry::login`] does); nothing is left to resolve on the way out.
+    pub(crate) fn finish_login(&self, login: ResolvedLogin) -> Result<(), ExpiryError> {
+        self.session.renew();
+        self.context.store(&self.session, login.0, true)?;
+        self.context.set_resolve_pending(false);
+        self.context.set_logged_in();
+        Ok(())
+    }
+}
+
+/// A log-in whose policy is resolved, not yet stored.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) struct ResolvedLogin(ExpiryState);
+
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+impl ResolvedLogin {
+    /// The user's session limit under the resolved policy.
+    pub(crate) fn cap(&self) -> Option<SessionCap> {
+        self.0.cap
     }
 }
 

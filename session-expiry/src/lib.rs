@@ -59,11 +59,11 @@
 //!
 //! # Choosing a backend
 //! - actix-session's cookie store: nothing to run, but a session lives in its cookie and cannot
-//!   be revoked before its deadline.
+//!   be revoked before its deadline, nor counted (no session limit per user).
 //! - Redis (feature `redis`, module `session_expiry::redis`): sessions shared by any number of
 //!   app instances, Redis keys that die at their session's deadline, and a registry to list and
-//!   revoke each user's sessions ("log out everywhere"); on a Redis Cluster with the
-//!   `redis-cluster` feature.
+//!   revoke each user's sessions ("log out everywhere") and limit how many each may hold; on a
+//!   Redis Cluster with the `redis-cluster` feature.
 //!
 //! # Beyond the two timeouts
 //! - Per user and per role: a [`PolicyResolver`] answers a role ([`ToPolicy`], or

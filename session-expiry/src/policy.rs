@@ -76,8 +76,10 @@ impl<T: Copy> Setting<T> {
 }
 
 /// How many sessions a user may hold at once when no policy says otherwise: far more devices
-/// than anyone signs in from, so only runaway scripts and stolen credentials meet it, while a
-/// user's session list stays small enough to show on one page.
+/// than anyone signs in from, so only runaway scripts and shared or stolen credentials meet it,
+/// while it bounds what one account can make a server-side store keep (and a user's session
+/// list fits one page). Only a store with a session registry (the Redis store) can enforce it:
+/// the cookie store cannot count sessions.
 pub const DEFAULT_MAX_SESSIONS: u32 = 100;
 
 impl Policy {

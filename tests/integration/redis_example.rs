@@ -56,8 +56,10 @@ async fn log_in_on_one_instance_use_the_other_and_log_out_everywhere() {
     let home = on_b.json(TestRequest::get().uri("/")).await;
     assert_eq!(home.json(), serde_json::json!({"user": "alice"}));
     let listed = on_b.json(TestRequest::get().uri("/sessions")).await.json();
-    assert_eq!(listed.as_array().unwrap().len(), 1);
-    assert_eq!(listed[0]["current"], true);
+    let sessions = listed["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{listed}");
+    assert_eq!(sessions[0]["current"], true);
+    assert_eq!(listed["next"], serde_json::Value::Null, "one page");
 
     let revoked = on_a
         .json(TestRequest::post().uri("/sessions/revoke-all"))
@@ -92,4 +94,46 @@ async fn log_in_on_one_instance_use_the_other_and_log_out_everywhere() {
         "{}",
         form.body
     );
+}
+
+#[actix_web::test]
+async fn the_session_list_comes_a_page_at_a_time_each_with_a_readable_device() {
+    let target = Target::single();
+    let clock = MockClock::new();
+    let app = redis_demo!(target.store(&clock).await, clock);
+    let credentials = serde_json::json!({"username": "alice", "password": "password"});
+    let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+    let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 \
+                  (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+    let devices: Vec<_> = (0..21).map(|_| Client::new(&app)).collect();
+    for (n, device) in devices.iter().enumerate() {
+        let agent = if n % 2 == 0 { firefox } else { iphone };
+        let login = TestRequest::post()
+            .uri("/login")
+            .insert_header((header::USER_AGENT, agent))
+            .set_json(&credentials);
+        assert_eq!(device.json(login).await.status, StatusCode::OK);
+        clock.advance(std::time::Duration::from_secs(1));
+    }
+    let newest = &devices[20];
+    let first = newest
+        .json(TestRequest::get().uri("/sessions"))
+        .await
+        .json();
+    let sessions = first["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 20, "a page of 20");
+    assert_eq!(sessions[0]["current"], true, "the newest first");
+    assert_eq!(sessions[0]["device"], "Firefox 128 on Linux");
+    assert_eq!(sessions[1]["device"], "Mobile Safari 17 on iOS");
+    let cursor = first["next"].as_str().unwrap();
+    let rest = newest
+        .json(TestRequest::get().uri(&format!("/sessions?cursor={cursor}")))
+        .await
+        .json();
+    let last = rest["sessions"].as_array().unwrap();
+    assert_eq!(last.len(), 1, "{rest}");
+    assert_eq!(last[0]["current"], false);
+    assert_eq!(rest["next"], serde_json::Value::Null);
+    let ids: std::collections::HashSet<_> = sessions.iter().chain(last).map(|s| &s["id"]).collect();
+    assert_eq!(ids.len(), 21, "each session once");
 }

@@ -21,7 +21,10 @@ use session_expiry::{
     MockClock, SessionExpiryBuilder,
 };
 
-use crate::{redis_cluster::RedisCluster, redis_server::RedisServer, sessions, support};
+use crate::{
+    redis_cluster::RedisCluster, redis_plant::PlantedUser, redis_server::RedisServer, sessions,
+    support,
+};
 
 /// Where a behavioural test runs: a Redis deployment, and a key prefix of the test's own.
 pub struct Target {
@@ -199,8 +202,39 @@ impl Inspector {
         self.query(redis::cmd("HEXISTS").arg(index).arg(id)).await
     }
 
+    /// How many live sessions the index `index` (its `:i` key) lists: the size of its activity
+    /// set (`:a`). A session that ended by its deadline leaves it, though its log-in record
+    /// stays a day longer.
+    /// Runs `cmd` (a look, or a change the test makes behind the store's back).
+    pub async fn command<T: redis::FromRedisValue>(&mut self, cmd: &mut redis::Cmd) -> T {
+        self.query(cmd).await
+    }
+
+    /// Plants sessions of `user` straight into Redis (see [`PlantedUser::plant`]).
+    pub async fn plant(
+        &mut self,
+        user: &PlantedUser,
+        from: usize,
+        count: usize,
+        seen_ms: u64,
+        deadline_ms: u64,
+    ) {
+        let planted = match &mut self.connection {
+            Peek::Single(connection) => {
+                user.plant(connection, from, count, seen_ms, deadline_ms)
+                    .await
+            }
+            Peek::Cluster(connection) => {
+                user.plant(connection, from, count, seen_ms, deadline_ms)
+                    .await
+            }
+        };
+        planted.unwrap();
+    }
+
     pub async fn index_len(&mut self, index: &str) -> usize {
-        self.query(redis::cmd("HLEN").arg(index)).await
+        let activity = format!("{}a", index.trim_end_matches('i'));
+        self.query(redis::cmd("ZCARD").arg(activity)).await
     }
 }
 

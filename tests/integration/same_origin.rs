@@ -167,7 +167,7 @@ async fn another_site_cannot_revoke_sessions() {
         .json(TestRequest::get().uri("/sessions"))
         .await
         .json();
-    let phone_id = listed
+    let phone_id = listed["sessions"]
         .as_array()
         .unwrap()
         .iter()

@@ -46,6 +46,15 @@ pub enum RedisStoreError {
         /// How long clients are asked to wait before retrying.
         retry_after: Duration,
     },
+    /// A log-in would exceed the user's session limit and
+    /// [`OnSessionLimit::Refuse`](crate::OnSessionLimit::Refuse) is set: the session was not
+    /// saved. Answers `403` `{"error":"too_many_sessions","max_sessions":…}`, as
+    /// [`ExpiryError::TooManySessions`](crate::ExpiryError::TooManySessions) does.
+    #[error("the user already holds the most sessions allowed ({max})")]
+    TooManySessions {
+        /// The user's session limit.
+        max: u32,
+    },
     /// Redis refused a command in a way retrying will not cure (a bug, or a server this store
     /// cannot use).
     #[error("Redis refused a command")]
@@ -130,12 +139,17 @@ impl ResponseError for RedisStoreError {
     fn status_code(&self) -> StatusCode {
         if self.is_unavailable() {
             StatusCode::SERVICE_UNAVAILABLE
+        } else if let Self::TooManySessions { .. } = self {
+            StatusCode::FORBIDDEN
         } else {
             StatusCode::INTERNAL_SERVER_ERROR
         }
     }
 
     fn error_response(&self) -> HttpResponse {
+        if let Self::TooManySessions { max } = self {
+            return crate::ExpiryError::TooManySessions { max: *max }.error_response();
+        }
         tracing::error!(target: "session_expiry", error = %self.chain(), "session registry failed");
         match self.retry_after() {
             Some(retry_after) => crate::response::unavailable(retry_after),

@@ -7,9 +7,11 @@
 //! - A session's [`SessionId`] is a hash of its key: shown in the registry, never reversible.
 //! - Redis keys are named by id, never by session key, so whoever can list Redis keys still holds
 //!   no session: `<prefix>a:<id>` (anonymous), `<prefix>{<tag>}:s:<id>` (signed in) and the
-//!   user's index `<prefix>{<tag>}:i`. The braces are a Redis Cluster hash tag: all of one user's
-//!   keys share a slot, so every script touches one slot only.
+//!   user's index `<prefix>{<tag>}:i`, `:a`, `:d` and `:g` (see [`scripts`](super::scripts)).
+//!   The braces are a Redis Cluster hash tag: all of one user's keys share a slot, so every
+//!   script touches one slot only.
 
+use ::redis::ScriptInvocation;
 use sha2::{Digest as _, Sha256};
 
 use super::id::{SessionId, ID_BYTES};
@@ -95,9 +97,46 @@ impl KeySpace {
         format!("{}{{{}}}:s:", self.prefix, tag.0)
     }
 
-    /// The user's index of sessions.
+    /// The user's log-in records, the first key of the user's index.
     pub(crate) fn index(&self, tag: &UserTag) -> String {
-        format!("{}{{{}}}:i", self.prefix, tag.0)
+        self.user_key(tag, 'i')
+    }
+
+    /// The user's index: log-in records and the three sorted sets (see
+    /// [`scripts`](super::scripts)).
+    pub(crate) fn user(&self, tag: &UserTag) -> UserKeys {
+        UserKeys {
+            info: self.index(tag),
+            activity: self.user_key(tag, 'a'),
+            expiries: self.user_key(tag, 'd'),
+            ended: self.user_key(tag, 'g'),
+        }
+    }
+
+    fn user_key(&self, tag: &UserTag, kind: char) -> String {
+        format!("{}{{{}}}:{kind}", self.prefix, tag.0)
+    }
+}
+
+/// The keys of one user's index, in the order scripts take them in `KEYS`.
+#[derive(Debug, Clone)]
+pub(crate) struct UserKeys {
+    /// `:i`, id → log-in record.
+    pub(crate) info: String,
+    /// `:a`, live sessions by last activity.
+    pub(crate) activity: String,
+    /// `:d`, live sessions by the instant their data expires.
+    pub(crate) expiries: String,
+    /// `:g`, ended sessions by the instant to forget their log-in record.
+    pub(crate) ended: String,
+}
+
+impl UserKeys {
+    /// Adds the four keys to `invocation`'s `KEYS`.
+    pub(crate) fn declare(&self, invocation: &mut ScriptInvocation<'_>) {
+        for key in [&self.info, &self.activity, &self.expiries, &self.ended] {
+            invocation.key(key);
+        }
     }
 }
 
@@ -179,9 +218,12 @@ mod tests {
         let tag = UserTag::of("alice");
         let id = id_of(&new_session_key(Some(&tag)));
         let data = space.data(Some(&tag), &id);
-        let index = space.index(&tag);
+        let index = space.user(&tag);
         let hash_tag = |key: &str| key[key.find('{').unwrap()..=key.find('}').unwrap()].to_owned();
-        assert_eq!(hash_tag(&data), hash_tag(&index));
+        for key in [&index.info, &index.activity, &index.expiries, &index.ended] {
+            assert_eq!(hash_tag(&data), hash_tag(key), "{key}");
+        }
+        assert_eq!(index.info, space.index(&tag));
         assert!(data.starts_with(&space.sessions_of(&tag)) && data.starts_with("app:{"));
         assert_eq!(space.data(None, &id), format!("app:a:{id}"));
     }

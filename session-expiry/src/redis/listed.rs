@@ -1,25 +1,41 @@
 //! [`Listed`]: the sessions of a user's index a script may touch, declared on a Redis Cluster.
 //!
-//! Saving a signed-in session, listing and revoking walk the user's index and touch the data key
-//! of every session it lists. On one Redis a script builds those keys itself, in one round trip.
-//! On a cluster every key a script touches must be in its `KEYS`: while the user's slot moves to
-//! another node, Redis Cluster redirects (`ASK`) or retries (`TRYAGAIN`) a call whose keys it
-//! knows as a whole, whereas it fails an undeclared key halfway through a script ("Script
-//! attempted to access a non local key"), or reads it as missing on the node the slot moves to.
-//! So on a cluster the index is read first (`HKEYS`, one more round trip) and its sessions'
-//! keys are declared.
+//! Saving a signed-in session (pruning ended sessions, evicting beyond the session limit),
+//! listing a page and revoking all sessions touch the data keys of sessions the index names. On
+//! one Redis a script builds those keys itself, in one round trip. On a cluster every key a
+//! script touches must be in its `KEYS`: while the user's slot moves to another node, Redis
+//! Cluster redirects (`ASK`) or retries (`TRYAGAIN`) a call whose keys it knows as a whole,
+//! whereas it fails an undeclared key halfway through a script ("Script attempted to access a
+//! non local key"), or reads it as missing on the node the slot moves to. So on a cluster the
+//! ids are read first (one more round trip): the `PLAN` script names the few a save or a
+//! listing will touch (O(log n)), revoking all reads every log-in record (`HKEYS`, O(n)); the
+//! script then refuses to run, having written nothing, if the index changed in between, and the
+//! caller asks again, a few milliseconds later ([`backoff`]).
 
 use ::redis::ScriptInvocation;
 
-use super::{keys::UserTag, store::Backend, RedisStoreError};
+use super::{keys::UserTag, page::PageCursor, scripts::SCRIPTS, store::Backend, RedisStoreError};
 
-/// The data keys of the sessions a user's index listed when it was read, on a cluster; nothing
-/// on one Redis (and for a session without a user, which has no index).
+/// The data keys of the sessions a script may touch, on a cluster; nothing on one Redis (and for
+/// a session without a user, which has no index).
 #[derive(Debug, Default)]
 pub(crate) struct Listed(Option<Vec<String>>);
 
+/// What the `PLAN` script plans for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Plan<'a> {
+    /// A log-in under this session limit (`None`: no limit).
+    Save { max: Option<u32> },
+    /// One page of the list.
+    List {
+        after: Option<&'a PageCursor>,
+        limit: usize,
+    },
+}
+
 impl Listed {
-    /// Reads the index of `tag` if scripts must declare the keys they touch.
+    /// Every session whose log-in record the index of `tag` holds, if scripts must declare the
+    /// keys they touch: what revoking all (or all other) sessions walks.
     pub(crate) async fn read(backend: &Backend, tag: &UserTag) -> Result<Self, RedisStoreError> {
         if !backend.connection.declares_keys() {
             return Ok(Self(None));
@@ -27,10 +43,53 @@ impl Listed {
         let mut cmd = ::redis::cmd("HKEYS");
         cmd.arg(backend.keys.index(tag));
         let ids: Vec<String> = backend.connection.query(&cmd).await?;
+        Ok(Self::of(backend, tag, ids))
+    }
+
+    /// The sessions a save or a listing of `tag` at `now` will touch, as the `PLAN` script
+    /// names them, if scripts must declare the keys they touch.
+    pub(crate) async fn plan(
+        backend: &Backend,
+        tag: &UserTag,
+        plan: Plan<'_>,
+        now: u64,
+    ) -> Result<Self, RedisStoreError> {
+        if !backend.connection.declares_keys() {
+            return Ok(Self(None));
+        }
+        let keys = backend.keys.user(tag);
+        let mut invocation = SCRIPTS.plan.prepare_invoke();
+        invocation.key(&keys.activity).key(&keys.expiries).arg(now);
+        match plan {
+            Plan::Save { max } => {
+                invocation
+                    .arg("save")
+                    .arg(max.map(|max| max.to_string()).unwrap_or_default());
+            }
+            Plan::List { after, limit } => {
+                let (activity, id) = PageCursor::args(after);
+                invocation.arg("list").arg(activity).arg(id).arg(limit);
+            }
+        }
+        let ids: Vec<String> = backend.connection.invoke(&invocation).await?;
+        Ok(Self::of(backend, tag, ids))
+    }
+
+    fn of(backend: &Backend, tag: &UserTag, ids: Vec<String>) -> Self {
         let base = backend.keys.sessions_of(tag);
-        Ok(Self(Some(
+        Self(Some(
             ids.into_iter().map(|id| format!("{base}{id}")).collect(),
-        )))
+        ))
+    }
+
+    /// Declares the sessions `ids` of `tag` too (those a script met undeclared last time, so
+    /// that log-ins of one user at the same moment do not keep sending one another back).
+    pub(crate) fn and(mut self, backend: &Backend, tag: &UserTag, ids: &[String]) -> Self {
+        if let Some(keys) = &mut self.0 {
+            let base = backend.keys.sessions_of(tag);
+            keys.extend(ids.iter().map(|id| format!("{base}{id}")));
+        }
+        self
     }
 
     /// Adds the keys to `invocation`'s `KEYS`.
@@ -48,4 +107,11 @@ impl Listed {
             ""
         }
     }
+}
+
+/// Waits a few milliseconds (random, up to 8) before a script the index changed under is tried
+/// again: log-ins of one user at the same moment then stop meeting one another.
+pub(crate) async fn backoff() {
+    let millis = rand::random_range(1..=8);
+    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
 }

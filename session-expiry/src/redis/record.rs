@@ -7,7 +7,7 @@
 //! | `s` | its last-seen instant, Unix ms: concurrent writes keep the latest |
 //! | `d` | its deadline hint, Unix ms: the key's TTL (empty without limits) |
 //! | `m` | every other session entry, one JSON object |
-//! | `t` | present once the session was revoked: the key is a tombstone until its deadline |
+//! | `t` | present once the store ended the session: the key is a tombstone until its deadline; `1` revoked, `evicted` evicted (beyond its user's session limit) |
 //!
 //! Entries under the reserved `session-expiry.` prefix are the store's messages to the
 //! middleware for one request and are never written.
@@ -16,11 +16,16 @@ use std::collections::HashMap;
 
 use super::id::{SessionId, ID_ENTRY};
 use crate::{
-    state::{peek, unix_millis, Peek, PolicyMillis},
+    state::{peek, unix_millis, Peek, PolicyMillis, SessionCap},
     store_marker::{StoreMarker, RESERVED_PREFIX},
 };
 
 const LAYOUT_VERSION: &str = "1";
+
+/// The tombstone of a revoked session (the value of `t`).
+pub(crate) const REVOKED: &str = "1";
+/// The tombstone of a session evicted to make room for a newer log-in of its user.
+pub(crate) const EVICTED: &str = "evicted";
 
 /// A session's state, split into the hash's fields.
 #[derive(Debug)]
@@ -75,6 +80,11 @@ impl Record {
         self.peeked().and_then(|p| p.policy)
     }
 
+    /// How many sessions the user may keep, as the state says it was at log-in.
+    pub(crate) fn cap(&self) -> Option<SessionCap> {
+        self.peeked().and_then(|p| p.cap)
+    }
+
     /// The fields `e`, `s`, `d`, `m`, in that order, as the scripts take them.
     pub(crate) fn fields(&self) -> [String; 4] {
         let expiry = self.expiry.as_ref().map_or("", |(raw, _)| raw.as_str());
@@ -111,7 +121,8 @@ pub(crate) enum Unreadable {
 }
 
 /// Rebuilds the state actix-session hands to handlers from what `load` read: `None` for no
-/// session, the `revoked` marker for a tombstone.
+/// session, the `revoked` or `evicted` marker for a tombstone (the `unknown` one, which ends
+/// the session as `invalid`, for a tombstone this version cannot read).
 pub(crate) fn assemble(
     fields: StoredFields,
     id: &SessionId,
@@ -125,9 +136,14 @@ pub(crate) fn assemble(
         return Err(Unreadable::Version(version));
     }
     let mut state = HashMap::new();
-    if tombstone.is_some() {
+    if let Some(why) = tombstone {
         // Only what the middleware needs to report the end of the session.
-        StoreMarker::Revoked.write(&mut state);
+        let marker = match why.as_str() {
+            REVOKED => StoreMarker::Revoked,
+            EVICTED => StoreMarker::Evicted,
+            _ => StoreMarker::Unknown,
+        };
+        marker.write(&mut state);
     } else {
         if let Some(rest) = rest.filter(|rest| !rest.is_empty()) {
             state = serde_json::from_str(&rest)?;
@@ -192,6 +208,36 @@ mod tests {
         assert_eq!(StoreMarker::read(&state), Some(StoreMarker::Revoked));
         assert_eq!(state[STATE_KEY], STATE);
         assert!(!state.contains_key(ID_ENTRY));
+    }
+
+    #[test]
+    fn an_eviction_tombstone_comes_back_as_the_evicted_marker_and_a_strange_one_as_unknown() {
+        let fields = |t: &str| (Some("1".into()), Some(t.into()), Some(STATE.into()), None);
+        let evicted = assemble(fields("evicted"), &id(), STATE_KEY)
+            .unwrap()
+            .unwrap();
+        assert_eq!(StoreMarker::read(&evicted), Some(StoreMarker::Evicted));
+        assert!(!evicted.contains_key(ID_ENTRY));
+        let strange = assemble(fields("why"), &id(), STATE_KEY).unwrap().unwrap();
+        assert_eq!(StoreMarker::read(&strange), Some(StoreMarker::Unknown));
+    }
+
+    #[test]
+    fn a_record_carries_the_session_limit_of_its_state() {
+        let state = HashMap::from([(
+            STATE_KEY.to_owned(),
+            r#""2.alice.rs.rs.668...0.x.3""#.to_owned(),
+        )]);
+        let cap = Record::from_state(state, STATE_KEY).unwrap().cap();
+        assert_eq!(
+            cap,
+            Some(SessionCap {
+                max: 3,
+                refuse: true
+            })
+        );
+        let none = HashMap::from([(STATE_KEY.to_owned(), STATE.to_owned())]);
+        assert_eq!(Record::from_state(none, STATE_KEY).unwrap().cap(), None);
     }
 
     #[test]

@@ -5,23 +5,32 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::{
-    id::SessionId, keys::UserTag, listed::Listed, scripts::SCRIPTS, store::Backend, RedisStoreError,
+    device,
+    id::SessionId,
+    keys::UserTag,
+    listed::{backoff, Listed, Plan},
+    page::{Page, PageCursor, SessionPage},
+    scripts::SCRIPTS,
+    store::Backend,
+    RedisStoreError,
 };
+use crate::{Expiry, ExpiryError};
 
-/// How many times revoking all (or all other) sessions of a user on a Redis Cluster reads the
-/// index again when a session was saved meanwhile, before giving up.
+/// How many times listing or revoking all (or all other) sessions of a user on a Redis Cluster
+/// reads the index again when a session was saved meanwhile, before giving up.
 const REVOKE_ATTEMPTS: usize = 5;
 
 /// The sessions of each user, kept by the [`RedisStore`](super::RedisStore) itself as it saves
 /// and deletes them; get it with [`RedisStore::registry`](super::RedisStore::registry) and hand
 /// it to handlers with `web::Data`.
 ///
-/// Each method is one round trip to Redis (one script, on the user's hash slot), and prunes the
-/// entries of sessions that have ended as it meets them. On a Redis Cluster, `list`,
-/// `revoke_all` and `revoke_others` first read the user's index, to declare the keys the script
-/// touches: two round trips. A revoked session ends at its next
-/// request, on every app instance, with reason `revoked`; a request already running when it is
-/// revoked finishes, but what it writes to the session is dropped.
+/// Each method is one round trip to Redis (one script, on the user's hash slot). On a Redis
+/// Cluster, `list`, `revoke_all` and `revoke_others` first read the user's index, to declare
+/// the keys the script touches: two round trips. Listing one page, counting and revoking one
+/// session cost O(log n) in the user's session count n; revoking all (or all other) sessions
+/// walks them all. A revoked session ends at its next request, on every app instance, with
+/// reason `revoked`; a request already running when it is revoked finishes, but what it writes
+/// to the session is dropped.
 ///
 /// # Examples
 /// ```no_run
@@ -55,10 +64,17 @@ impl std::fmt::Debug for SessionRegistry {
 /// # Examples
 /// ```no_run
 /// # async fn run(registry: session_expiry::redis::SessionRegistry) -> Result<(), session_expiry::redis::RedisStoreError> {
-/// for session in registry.list("alice").await? {
+/// use session_expiry::redis::Page;
+///
+/// for session in registry.list("alice", Page::default()).await?.sessions {
 ///     println!(
-///         "{} since {} from {:?} ({:?}), ends at {:?}",
-///         session.id, session.logged_in_at, session.ip, session.user_agent, session.expires_at,
+///         "{} since {} from {:?} ({}), active {}, ends at {:?}",
+///         session.id,
+///         session.logged_in_at,
+///         session.ip,
+///         session.device.as_deref().unwrap_or("unknown device"),
+///         session.last_seen,
+///         session.expires_at,
 ///     );
 /// }
 /// # Ok(()) }
@@ -76,8 +92,14 @@ pub struct SessionInfo {
     pub expires_at: Option<DateTime<Utc>>,
     /// The `User-Agent` of the log-in request (needs [`RequestScope`](super::RequestScope)).
     pub user_agent: Option<String>,
+    /// A readable label of the device, from the user agent: "Firefox 128 on Linux"; `None`
+    /// when the user agent is unknown or names neither browser nor operating system (see the
+    /// [module docs](super#device-labels) for the parser).
+    pub device: Option<String>,
     /// The client IP of the log-in request (needs [`RequestScope`](super::RequestScope)).
     pub ip: Option<String>,
+    /// Whether this is the caller's own session (the one [`Page::current`] named).
+    pub current: bool,
 }
 
 /// What the save script recorded at log-in.
@@ -93,38 +115,176 @@ impl SessionRegistry {
         Self { backend }
     }
 
-    /// The live sessions of `user`, most recently active first.
+    /// One page of the live sessions of `user`, most recently active first, with where the
+    /// next page starts. One script on the user's hash slot (two round trips on a Redis
+    /// Cluster), O(log n + limit) in the user's session count n; it also clears a few sessions
+    /// that ended from the index.
     ///
     /// # Errors
     /// [`RedisStoreError`] if Redis is unavailable or holds an unreadable entry.
     ///
     /// # Examples
     /// ```no_run
-    /// # async fn run(registry: session_expiry::redis::SessionRegistry) -> Result<(), session_expiry::redis::RedisStoreError> {
-    /// let sessions = registry.list("alice").await?;
-    /// println!("alice is signed in {} times", sessions.len());
+    /// use session_expiry::redis::{Page, PageCursor, SessionId, SessionRegistry};
+    ///
+    /// # async fn run(
+    /// #     registry: SessionRegistry,
+    /// #     current: Option<SessionId>,
+    /// #     cursor: Option<PageCursor>,
+    /// # ) -> Result<(), session_expiry::redis::RedisStoreError> {
+    /// let page = registry
+    ///     .list("alice", Page::new(20).after(cursor).current(current))
+    ///     .await?;
+    /// println!("{} sessions, more: {}", page.sessions.len(), page.next.is_some());
     /// # Ok(()) }
     /// ```
-    pub async fn list(&self, user: &str) -> Result<Vec<SessionInfo>, RedisStoreError> {
+    pub async fn list(&self, user: &str, page: Page) -> Result<SessionPage, RedisStoreError> {
         let tag = UserTag::of(user);
-        let listed = Listed::read(&self.backend, &tag).await?;
-        let mut invocation = SCRIPTS.list.prepare_invoke();
-        invocation.key(self.backend.keys.index(&tag));
-        listed.declare(&mut invocation);
-        invocation
-            .arg(self.backend.keys.sessions_of(&tag))
-            .arg(self.backend.now_ms())
-            .arg(listed.flag());
-        let flat: Vec<String> = self.backend.connection.invoke(&invocation).await?;
-        let mut sessions = flat
-            .chunks(4)
-            .map(|entry| match entry {
-                [id, info, seen, deadline] => session_info(id, info, seen, deadline),
-                _ => Err(corrupt("a registry entry is incomplete")),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        sessions.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then(a.id.cmp(&b.id)));
-        Ok(sessions)
+        let keys = self.backend.keys.user(&tag);
+        let base = self.backend.keys.sessions_of(&tag);
+        let now = self.backend.now_ms();
+        let (activity, after) = PageCursor::args(page.cursor());
+        let mut missed = Vec::new();
+        for _ in 0..REVOKE_ATTEMPTS {
+            let plan = Plan::List {
+                after: page.cursor(),
+                limit: page.limit(),
+            };
+            let listed = Listed::plan(&self.backend, &tag, plan, now).await?.and(
+                &self.backend,
+                &tag,
+                &missed,
+            );
+            let mut invocation = SCRIPTS.list.prepare_invoke();
+            keys.declare(&mut invocation);
+            listed.declare(&mut invocation);
+            invocation
+                .arg(&base)
+                .arg(now)
+                .arg(listed.flag())
+                .arg(&activity)
+                .arg(after)
+                .arg(page.limit());
+            let flat: Vec<String> = self.backend.connection.invoke(&invocation).await?;
+            match flat.as_slice() {
+                // Sessions of the page were saved after the plan was read: read it again.
+                [status, ids @ ..] if status == "-2" => {
+                    missed.extend(ids.iter().cloned());
+                    backoff().await;
+                }
+                [status, next_activity, next_id, entries @ ..] if status == "1" => {
+                    return listed_page(next_activity, next_id, entries, page.current_id())
+                }
+                _ => return Err(corrupt("the list script answered something unexpected")),
+            }
+        }
+        Err(RedisStoreError::Contended {
+            retry_after: self.backend.connection.retry_after(),
+        })
+    }
+
+    /// How many live sessions `user` holds: one `ZCOUNT`, O(log n).
+    ///
+    /// # Errors
+    /// [`RedisStoreError`] if Redis is unavailable.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # async fn run(registry: session_expiry::redis::SessionRegistry) -> Result<(), session_expiry::redis::RedisStoreError> {
+    /// println!("alice is signed in on {} devices", registry.count("alice").await?);
+    /// # Ok(()) }
+    /// ```
+    pub async fn count(&self, user: &str) -> Result<usize, RedisStoreError> {
+        let keys = self.backend.keys.user(&UserTag::of(user));
+        let mut cmd = ::redis::cmd("ZCOUNT");
+        cmd.arg(&keys.expiries)
+            .arg(format!("({}", self.backend.now_ms()))
+            .arg("+inf");
+        self.backend.connection.query(&cmd).await
+    }
+
+    /// Signs `user` in, as [`Expiry::login`] does, unless that would exceed their session limit
+    /// under [`OnSessionLimit::Refuse`](crate::OnSessionLimit::Refuse): then it returns
+    /// [`ExpiryError::TooManySessions`] and signs nobody in, so the handler can say so in its
+    /// own words (a log-in form that shows "sign out elsewhere first"). Under the default
+    /// [`OnSessionLimit::EvictLeastRecentlyActive`](crate::OnSessionLimit::EvictLeastRecentlyActive)
+    /// it never refuses: the save makes room.
+    ///
+    /// To know the limit, it resolves the user's policy now (the
+    /// [`PolicyResolver`](crate::PolicyResolver) is still consulted once), then counts the
+    /// user's live sessions (O(log n)). Two log-ins at the same moment may both pass this
+    /// check; the save still enforces the limit atomically, and the one that would exceed it is
+    /// answered `403` `{"error":"too_many_sessions","max_sessions":n}` by
+    /// [`RequestScope`](super::RequestScope). If Redis cannot be asked, the log-in goes ahead
+    /// and the save decides (`503` while Redis is unavailable).
+    ///
+    /// # Errors
+    /// [`ExpiryError::TooManySessions`], and what [`Expiry::login`] returns.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use actix_web::{post, web, HttpResponse};
+    /// use session_expiry::{redis::SessionRegistry, Expiry, ExpiryError};
+    ///
+    /// #[post("/login")]
+    /// async fn login(
+    ///     expiry: Expiry,
+    ///     registry: web::Data<SessionRegistry>,
+    /// ) -> actix_web::Result<HttpResponse> {
+    ///     // ... check the credentials first, then:
+    ///     match registry.login(&expiry, "alice").await {
+    ///         Ok(()) => Ok(HttpResponse::Ok().finish()),
+    ///         Err(ExpiryError::TooManySessions { max }) => Ok(HttpResponse::Forbidden().body(
+    ///             format!("You are signed in on {max} devices already: sign out of one first."),
+    ///         )),
+    ///         Err(other) => Err(other.into()),
+    ///     }
+    /// }
+    /// ```
+    pub async fn login(&self, expiry: &Expiry, user: impl Into<String>) -> Result<(), ExpiryError> {
+        self.login_checked(expiry, user.into(), false).await
+    }
+
+    /// [`login`](Self::login) with "keep me signed in", as [`Expiry::login_remembered`].
+    ///
+    /// # Errors
+    /// As [`login`](Self::login).
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # async fn f(registry: session_expiry::redis::SessionRegistry, expiry: session_expiry::Expiry) -> Result<(), session_expiry::ExpiryError> {
+    /// registry.login_remembered(&expiry, "alice").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn login_remembered(
+        &self,
+        expiry: &Expiry,
+        user: impl Into<String>,
+    ) -> Result<(), ExpiryError> {
+        self.login_checked(expiry, user.into(), true).await
+    }
+
+    async fn login_checked(
+        &self,
+        expiry: &Expiry,
+        user: String,
+        remembered: bool,
+    ) -> Result<(), ExpiryError> {
+        let login = expiry.resolve_login(user.clone(), remembered).await?;
+        if let Some(cap) = login.cap().filter(|cap| cap.refuse) {
+            match self.count(&user).await {
+                Ok(live) if live >= usize::try_from(cap.max).unwrap_or(usize::MAX) => {
+                    return Err(ExpiryError::TooManySessions { max: cap.max });
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(
+                    target: "session_expiry",
+                    error = %error.chain(),
+                    "the session limit could not be checked before the log-in: the save will"
+                ),
+            }
+        }
+        expiry.finish_login(login)
     }
 
     /// Revokes the session `id` of `user`; whether it was live.
@@ -201,7 +361,7 @@ impl SessionRegistry {
         let keys = &self.backend.keys;
         for _ in 0..REVOKE_ATTEMPTS {
             let mut invocation = SCRIPTS.revoke.prepare_invoke();
-            invocation.key(keys.index(&tag));
+            keys.user(&tag).declare(&mut invocation);
             let listed = match (mode, id) {
                 ("one", Some(id)) => {
                     invocation.key(keys.data(Some(&tag), id));
@@ -229,17 +389,50 @@ impl SessionRegistry {
     }
 }
 
+/// The page the list script answered: the next cursor, then id, log-in record, last seen and
+/// deadline of each session.
+fn listed_page(
+    next_activity: &str,
+    next_id: &str,
+    entries: &[String],
+    current: Option<&SessionId>,
+) -> Result<SessionPage, RedisStoreError> {
+    let next = match (next_activity, next_id) {
+        ("", "") => None,
+        (activity, id) => Some(
+            PageCursor::from_script(activity, id)
+                .ok_or_else(|| corrupt("a session's activity is malformed"))?,
+        ),
+    };
+    let sessions = entries
+        .chunks(4)
+        .map(|entry| match entry {
+            [id, info, seen, deadline] => session_info(id, info, seen, deadline, current),
+            _ => Err(corrupt("a registry entry is incomplete")),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(SessionPage { sessions, next })
+}
+
 fn session_info(
     id: &str,
     info: &str,
     seen: &str,
     deadline: &str,
+    current: Option<&SessionId>,
 ) -> Result<SessionInfo, RedisStoreError> {
-    let id = id
+    let id: SessionId = id
         .parse()
         .map_err(|_| corrupt("a registry id is malformed"))?;
-    let info: LoginInfo =
-        serde_json::from_str(info).map_err(|_| corrupt("a registry entry is malformed"))?;
+    // A session without a log-in record (saved before records were kept) is still listed.
+    let info = match info {
+        "" => LoginInfo {
+            l: None,
+            ua: None,
+            ip: None,
+        },
+        info => serde_json::from_str(info).map_err(|_| corrupt("a registry entry is malformed"))?,
+    };
     let instant = |ms: &str| {
         ms.parse::<i64>()
             .ok()
@@ -248,6 +441,7 @@ fn session_info(
     };
     let last_seen = instant(seen)?;
     Ok(SessionInfo {
+        current: current == Some(&id),
         id,
         logged_in_at: match info.l {
             Some(ms) => instant(&ms.to_string())?,
@@ -258,6 +452,7 @@ fn session_info(
             "" => None,
             ms => Some(instant(ms)?),
         },
+        device: info.ua.as_deref().and_then(device::label),
         user_agent: info.ua,
         ip: info.ip,
     })

@@ -2,7 +2,8 @@
 //!
 //! actix-session calls a store with the session's state only. Some things need the request too:
 //! the registry records the client's user agent and IP at log-in, a failed save should be a
-//! `503` rather than actix-session's opaque `500`, and a renewal (delete the old key, save the
+//! `503` rather than actix-session's opaque `500` (a save refused by the session limit, a
+//! `403`), and a renewal (delete the old key, save the
 //! state under a new one) must not bring back a session revoked meanwhile. This middleware,
 //! registered outside `SessionMiddleware`, runs the request in a task-local scope that carries
 //! the client's details in, and what the store met along the way from one call to the next.
@@ -29,6 +30,8 @@ struct RequestInfo {
     client_ip: Option<String>,
     /// Set by the store when Redis was unavailable during this request.
     outage: Cell<Option<Duration>>,
+    /// Set by the store when the user's session limit refused this request's log-in.
+    refused: Cell<Option<u32>>,
     /// The log-in instant (Unix ms) of the signed-in session this request loaded.
     loaded_login: Cell<Option<u64>>,
     /// The store found this request's session gone or revoked when it came to delete it.
@@ -52,6 +55,7 @@ impl RequestInfo {
             user_agent,
             client_ip,
             outage: Cell::new(None),
+            refused: Cell::new(None),
             loaded_login: Cell::new(None),
             ended: Cell::new(false),
         }
@@ -78,6 +82,12 @@ pub(crate) fn report_outage(retry_after: Duration) {
     let _outside_any_scope = REQUEST.try_with(|info| info.outage.set(Some(retry_after)));
 }
 
+/// Tells the enclosing [`RequestScope`], if any, that the session limit `max` refused to save
+/// the request's log-in.
+pub(crate) fn refused(max: u32) {
+    let _outside_any_scope = REQUEST.try_with(|info| info.refused.set(Some(max)));
+}
+
 /// Remembers the log-in instant of the signed-in session the request loaded.
 pub(crate) fn loaded(login_ms: u64) {
     let _outside_any_scope = REQUEST.try_with(|info| info.loaded_login.set(Some(login_ms)));
@@ -101,12 +111,15 @@ pub(crate) fn renews_an_ended_session(login_ms: Option<u64>) -> bool {
 
 /// Gives the Redis store the request it works for: it records the client's user agent and IP in
 /// the [registry](super::SessionRegistry) at log-in, turns a save that failed because Redis was
-/// unavailable into `503` with `Retry-After` (instead of actix-session's empty `500`), and keeps
+/// unavailable into `503` with `Retry-After` (instead of actix-session's empty `500`), a log-in
+/// the user's session limit refused ([`OnSessionLimit::Refuse`](crate::OnSessionLimit::Refuse))
+/// into `403` `{"error":"too_many_sessions","max_sessions":n}`, and keeps
 /// a session that was revoked while a request renewing its ID ran from being saved again under
 /// the new ID.
 ///
 /// Register it *outside* `SessionMiddleware`, that is, `.wrap` it *after*. Without it the store
-/// still works; the registry then shows no user agent or IP, a failed save is a `500`, and only
+/// still works; the registry then shows no user agent or IP, a failed or refused save is a
+/// `500`, and only
 /// renewals done by [`Expiry::login`](crate::Expiry::login) are safe against a concurrent
 /// revocation (a log-in starts a new session anyway).
 ///
@@ -207,13 +220,25 @@ where
         let service = Rc::clone(&self.service);
         Box::pin(REQUEST.scope(info, async move {
             let result = service.call(req).await;
-            let outage = REQUEST.try_with(|info| info.outage.get()).ok().flatten();
-            let Some(retry_after) = outage else {
-                return result.map(ServiceResponse::map_into_left_body);
-            };
+            let (outage, refused) = REQUEST
+                .try_with(|info| (info.outage.get(), info.refused.get()))
+                .unwrap_or_default();
             let failed = match &result {
                 Err(_) => true,
                 Ok(res) => res.status() == StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            if let (Some(max), true) = (refused, failed) {
+                // actix-session turned the refused save into an opaque 500: say why instead.
+                let refusal = crate::ExpiryError::TooManySessions { max };
+                return match result {
+                    Ok(res) => Ok(res
+                        .into_response(actix_web::ResponseError::error_response(&refusal))
+                        .map_into_right_body()),
+                    Err(_) => Err(refusal.into()),
+                };
+            }
+            let Some(retry_after) = outage else {
+                return result.map(ServiceResponse::map_into_left_body);
             };
             if !failed {
                 return result.map(ServiceResponse::map_into_left_body);

@@ -11,7 +11,7 @@ use super::{
     connection::Connection,
     id::SessionId,
     keys::{id_of, new_session_key, parse_session_key, KeySpace, ParsedKey, UserTag},
-    listed::Listed,
+    listed::{backoff, Listed, Plan},
     record::{assemble, Record, StoredFields, LOADED_FIELDS},
     scope,
     scripts::SCRIPTS,
@@ -26,6 +26,11 @@ use crate::{
 /// How many fresh keys `save` tries before giving up (a collision of 256 random bits means a
 /// broken random source, not bad luck).
 const SAVE_ATTEMPTS: usize = 3;
+
+/// On a Redis Cluster, how many times a log-in reads its plan again when the user's index
+/// changed between the plan and the save (another log-in of the user meanwhile), before giving
+/// up.
+const PLAN_ATTEMPTS: usize = 5;
 
 /// What the store and its registry share: the connection, the key names, the clock.
 pub(crate) struct Backend {
@@ -51,14 +56,25 @@ impl Backend {
 /// - A signed-in session's registry entry (log-in instant, user, policy snapshot) outlives its
 ///   key by 24 hours: a request on a session Redis dropped at its deadline gets the expired
 ///   answer with reason `idle` or `absolute`, not an anonymous one (one `HGET` more, on that
-///   request only). Past that window, or once a later log-in or listing of the same user has
-///   pruned the entry, it is anonymous.
+///   request only). Past that window it is anonymous.
 /// - An update never brings back a session that was deleted or revoked meanwhile, and of two
 ///   concurrent saves the later last-seen wins (merged by a script on the server).
 /// - Every signed-in session is listed in its user's [`SessionRegistry`], kept by the same
-///   scripts that save and delete, so the two cannot drift.
+///   scripts that save and delete, so the two cannot drift. What a log-in, a refresh, revoking
+///   one session or listing one page costs grows with the logarithm of the user's session count,
+///   never with the count itself (see [the module docs](super#costs)).
 /// - A revoked session is a small tombstone until its deadline: a request on it gets the expired
 ///   answer with reason `revoked`.
+/// - Each user holds at most their session limit of live sessions
+///   ([`SessionExpiryBuilder::max_sessions`](crate::SessionExpiryBuilder::max_sessions),
+///   [`Policy::with_max_sessions`](crate::Policy::with_max_sessions); 100 unless set), enforced
+///   atomically by the script that saves a log-in: beyond it, the least recently active session
+///   becomes a tombstone whose next request gets reason `evicted`, or, with
+///   [`OnSessionLimit::Refuse`](crate::OnSessionLimit::Refuse), the log-in is not saved and
+///   [`RequestScope`](super::RequestScope) answers `403` `{"error":"too_many_sessions",
+///   "max_sessions":n}` (see [`SessionRegistry::login`] to say it in the handler instead). The
+///   limit bounds what one account can make Redis keep, so that no account can slow the store
+///   down for the others.
 /// - Redis unreachable: a request carrying a session gets `503` with `Retry-After` (see
 ///   [`RequestScope`](super::RequestScope) for failed saves), nothing is accepted unchecked,
 ///   and the connection recovers by itself.
@@ -178,17 +194,22 @@ impl RedisStore {
         let mut invocation = script.prepare_invoke();
         invocation.key(self.backend.keys.data(tag, id));
         if let Some(tag) = tag {
-            invocation.key(self.backend.keys.index(tag));
+            self.backend.keys.user(tag).declare(&mut invocation);
         }
         invocation
     }
 
     /// Adds what save and update take first: the record's fields, now, and the fallback TTL.
-    fn with_record(&self, invocation: &mut ScriptInvocation<'_>, record: &Record, fallback: u64) {
+    fn with_record(
+        invocation: &mut ScriptInvocation<'_>,
+        record: &Record,
+        now: u64,
+        fallback: u64,
+    ) {
         for field in record.fields() {
             invocation.arg(field);
         }
-        invocation.arg(self.backend.now_ms()).arg(fallback);
+        invocation.arg(now).arg(fallback);
     }
 
     /// What the user's index still says about a signed-in session whose data key is gone:
@@ -222,7 +243,9 @@ impl RedisStore {
         self.backend.connection.query(&cmd).await
     }
 
-    /// Saves `record` under a fresh key, in its user's slot when it has a user.
+    /// Saves `record` under a fresh key, in its user's slot when it has a user, within the
+    /// user's session limit: evicting their least recently active sessions, or refusing
+    /// ([`RedisStoreError::TooManySessions`]).
     async fn create(
         &self,
         record: &Record,
@@ -248,26 +271,99 @@ impl RedisStore {
             .as_ref()
             .map(|tag| self.backend.keys.sessions_of(tag))
             .unwrap_or_default();
-        // The save prunes the user's index: on a cluster, of the sessions it lists now.
-        let listed = match &tag {
-            Some(tag) => Listed::read(&self.backend, tag).await?,
-            None => Listed::default(),
+        let cap = record.cap();
+        let (max, refuse) = match cap {
+            Some(cap) => (cap.max.to_string(), if cap.refuse { "1" } else { "" }),
+            None => (String::new(), ""),
         };
-        for _ in 0..SAVE_ATTEMPTS {
-            let key = new_session_key(tag.as_ref());
+        // One instant for the plan and the save, so both pick the same sessions.
+        let now = self.backend.now_ms();
+        let mut key = new_session_key(tag.as_ref());
+        let (mut collisions, mut plans) = (0, 0);
+        let mut missed = Vec::new();
+        while collisions < SAVE_ATTEMPTS && plans < PLAN_ATTEMPTS {
+            // On a cluster, the sessions the save will prune or evict, to declare them.
+            let listed = match &tag {
+                Some(tag) => {
+                    let plan = Plan::Save {
+                        max: cap.filter(|cap| !cap.refuse).map(|cap| cap.max),
+                    };
+                    Listed::plan(&self.backend, tag, plan, now).await?.and(
+                        &self.backend,
+                        tag,
+                        &missed,
+                    )
+                }
+                None => Listed::default(),
+            };
             let id = id_of(&key);
             let mut invocation = self.on_session(&SCRIPTS.save, tag.as_ref(), &id);
             listed.declare(&mut invocation);
-            self.with_record(&mut invocation, record, fallback_ttl);
+            Self::with_record(&mut invocation, record, now, fallback_ttl);
             invocation
                 .arg(id.as_str())
                 .arg(&info)
                 .arg(&base)
-                .arg(listed.flag());
-            let saved: i64 = self.backend.connection.invoke(&invocation).await?;
-            if saved >= 0 {
-                return session_key(key);
+                .arg(listed.flag())
+                .arg(&max)
+                .arg(refuse);
+            let answer: Vec<String> = self.backend.connection.invoke(&invocation).await?;
+            let fields: Vec<&str> = answer.iter().map(String::as_str).collect();
+            match fields.as_slice() {
+                ["1", evicted] => {
+                    if *evicted != "0" {
+                        let user = record
+                            .user()
+                            .and_then(|user| self.backend.user_ids.name(user));
+                        tracing::info!(
+                            target: "session_expiry",
+                            user,
+                            evicted,
+                            max = %max,
+                            "least recently active sessions evicted: the user signed in beyond \
+                             their session limit"
+                        );
+                    }
+                    return session_key(key);
+                }
+                // Already past its deadline: nothing was saved, the key leads nowhere.
+                ["0"] => return session_key(key),
+                ["-1"] => {
+                    collisions += 1;
+                    key = new_session_key(tag.as_ref());
+                }
+                // The index changed since the plan was read.
+                ["-2", ids @ ..] => {
+                    plans += 1;
+                    missed.extend(ids.iter().map(|id| (*id).to_owned()));
+                    backoff().await;
+                }
+                ["-3", max] => {
+                    let max = max.parse().unwrap_or(u32::MAX);
+                    let user = record
+                        .user()
+                        .and_then(|user| self.backend.user_ids.name(user));
+                    tracing::info!(
+                        target: "session_expiry",
+                        user,
+                        max,
+                        "log-in refused: the user already holds as many sessions as their \
+                         limit allows"
+                    );
+                    scope::refused(max);
+                    return Err(RedisStoreError::TooManySessions { max });
+                }
+                _ => {
+                    return Err(RedisStoreError::Corrupt(format!(
+                        "the save script answered {answer:?}"
+                    )))
+                }
             }
+        }
+        if plans >= PLAN_ATTEMPTS {
+            return Err(RedisStoreError::Contended {
+                retry_after: self.backend.connection.retry_after(),
+            });
         }
         Err(RedisStoreError::Corrupt(
             "every fresh session key tried was already taken".into(),
@@ -305,7 +401,7 @@ impl RedisStore {
             return self.create(record, fallback_ttl).await;
         }
         let mut invocation = self.on_session(&SCRIPTS.update, parsed.tag.as_ref(), &parsed.id);
-        self.with_record(&mut invocation, record, fallback_ttl);
+        Self::with_record(&mut invocation, record, self.backend.now_ms(), fallback_ttl);
         invocation.arg(parsed.id.as_str());
         let written: i64 = self.backend.connection.invoke(&invocation).await?;
         if written == 0 {
@@ -320,6 +416,10 @@ impl RedisStore {
 
     /// Logs a failure, and tells the request's scope when Redis is unavailable.
     fn failed(&self, operation: &str, error: RedisStoreError) -> anyhow::Error {
+        if let RedisStoreError::TooManySessions { .. } = error {
+            // The session limit at work, logged where it refused: not a failure of the store.
+            return anyhow::Error::new(error);
+        }
         crate::metrics::store_error();
         tracing::error!(
             target: "session_expiry",
@@ -425,7 +525,10 @@ impl SessionStore for RedisStore {
             return Ok(());
         };
         let mut invocation = self.on_session(&SCRIPTS.extend, parsed.tag.as_ref(), &parsed.id);
-        invocation.arg(millis(ttl));
+        invocation
+            .arg(millis(ttl))
+            .arg(self.backend.now_ms())
+            .arg(parsed.id.as_str());
         match self.backend.connection.invoke::<i64>(&invocation).await {
             Ok(_) => Ok(()),
             // Not extending the TTL of a session without deadline only ends it early: not worth
