@@ -7,7 +7,8 @@ use crate::{ExpiryEvent, ExpiryReason, Policy, UserIdLogging};
 
 /// What happened to a session: reported to the hook set with
 /// [`on_event`](crate::SessionExpiryBuilder::on_event), logged with `tracing`, and with the
-/// `metrics` feature counted.
+/// `metrics` feature counted. The Redis store reports its own ([`Revoked`](Self::Revoked),
+/// [`Evicted`](Self::Evicted)) to the hook of `RedisStoreBuilder::on_event`.
 ///
 /// # Log lines
 /// Every event is an info-level `tracing` event with target `session_expiry` and these stable

@@ -253,3 +253,48 @@ async fn the_redis_example_serves_its_counters_to_prometheus() {
         );
     }
 }
+
+#[actix_web::test]
+async fn the_store_reports_evictions_and_revocations_to_the_same_hook() {
+    let target = Target::single();
+    let clock = MockClock::new();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let hook = |events: &Arc<Mutex<Vec<SessionEvent>>>| {
+        let sink = Arc::clone(events);
+        move |event: &SessionEvent| sink.lock().unwrap().push(event.clone())
+    };
+    let store = target
+        .builder(&clock)
+        .on_event(hook(&events))
+        .build()
+        .await
+        .unwrap();
+    let registry = store.registry();
+    let app = redis_app(
+        store,
+        expiry(&clock).max_sessions(2).on_event(hook(&events)),
+    )
+    .await;
+    let devices: Vec<_> = (0..3).map(|_| Client::new(&app)).collect();
+    for device in &devices {
+        clock.advance(MINUTE);
+        device.login().await;
+    }
+    assert_eq!(registry.revoke_all("alice").await.unwrap(), 2);
+
+    let events = events.lock().unwrap().clone();
+    let names: Vec<_> = events.iter().map(SessionEvent::name).collect();
+    // The third log-in is reported by the middleware, then its save evicts the first session.
+    assert_eq!(
+        names,
+        ["logged_in", "logged_in", "logged_in", "evicted", "revoked"]
+    );
+    assert!(matches!(
+        &events[3],
+        SessionEvent::Evicted { user, sessions: 1, .. } if user == "alice"
+    ));
+    assert!(matches!(
+        &events[4],
+        SessionEvent::Revoked { user, sessions: 2, .. } if user == "alice"
+    ));
+}

@@ -360,3 +360,31 @@ async fn the_quickstart_asks_for_the_password_again_before_its_settings() {
         serde_json::json!({"saved": true, "user": "alice"})
     );
 }
+
+#[actix_web::test]
+async fn the_redis_store_finds_the_state_under_a_key_of_ones_own() {
+    let target = crate::redis_support::Target::single();
+    let clock = MockClock::new();
+    let store = target
+        .builder(&clock)
+        .state_key("auth")
+        .build()
+        .await
+        .unwrap();
+    let registry = store.registry();
+    let app = crate::redis_support::redis_app(store, expiry(&clock).state_key("auth")).await;
+    let client = Client::new(&app);
+    client.login().await;
+    // The store found the state: the session is listed, and Redis drops it at its deadline.
+    let page = registry
+        .list("alice", session_expiry::redis::Page::new(10))
+        .await
+        .unwrap();
+    assert_eq!(page.sessions.len(), 1);
+    let mut redis = target.inspect().await;
+    let keys = redis.session_keys().await;
+    assert_eq!(keys.len(), 1);
+    clock.advance(IDLE);
+    let expired = client.json(TestRequest::get().uri("/whoami")).await;
+    assert_eq!(expired.json()["reason"], "idle");
+}

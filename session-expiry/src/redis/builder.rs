@@ -8,7 +8,7 @@ use super::{
     store::Backend,
     RedisStore, RedisStoreError,
 };
-use crate::{Clock, SystemClock, UserIdLogging, STATE_KEY};
+use crate::{session_event::Events, Clock, SessionEvent, SystemClock, UserIdLogging, STATE_KEY};
 
 /// A fluent builder for [`RedisStore`]; start with [`RedisStore::builder`] (one Redis), or
 /// [`RedisStore::cluster_builder`] (a Redis Cluster, feature `redis-cluster`). Every setting
@@ -36,7 +36,7 @@ pub struct RedisStoreBuilder {
     retry_after: Duration,
     clock: Arc<dyn Clock>,
     state_key: Arc<str>,
-    user_ids: UserIdLogging,
+    events: Events,
 }
 
 impl std::fmt::Debug for RedisStoreBuilder {
@@ -48,7 +48,7 @@ impl std::fmt::Debug for RedisStoreBuilder {
             .field("response_timeout", &self.response_timeout)
             .field("retry_after", &self.retry_after)
             .field("state_key", &self.state_key)
-            .field("user_ids", &self.user_ids)
+            .field("events", &self.events)
             .finish_non_exhaustive()
     }
 }
@@ -79,7 +79,7 @@ impl RedisStoreBuilder {
             retry_after: Duration::from_secs(5),
             clock: Arc::new(SystemClock),
             state_key: Arc::from(STATE_KEY),
-            user_ids: UserIdLogging::Plain,
+            events: Events::default(),
         }
     }
 
@@ -189,7 +189,32 @@ impl RedisStoreBuilder {
     ///     .log_user_ids(UserIdLogging::Omitted);
     /// ```
     pub fn log_user_ids(mut self, logging: UserIdLogging) -> Self {
-        self.user_ids = logging;
+        self.events.user_ids = logging;
+        self
+    }
+
+    /// Calls `hook` with the store's [`SessionEvent`]s: [`Revoked`](SessionEvent::Revoked)
+    /// (through the registry) and [`Evicted`](SessionEvent::Evicted) (a log-in beyond the
+    /// user's session limit). They are logged either way. Give it the hook you give
+    /// [`SessionExpiryBuilder::on_event`](crate::SessionExpiryBuilder::on_event), which gets the
+    /// events of the middleware: together, every event of a session's life.
+    ///
+    /// Defaults to no hook.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::sync::Arc;
+    /// use session_expiry::{redis::RedisStore, SessionEvent, SessionExpiry};
+    ///
+    /// let audit = Arc::new(|event: &SessionEvent| println!("{}: {:?}", event.name(), event.user()));
+    /// let builder = RedisStore::builder("redis://127.0.0.1").on_event({
+    ///     let audit = Arc::clone(&audit);
+    ///     move |event| audit(event)
+    /// });
+    /// let middleware = SessionExpiry::builder().on_event(move |event| audit(event)).build();
+    /// ```
+    pub fn on_event(mut self, hook: impl Fn(&SessionEvent) + Send + Sync + 'static) -> Self {
+        self.events.hooks.push(Arc::new(hook));
         self
     }
 
@@ -227,7 +252,7 @@ impl RedisStoreBuilder {
             keys: KeySpace::new(self.prefix),
             clock: self.clock,
             state_key: self.state_key,
-            user_ids: self.user_ids,
+            events: self.events,
         }))
     }
 }

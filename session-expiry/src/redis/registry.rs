@@ -14,7 +14,7 @@ use super::{
     store::Backend,
     RedisStoreError,
 };
-use crate::{Expiry, ExpiryError};
+use crate::{Expiry, ExpiryError, SessionEvent};
 
 /// How many times listing or revoking all (or all other) sessions of a user on a Redis Cluster
 /// reads the index again when a session was saved meanwhile, before giving up.
@@ -378,8 +378,12 @@ impl SessionRegistry {
             // -1: a session was saved since the index was read; read it again.
             let revoked: i64 = self.backend.connection.invoke(&invocation).await?;
             if let Ok(revoked) = usize::try_from(revoked) {
-                let user = self.backend.user_ids.name(user);
-                tracing::info!(target: "session_expiry", user, revoked, mode, "sessions revoked");
+                if revoked > 0 {
+                    self.backend.events.emit(&SessionEvent::Revoked {
+                        user: user.to_owned(),
+                        sessions: revoked,
+                    });
+                }
                 return Ok(revoked);
             }
         }

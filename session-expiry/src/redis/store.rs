@@ -18,9 +18,10 @@ use super::{
     RedisStoreBuilder, RedisStoreError, SessionRegistry,
 };
 use crate::{
+    session_event::Events,
     state::{peek, unix_millis, PolicyMillis},
     store_marker::StoreMarker,
-    Clock, UserIdLogging,
+    Clock, SessionEvent,
 };
 
 /// How many fresh keys `save` tries before giving up (a collision of 256 random bits means a
@@ -39,7 +40,8 @@ pub(crate) struct Backend {
     pub(crate) clock: Arc<dyn Clock>,
     /// The session key of the middleware's state.
     pub(crate) state_key: Arc<str>,
-    pub(crate) user_ids: UserIdLogging,
+    /// Where the store's events go (evictions, revocations): the log and the hooks.
+    pub(crate) events: Events,
 }
 
 impl Backend {
@@ -311,18 +313,12 @@ impl RedisStore {
             let fields: Vec<&str> = answer.iter().map(String::as_str).collect();
             match fields.as_slice() {
                 ["1", evicted] => {
-                    if *evicted != "0" {
-                        let user = record
-                            .user()
-                            .and_then(|user| self.backend.user_ids.name(user));
-                        tracing::info!(
-                            target: "session_expiry",
-                            user,
-                            evicted,
-                            max = %max,
-                            "least recently active sessions evicted: the user signed in beyond \
-                             their session limit"
-                        );
+                    let evicted = evicted.parse::<usize>().unwrap_or(0);
+                    if let (Some(user), 1..) = (record.user(), evicted) {
+                        self.backend.events.emit(&SessionEvent::Evicted {
+                            user: user.to_owned(),
+                            sessions: evicted,
+                        });
                     }
                     return session_key(key);
                 }
@@ -342,7 +338,7 @@ impl RedisStore {
                     let max = max.parse().unwrap_or(u32::MAX);
                     let user = record
                         .user()
-                        .and_then(|user| self.backend.user_ids.name(user));
+                        .and_then(|user| self.backend.events.user_ids.name(user));
                     tracing::info!(
                         target: "session_expiry",
                         user,
