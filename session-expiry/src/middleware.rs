@@ -1,6 +1,6 @@
 //! The [`SessionExpiry`] middleware: checks every signed-in request against its deadlines.
 
-use std::{future::Future, pin::Pin, rc::Rc, sync::Arc, time::Duration};
+use std::{collections::HashMap, future::Future, pin::Pin, rc::Rc, sync::Arc, time::Duration};
 
 use actix_session::{Session, SessionExt as _, SessionStatus};
 use actix_web::{
@@ -14,7 +14,7 @@ use crate::{
     context::{Ending, RequestContext, Snapshot},
     response,
     state::{policy_from_millis, ExpiryState, PolicyMillis, LEGACY_STATE_KEY},
-    store_marker::StoreMarker,
+    store_marker::{StoreMarker, ENDING_KEY},
     unix_ms::UnixMs,
     Adoption, ExpiryReason, SessionEvent, STATE_KEY,
 };
@@ -145,44 +145,21 @@ fn judge(session: &Session, config: &Configuration, now: UnixMs) -> Verdict {
     let entries = session.entries();
     let key = &*config.state_key;
     let decode = |raw: &String| ExpiryState::decode(raw, now, config.clock_skew_tolerance);
-    if let Some(marker) = StoreMarker::read(&entries) {
-        let ending = || {
-            entries
-                .get(key)
-                .and_then(|raw| decode(raw).ok())
-                .map(|state| Ending::from(&state))
-        };
-        return match marker {
-            StoreMarker::Unavailable { retry_after } => Verdict::Unavailable(retry_after),
-            StoreMarker::Revoked => Verdict::Expired(ending(), ExpiryReason::Revoked),
-            StoreMarker::Evicted => Verdict::Expired(ending(), ExpiryReason::Evicted),
-            StoreMarker::Ended {
-                login_ms,
-                user,
-                policy,
-            } => {
-                let Some(login) = UnixMs::new(login_ms) else {
-                    return Verdict::Expired(None, ExpiryReason::Invalid);
-                };
-                let reason = dropped_reason(config, policy, login, now);
-                let ending = Ending {
-                    user,
-                    login,
-                    seen: None,
-                };
-                Verdict::Expired(Some(ending), reason)
-            }
-            StoreMarker::Unknown => Verdict::Expired(None, ExpiryReason::Invalid),
-        };
-    }
-    // Earlier releases kept the state under a longer key: read it there too, and move it.
+    // A store's marker never comes with the state under its key: a session that has it (every
+    // live one) is judged without looking for one.
     let (raw, legacy) = match entries.get(key) {
         Some(raw) => (raw, false),
-        None if key == STATE_KEY => match entries.get(LEGACY_STATE_KEY) {
-            Some(raw) => (raw, true),
-            None => return Verdict::Anonymous,
-        },
-        None => return Verdict::Anonymous,
+        None => {
+            if let Some(marker) = StoreMarker::read(&entries) {
+                return marked(marker, &entries, config, now);
+            }
+            // Earlier releases kept the state under a longer key: read it there too, and move
+            // it.
+            match entries.get(LEGACY_STATE_KEY).filter(|_| key == STATE_KEY) {
+                Some(raw) => (raw, true),
+                None => return Verdict::Anonymous,
+            }
+        }
     };
     match decode(raw) {
         Err(problem) => {
@@ -196,6 +173,43 @@ fn judge(session: &Session, config: &Configuration, now: UnixMs) -> Verdict {
                 None => Verdict::Live(Snapshot { state, policy }, legacy),
             }
         }
+    }
+}
+
+/// What a store's marker says of the request's session.
+fn marked(
+    marker: StoreMarker,
+    entries: &HashMap<String, String>,
+    config: &Configuration,
+    now: UnixMs,
+) -> Verdict {
+    let ending = || {
+        entries
+            .get(ENDING_KEY)
+            .and_then(|raw| ExpiryState::decode(raw, now, config.clock_skew_tolerance).ok())
+            .map(|state| Ending::from(&state))
+    };
+    match marker {
+        StoreMarker::Unavailable { retry_after } => Verdict::Unavailable(retry_after),
+        StoreMarker::Revoked => Verdict::Expired(ending(), ExpiryReason::Revoked),
+        StoreMarker::Evicted => Verdict::Expired(ending(), ExpiryReason::Evicted),
+        StoreMarker::Ended {
+            login_ms,
+            user,
+            policy,
+        } => {
+            let Some(login) = UnixMs::new(login_ms) else {
+                return Verdict::Expired(None, ExpiryReason::Invalid);
+            };
+            let reason = dropped_reason(config, policy, login, now);
+            let ending = Ending {
+                user,
+                login,
+                seen: None,
+            };
+            Verdict::Expired(Some(ending), reason)
+        }
+        StoreMarker::Unknown => Verdict::Expired(None, ExpiryReason::Invalid),
     }
 }
 

@@ -321,6 +321,25 @@ pub(crate) fn peek(raw: &str) -> Option<Peek> {
     })
 }
 
+/// Only the log-in instant of stored state (Unix ms), without decoding the rest: a store reads
+/// it on every load. `None` if the state is not a well-formed record.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) fn login_millis(raw: &str) -> Option<u64> {
+    let fields = raw
+        .strip_prefix('"')
+        .and_then(|text| text.strip_prefix(FORMAT_VERSION))
+        .and_then(|text| text.strip_prefix('.'));
+    match fields {
+        Some(fields) => {
+            let mut fields = fields.splitn(3, '.');
+            let _user = fields.next()?;
+            let login = number(fields.next()?).ok()?;
+            Some(instant(login).ok()?.millis())
+        }
+        None => peek(raw).map(|peeked| unix_millis(peeked.login)),
+    }
+}
+
 fn instant(ms: u64) -> Result<UnixMs, InvalidState> {
     UnixMs::new(ms).ok_or(InvalidState::OutOfRange)
 }
@@ -492,6 +511,7 @@ mod tests {
         assert_eq!(raw, r#""2.alice.lfls.apsw.nkrk.cuyo.-.4abk.r.2s""#);
         assert_eq!(decode(&raw).unwrap(), state);
         let peeked = peek(&raw).unwrap();
+        assert_eq!(login_millis(&raw), Some(1_000_000));
         assert_eq!(
             (peeked.user.as_str(), peeked.login, peeked.seen),
             (
@@ -547,6 +567,7 @@ mod tests {
     fn a_version_1_state_is_still_read_and_counts_its_log_in_as_authentication() {
         let raw = r#"[1,"alice",1000000,1500000,2100000,[600000,null]]"#;
         let state = decode(raw).unwrap();
+        assert_eq!(login_millis(raw), Some(1_000_000));
         assert_eq!(state.authenticated, state.login);
         assert_eq!(state.policy, alice().policy);
         assert_eq!(

@@ -19,6 +19,11 @@ pub(crate) const RETRY_AFTER_KEY: &str = "session-expiry.retry-after";
 /// With an `ended` marker: what the store still knew of the session, as JSON
 /// `{"l": login_ms, "u": user, "p": [idle_ms, absolute_ms] | null}`.
 pub(crate) const ENDED_KEY: &str = "session-expiry.ended";
+/// With a `revoked` or `evicted` marker: the session's expiry state, to name its user and age in
+/// the event. Not under the state key, so that a request that finds the state key needs no
+/// look for a marker.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) const ENDING_KEY: &str = "session-expiry.ending";
 /// Entries under this prefix are the store's, for this request only; the state itself is under
 /// [`STATE_KEY`](crate::STATE_KEY), which does not match it.
 #[cfg_attr(not(feature = "redis"), allow(dead_code))]

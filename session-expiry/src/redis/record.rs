@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use super::id::{SessionId, ID_ENTRY};
 use crate::{
     state::{peek, unix_millis, Peek, PolicyMillis, SessionCap},
-    store_marker::{StoreMarker, RESERVED_PREFIX},
+    store_marker::{StoreMarker, ENDING_KEY, RESERVED_PREFIX},
 };
 
 const LAYOUT_VERSION: &str = "1";
@@ -136,6 +136,7 @@ pub(crate) fn assemble(
         return Err(Unreadable::Version(version));
     }
     let mut state = HashMap::new();
+    let ended = tombstone.is_some();
     if let Some(why) = tombstone {
         // Only what the middleware needs to report the end of the session.
         let marker = match why.as_str() {
@@ -151,7 +152,9 @@ pub(crate) fn assemble(
         state.insert(ID_ENTRY.to_owned(), serde_json::to_string(id.as_str())?);
     }
     if let Some(expiry) = expiry.filter(|expiry| !expiry.is_empty()) {
-        state.insert(state_key.to_owned(), expiry);
+        // A tombstone's state only names what ended: where a live state never is.
+        let key = if ended { ENDING_KEY } else { state_key };
+        state.insert(key.to_owned(), expiry);
     }
     Ok(Some(state))
 }
@@ -206,8 +209,9 @@ mod tests {
         let fields = (Some("1".into()), Some("1".into()), Some(STATE.into()), None);
         let state = assemble(fields, &id(), STATE_KEY).unwrap().unwrap();
         assert_eq!(StoreMarker::read(&state), Some(StoreMarker::Revoked));
-        assert_eq!(state[STATE_KEY], STATE);
-        assert!(!state.contains_key(ID_ENTRY));
+        // The state names what ended, away from the state key (no live state is there).
+        assert_eq!(state[ENDING_KEY], STATE);
+        assert!(!state.contains_key(STATE_KEY) && !state.contains_key(ID_ENTRY));
     }
 
     #[test]

@@ -8,12 +8,15 @@
 //! registered outside `SessionMiddleware`, runs the request in a task-local scope that carries
 //! the client's details in, and what the store met along the way from one call to the next.
 
-use std::{cell::Cell, future::Future, pin::Pin, rc::Rc, time::Duration};
+use std::{cell::Cell, future::Future, net::SocketAddr, pin::Pin, rc::Rc, time::Duration};
 
 use actix_web::{
     body::{EitherBody, MessageBody},
     dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform},
-    http::{header, StatusCode},
+    http::{
+        header::{self, HeaderValue},
+        StatusCode,
+    },
     HttpRequest,
 };
 
@@ -24,10 +27,12 @@ tokio::task_local! {
     static REQUEST: RequestInfo;
 }
 
+/// What the store may want of the request. Kept as it came (a header value is a reference-counted
+/// buffer, an address is copied): only a log-in turns them into text, not every request.
 #[derive(Debug)]
 struct RequestInfo {
-    user_agent: Option<String>,
-    client_ip: Option<String>,
+    user_agent: Option<HeaderValue>,
+    client: Client,
     /// Set by the store when Redis was unavailable during this request.
     outage: Cell<Option<Duration>>,
     /// Set by the store when the user's session limit refused this request's log-in.
@@ -38,22 +43,29 @@ struct RequestInfo {
     ended: Cell<bool>,
 }
 
+/// Where the request comes from.
+#[derive(Debug)]
+enum Client {
+    /// The peer address of the connection.
+    Peer(Option<SocketAddr>),
+    /// What `Forwarded` / `X-Forwarded-For` said, behind a proxy of one's own.
+    Forwarded(Option<String>),
+}
+
 impl RequestInfo {
     fn of(req: &HttpRequest, trust_forwarded: bool) -> Self {
-        let user_agent = req
-            .headers()
-            .get(header::USER_AGENT)
-            .map(|v| truncate(&String::from_utf8_lossy(v.as_bytes()), MAX_USER_AGENT));
-        let client_ip = if trust_forwarded {
-            req.connection_info()
-                .realip_remote_addr()
-                .map(str::to_owned)
+        let client = if trust_forwarded {
+            Client::Forwarded(
+                req.connection_info()
+                    .realip_remote_addr()
+                    .map(str::to_owned),
+            )
         } else {
-            req.peer_addr().map(|addr| addr.ip().to_string())
+            Client::Peer(req.peer_addr())
         };
         Self {
-            user_agent,
-            client_ip,
+            user_agent: req.headers().get(header::USER_AGENT).cloned(),
+            client,
             outage: Cell::new(None),
             refused: Cell::new(None),
             loaded_login: Cell::new(None),
@@ -73,7 +85,17 @@ fn truncate(text: &str, max: usize) -> String {
 /// The client's user agent and IP, when the store runs inside a [`RequestScope`].
 pub(crate) fn client() -> (Option<String>, Option<String>) {
     REQUEST
-        .try_with(|info| (info.user_agent.clone(), info.client_ip.clone()))
+        .try_with(|info| {
+            let user_agent = info
+                .user_agent
+                .as_ref()
+                .map(|v| truncate(&String::from_utf8_lossy(v.as_bytes()), MAX_USER_AGENT));
+            let ip = match &info.client {
+                Client::Peer(peer) => peer.map(|addr| addr.ip().to_string()),
+                Client::Forwarded(ip) => ip.clone(),
+            };
+            (user_agent, ip)
+        })
         .unwrap_or_default()
 }
 
@@ -214,9 +236,8 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let info = RequestInfo::of(req.request(), self.trust_forwarded);
         // Not a clone of the request: actix-web needs it unshared while it routes.
-        let path = req.path().to_owned();
+        let info = RequestInfo::of(req.request(), self.trust_forwarded);
         let service = Rc::clone(&self.service);
         Box::pin(REQUEST.scope(info, async move {
             let result = service.call(req).await;
@@ -245,7 +266,7 @@ where
             }
             tracing::error!(
                 target: "session_expiry",
-                path,
+                path = result.as_ref().ok().map(|res| res.request().path()),
                 "the session store is unavailable, so this request's session could not be \
                  saved: answering 503"
             );

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::{
     session_event::Events,
-    state::{peek, unix_millis, PolicyMillis},
+    state::{login_millis, unix_millis, PolicyMillis},
     store_marker::StoreMarker,
     Clock, SessionEvent,
 };
@@ -461,10 +461,9 @@ impl SessionStore for RedisStore {
                 let state = assembled.map_err(|unreadable| {
                     LoadError::Deserialization(anyhow::Error::new(unreadable))
                 })?;
-                let login = state.as_ref().and_then(|state| {
-                    let peeked = peek(state.get(&*self.backend.state_key)?)?;
-                    Some(unix_millis(peeked.login))
-                });
+                let login = state
+                    .as_ref()
+                    .and_then(|state| login_millis(state.get(&*self.backend.state_key)?));
                 if let Some(login) = login {
                     scope::loaded(login);
                 }
