@@ -173,6 +173,11 @@ impl RequestContext {
         })
     }
 
+    /// Whether the way out has a log-in's policy to resolve.
+    pub(crate) fn resolution_pending(&self) -> bool {
+        self.resolve_pending.get() && self.config.resolver.is_some()
+    }
+
     pub(crate) fn set_resolve_pending(&self, pending: bool) {
         self.resolve_pending.set(pending);
     }

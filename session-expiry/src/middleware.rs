@@ -1,6 +1,14 @@
 //! The [`SessionExpiry`] middleware: checks every signed-in request against its deadlines.
 
-use std::{collections::HashMap, future::Future, pin::Pin, rc::Rc, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    future::Future,
+    pin::Pin,
+    rc::Rc,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Duration,
+};
 
 use actix_session::{Session, SessionExt as _, SessionStatus};
 use actix_web::{
@@ -240,77 +248,210 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = actix_web::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>>>>;
+    type Future = SessionExpiryFuture<S::Future, B>;
 
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let service = Rc::clone(&self.service);
-        let config = Arc::clone(&self.configuration);
-        Box::pin(async move {
-            let session = req.get_session();
-            let now = config.now();
-            let not_activity =
-                config.ignore_cross_site_navigations && is_cross_site_navigation(&req);
-            let context = match judge(&session, &config, now) {
-                Verdict::Anonymous => match adopted_user(&req, &config) {
-                    None => RequestContext::new(config, now, None, None),
-                    Some(user) => {
-                        config
-                            .events
-                            .emit(&SessionEvent::Adopted { user: user.clone() });
-                        let state = config.login_state(user, now, None, false);
-                        let policy = config.effective_policy(None);
-                        let snapshot = Snapshot {
-                            state: state.clone(),
-                            policy,
-                        };
-                        let context = RequestContext::new(config, now, Some(snapshot), None);
-                        context.store(&session, state, true)?;
-                        context.set_resolve_pending(true);
-                        context
-                    }
-                },
-                Verdict::Live(snapshot, legacy) => {
-                    let state = legacy.then(|| snapshot.state.clone());
-                    let context = RequestContext::new(config, now, Some(snapshot), None);
-                    if let Some(state) = state {
-                        session.remove(LEGACY_STATE_KEY);
-                        context.store(&session, state, false)?;
-                    }
-                    context
-                }
-                Verdict::Expired(ending, reason) => {
-                    let context = RequestContext::new(Arc::clone(&config), now, None, None);
-                    context.end(&session, ending.as_ref(), reason);
-                    if config.expired_action == ExpiredAction::Respond {
-                        let answer =
-                            response::expired(req.request(), reason, config.login_path.as_deref());
-                        return Ok(req.into_response(answer).map_into_right_body());
-                    }
-                    context
-                }
-                Verdict::Unavailable(retry_after) => {
-                    tracing::error!(
-                        target: "session_expiry",
-                        path = req.path(),
-                        "the session store is unavailable, so this session cannot be checked: \
-                         answering 503"
-                    );
-                    let answer = response::unavailable(retry_after);
-                    return Ok(req.into_response(answer).map_into_right_body());
-                }
-            };
-            if not_activity {
-                context.mark_passive();
+        match admit(req, &self.configuration) {
+            Ok(Admitted::Answered(answer)) => SessionExpiryFuture::ready(Ok(answer)),
+            Ok(Admitted::Passed(req, session, context)) => {
+                SessionExpiryFuture::inner(self.service.call(req), session, context)
             }
-            let context = Rc::new(context);
-            req.extensions_mut().insert(Rc::clone(&context));
-
-            let res = service.call(req).await?;
-            finish(res, &session, &context).await
-        })
+            Err(error) => SessionExpiryFuture::ready(Err(error)),
+        }
     }
+}
+
+/// What the way in made of a request.
+enum Admitted<B> {
+    /// Answered at once (an expired session, an unavailable store).
+    Answered(ServiceResponse<EitherBody<B>>),
+    /// Passed on to the app, with its session and context.
+    Passed(ServiceRequest, Session, Rc<RequestContext>),
+}
+
+/// The way in: judge the session, end it or adopt one, and leave the context for the
+/// extractors.
+fn admit<B>(
+    req: ServiceRequest,
+    config: &Arc<Configuration>,
+) -> Result<Admitted<B>, actix_web::Error> {
+    let session = req.get_session();
+    let now = config.now();
+    let config = Arc::clone(config);
+    let not_activity = config.ignore_cross_site_navigations && is_cross_site_navigation(&req);
+    let context = match judge(&session, &config, now) {
+        Verdict::Anonymous => match adopted_user(&req, &config) {
+            None => RequestContext::new(config, now, None, None),
+            Some(user) => {
+                config
+                    .events
+                    .emit(&SessionEvent::Adopted { user: user.clone() });
+                let state = config.login_state(user, now, None, false);
+                let policy = config.effective_policy(None);
+                let snapshot = Snapshot {
+                    state: state.clone(),
+                    policy,
+                };
+                let context = RequestContext::new(config, now, Some(snapshot), None);
+                context.store(&session, state, true)?;
+                context.set_resolve_pending(true);
+                context
+            }
+        },
+        Verdict::Live(snapshot, legacy) => {
+            let state = legacy.then(|| snapshot.state.clone());
+            let context = RequestContext::new(config, now, Some(snapshot), None);
+            if let Some(state) = state {
+                session.remove(LEGACY_STATE_KEY);
+                context.store(&session, state, false)?;
+            }
+            context
+        }
+        Verdict::Expired(ending, reason) => {
+            let context = RequestContext::new(Arc::clone(&config), now, None, None);
+            context.end(&session, ending.as_ref(), reason);
+            if config.expired_action == ExpiredAction::Respond {
+                let answer = response::expired(req.request(), reason, config.login_path.as_deref());
+                return Ok(Admitted::Answered(
+                    req.into_response(answer).map_into_right_body(),
+                ));
+            }
+            context
+        }
+        Verdict::Unavailable(retry_after) => {
+            tracing::error!(
+                target: "session_expiry",
+                path = req.path(),
+                "the session store is unavailable, so this session cannot be checked: \
+                 answering 503"
+            );
+            let answer = response::unavailable(retry_after);
+            return Ok(Admitted::Answered(
+                req.into_response(answer).map_into_right_body(),
+            ));
+        }
+    };
+    if not_activity {
+        context.mark_passive();
+    }
+    let context = Rc::new(context);
+    req.extensions_mut().insert(Rc::clone(&context));
+    Ok(Admitted::Passed(req, session, context))
+}
+
+type Outcome<B> = Result<ServiceResponse<EitherBody<B>>, actix_web::Error>;
+
+/// The rare way out that awaits (a resolver).
+type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+pin_project_lite::pin_project! {
+    /// The future of [`SessionExpiryService`]: the app's own, then the way out. Not boxed: a
+    /// request costs no allocation of it, except a log-in whose policy is still to resolve.
+    #[doc(hidden)]
+    pub struct SessionExpiryFuture<F, B> {
+        #[pin]
+        state: State<F, B>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = StateProjection]
+    enum State<F, B> {
+        /// Answered already (or done).
+        Ready { outcome: Option<Outcome<B>> },
+        /// The app runs.
+        App {
+            #[pin]
+            app: F,
+            session: Session,
+            context: Rc<RequestContext>,
+        },
+        /// A log-in's policy is being resolved.
+        Resolving { resolving: LocalBoxFuture<Outcome<B>> },
+    }
+}
+
+impl<F, B> SessionExpiryFuture<F, B> {
+    fn ready(outcome: Outcome<B>) -> Self {
+        Self {
+            state: State::Ready {
+                outcome: Some(outcome),
+            },
+        }
+    }
+
+    fn inner(app: F, session: Session, context: Rc<RequestContext>) -> Self {
+        Self {
+            state: State::App {
+                app,
+                session,
+                context,
+            },
+        }
+    }
+}
+
+impl<F, B> Future for SessionExpiryFuture<F, B>
+where
+    F: Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
+    B: MessageBody + 'static,
+{
+    type Output = Outcome<B>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.project().state;
+        match state.as_mut().project() {
+            StateProjection::Ready { outcome } => {
+                Poll::Ready(outcome.take().unwrap_or_else(|| {
+                    Err(actix_web::error::ErrorInternalServerError(
+                        "the session-expiry future was polled after it completed",
+                    ))
+                }))
+            }
+            StateProjection::App {
+                app,
+                session,
+                context,
+            } => {
+                let res = match app.poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(res) => res?,
+                };
+                if !context.resolution_pending() {
+                    return Poll::Ready(finish(res, session, context));
+                }
+                let (session, context) = (session.clone(), Rc::clone(context));
+                let mut resolving: LocalBoxFuture<Outcome<B>> =
+                    Box::pin(async move { resolve_then_finish(res, session, context).await });
+                let poll = resolving.as_mut().poll(cx);
+                state.set(State::Resolving { resolving });
+                poll
+            }
+            StateProjection::Resolving { resolving } => resolving.as_mut().poll(cx),
+        }
+    }
+}
+
+/// The way out of a log-in without a policy of its own: consult the resolver, then finish.
+async fn resolve_then_finish<B>(
+    res: ServiceResponse<B>,
+    session: Session,
+    context: Rc<RequestContext>,
+) -> Outcome<B> {
+    let config = &context.config;
+    if let (Some(state), Some(resolver)) = (context.take_unresolved(), &config.resolver) {
+        let resolved = resolver
+            .resolve(state.user.clone(), res.request().clone())
+            .await;
+        if resolved.is_some() || state.remembered {
+            let snapshot = config.login_snapshot(None, resolved, state.remembered);
+            let resolved = config.login_state(state.user, state.login, snapshot, state.remembered);
+            context.store(&session, resolved, true)?;
+        }
+    }
+    finish(res, &session, &context)
 }
 
 /// A top-level navigation from another site: a link followed, or another site's page (re)loading
@@ -333,13 +474,10 @@ fn adopted_user(req: &ServiceRequest, config: &Configuration) -> Option<String> 
     }
 }
 
-/// The way out: answer a session a route ended, resolve a new log-in's policy, refresh
-/// last-seen when due, and catch a middleware order that would lose every write.
-async fn finish<B>(
-    res: ServiceResponse<B>,
-    session: &Session,
-    context: &RequestContext,
-) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+/// The way out: answer a session a route ended, report a log-in, refresh last-seen when due,
+/// and catch a middleware order that would lose every write. (A log-in's policy is resolved
+/// before, by [`resolve_then_finish`].)
+fn finish<B>(res: ServiceResponse<B>, session: &Session, context: &RequestContext) -> Outcome<B> {
     let config = &context.config;
     if context.answer_expired() {
         let reason = context.expired().unwrap_or(ExpiryReason::Invalid);
@@ -348,16 +486,6 @@ async fn finish<B>(
     }
     if context.purge_if_signed_out(session) {
         return Ok(res.map_into_left_body());
-    }
-    if let (Some(state), Some(resolver)) = (context.take_unresolved(), &config.resolver) {
-        let resolved = resolver
-            .resolve(state.user.clone(), res.request().clone())
-            .await;
-        if resolved.is_some() || state.remembered {
-            let snapshot = config.login_snapshot(None, resolved, state.remembered);
-            let resolved = config.login_state(state.user, state.login, snapshot, state.remembered);
-            context.store(session, resolved, true)?;
-        }
     }
     context.report_log_in();
     let key = &*config.state_key;

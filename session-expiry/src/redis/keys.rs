@@ -3,7 +3,9 @@
 //!
 //! - An anonymous session's key is `<random>`; a signed-in one's is `<tag>.<random>`, `tag`
 //!   being a hash of the user id (never the id in clear). Log-in renews the session key, so a
-//!   signed-in session is born under its user's tag and never has to move.
+//!   signed-in session is born under its user's tag and never has to move. Both parts are
+//!   base64url (43 and 22 characters): the key rides, encrypted, in every request's cookie, and
+//!   each character of it costs there. Keys of earlier releases, in hexadecimal, are still read.
 //! - A session's [`SessionId`] is a hash of its key: shown in the registry, never reversible.
 //! - Redis keys are named by id, never by session key, so whoever can list Redis keys still holds
 //!   no session: `<prefix>a:<id>` (anonymous), `<prefix>{<tag>}:s:<id>` (signed in) and the
@@ -12,6 +14,7 @@
 //!   script touches one slot only.
 
 use ::redis::ScriptInvocation;
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use sha2::{Digest as _, Sha256};
 
 use super::id::{SessionId, ID_BYTES};
@@ -21,22 +24,52 @@ const RANDOM_BYTES: usize = 32;
 /// Bytes of hash a user tag keeps: 128 bits.
 const TAG_BYTES: usize = 16;
 
-/// The hash of a user id that names the user's slot and index.
+/// The hash of a user id that names the user's slot and index (in hexadecimal there, in
+/// base64url in session keys).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct UserTag(String);
+pub(crate) struct UserTag {
+    bytes: [u8; TAG_BYTES],
+    hex: String,
+}
 
 impl UserTag {
     pub(crate) fn of(user: &str) -> Self {
-        Self(hash_hex(
-            b"session-expiry/user\0",
-            user.as_bytes(),
-            TAG_BYTES,
-        ))
+        let mut bytes = [0; TAG_BYTES];
+        bytes.copy_from_slice(&hash(b"session-expiry/user\0", user.as_bytes())[..TAG_BYTES]);
+        Self::from_bytes(bytes)
     }
 
-    fn parse(text: &str) -> Option<Self> {
-        is_hex(text, TAG_BYTES * 2).then(|| Self(text.to_owned()))
+    fn from_bytes(bytes: [u8; TAG_BYTES]) -> Self {
+        Self {
+            hex: hex(&bytes),
+            bytes,
+        }
     }
+
+    /// The tag as a session key writes it: base64url, or hexadecimal in earlier releases.
+    fn parse(text: &str) -> Option<Self> {
+        let mut bytes = [0; TAG_BYTES];
+        if is_hex(text, TAG_BYTES * 2) {
+            for (byte, pair) in bytes.iter_mut().zip(text.as_bytes().chunks_exact(2)) {
+                *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+            }
+            return Some(Self::from_bytes(bytes));
+        }
+        match URL_SAFE_NO_PAD.decode_slice(text, &mut bytes) {
+            Ok(TAG_BYTES) if text.len() == base64_len(TAG_BYTES) => Some(Self::from_bytes(bytes)),
+            _ => None,
+        }
+    }
+
+    /// The tag in base64url, for a session key.
+    fn short(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.bytes)
+    }
+}
+
+/// Characters of `bytes` bytes in unpadded base64.
+const fn base64_len(bytes: usize) -> usize {
+    (bytes * 4).div_ceil(3)
 }
 
 /// What a session key says about where its session lives.
@@ -49,9 +82,9 @@ pub(crate) struct ParsedKey {
 
 /// A fresh, unguessable session key, under `tag` for a signed-in session.
 pub(crate) fn new_session_key(tag: Option<&UserTag>) -> String {
-    let random = hex(&rand::random::<[u8; RANDOM_BYTES]>());
+    let random = URL_SAFE_NO_PAD.encode(rand::random::<[u8; RANDOM_BYTES]>());
     match tag {
-        Some(tag) => format!("{}.{random}", tag.0),
+        Some(tag) => format!("{}.{random}", tag.short()),
         None => random,
     }
 }
@@ -62,7 +95,11 @@ pub(crate) fn parse_session_key(key: &str) -> Option<ParsedKey> {
         Some((tag, random)) => (Some(UserTag::parse(tag)?), random),
         None => (None, key),
     };
-    is_hex(random, RANDOM_BYTES * 2).then(|| ParsedKey {
+    let random_is_base64 = random.len() == base64_len(RANDOM_BYTES)
+        && random
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    (random_is_base64 || is_hex(random, RANDOM_BYTES * 2)).then(|| ParsedKey {
         tag,
         id: id_of(key),
     })
@@ -70,7 +107,9 @@ pub(crate) fn parse_session_key(key: &str) -> Option<ParsedKey> {
 
 /// The id of the session whose key is `key`.
 pub(crate) fn id_of(key: &str) -> SessionId {
-    SessionId::from_trusted(hash_hex(b"session-expiry/id\0", key.as_bytes(), ID_BYTES))
+    SessionId::from_trusted(hex(
+        &hash(b"session-expiry/id\0", key.as_bytes())[..ID_BYTES]
+    ))
 }
 
 /// The Redis key names under one prefix.
@@ -94,7 +133,7 @@ impl KeySpace {
 
     /// The start of every data key of a signed-in user (scripts append an id).
     pub(crate) fn sessions_of(&self, tag: &UserTag) -> String {
-        format!("{}{{{}}}:s:", self.prefix, tag.0)
+        format!("{}{{{}}}:s:", self.prefix, tag.hex)
     }
 
     /// The user's log-in records, the first key of the user's index.
@@ -114,7 +153,7 @@ impl KeySpace {
     }
 
     fn user_key(&self, tag: &UserTag, kind: char) -> String {
-        format!("{}{{{}}}:{kind}", self.prefix, tag.0)
+        format!("{}{{{}}}:{kind}", self.prefix, tag.hex)
     }
 }
 
@@ -140,12 +179,12 @@ impl UserKeys {
     }
 }
 
-fn hash_hex(domain: &[u8], input: &[u8], keep: usize) -> String {
-    let digest = Sha256::new()
+fn hash(domain: &[u8], input: &[u8]) -> [u8; 32] {
+    Sha256::new()
         .chain_update(domain)
         .chain_update(input)
-        .finalize();
-    hex(&digest[..keep])
+        .finalize()
+        .into()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -197,13 +236,27 @@ mod tests {
     }
 
     #[test]
+    fn keys_are_short_and_those_of_earlier_releases_still_read() {
+        let tag = UserTag::of("alice");
+        let key = new_session_key(Some(&tag));
+        assert_eq!(key.len(), 22 + 1 + 43, "{key}");
+        // Earlier releases wrote both parts in hexadecimal: same user, same tag.
+        let old = format!("{}.{}", tag.hex, hex(&[7; RANDOM_BYTES]));
+        let parsed = parse_session_key(&old).unwrap();
+        assert_eq!(parsed.tag, Some(tag));
+        assert_eq!(parsed.id, id_of(&old));
+        assert!(parse_session_key(&hex(&[7; RANDOM_BYTES])).is_some());
+    }
+
+    #[test]
     fn foreign_keys_are_refused() {
         let good = new_session_key(Some(&UserTag::of("a")));
         for bad in [
             "",
             "abc",
             &good[..good.len() - 1],
-            &good.to_uppercase(),
+            &good.replace(|c: char| c.is_ascii_digit(), "+"),
+            &format!("{good}="),
             &format!("x{good}"),
             &format!("{good}.00"),
             &format!(".{}", new_session_key(None)),

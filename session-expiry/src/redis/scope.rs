@@ -8,7 +8,15 @@
 //! registered outside `SessionMiddleware`, runs the request in a task-local scope that carries
 //! the client's details in, and what the store met along the way from one call to the next.
 
-use std::{cell::Cell, future::Future, net::SocketAddr, pin::Pin, rc::Rc, time::Duration};
+use std::{
+    cell::Cell,
+    future::Future,
+    net::SocketAddr,
+    pin::Pin,
+    rc::Rc,
+    task::{Context, Poll},
+    time::Duration,
+};
 
 use actix_web::{
     body::{EitherBody, MessageBody},
@@ -23,14 +31,18 @@ use actix_web::{
 /// The longest user agent kept in the registry, in bytes.
 const MAX_USER_AGENT: usize = 256;
 
+use tokio::task::futures::TaskLocalFuture;
+
 tokio::task_local! {
     static REQUEST: RequestInfo;
 }
 
-/// What the store may want of the request. Kept as it came (a header value is a reference-counted
+/// What the store may want of the request (public only as part of the middleware's future
+/// type). Kept as it came (a header value is a reference-counted
 /// buffer, an address is copied): only a log-in turns them into text, not every request.
 #[derive(Debug)]
-struct RequestInfo {
+#[doc(hidden)]
+pub struct RequestInfo {
     user_agent: Option<HeaderValue>,
     client: Client,
     /// Set by the store when Redis was unavailable during this request.
@@ -231,52 +243,85 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = actix_web::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>>>>;
+    type Future = TaskLocalFuture<RequestInfo, Scoped<S::Future>>;
 
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         // Not a clone of the request: actix-web needs it unshared while it routes.
         let info = RequestInfo::of(req.request(), self.trust_forwarded);
-        let service = Rc::clone(&self.service);
-        Box::pin(REQUEST.scope(info, async move {
-            let result = service.call(req).await;
-            let (outage, refused) = REQUEST
-                .try_with(|info| (info.outage.get(), info.refused.get()))
-                .unwrap_or_default();
-            let failed = match &result {
-                Err(_) => true,
-                Ok(res) => res.status() == StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            if let (Some(max), true) = (refused, failed) {
-                // actix-session turned the refused save into an opaque 500: say why instead.
-                let refusal = crate::ExpiryError::TooManySessions { max };
-                return match result {
-                    Ok(res) => Ok(res
-                        .into_response(actix_web::ResponseError::error_response(&refusal))
-                        .map_into_right_body()),
-                    Err(_) => Err(refusal.into()),
-                };
-            }
-            let Some(retry_after) = outage else {
-                return result.map(ServiceResponse::map_into_left_body);
-            };
-            if !failed {
-                return result.map(ServiceResponse::map_into_left_body);
-            }
-            tracing::error!(
-                target: "session_expiry",
-                path = result.as_ref().ok().map(|res| res.request().path()),
-                "the session store is unavailable, so this request's session could not be \
-                 saved: answering 503"
-            );
-            match result {
-                Ok(res) => Ok(res
-                    .into_response(crate::response::unavailable(retry_after))
-                    .map_into_right_body()),
-                Err(_) => Err(StoreOutage(retry_after).into()),
-            }
-        }))
+        REQUEST.scope(
+            info,
+            Scoped {
+                app: self.service.call(req),
+            },
+        )
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The app's future, then what the store met turned into an answer; polled inside the
+    /// request's scope. Not boxed: a request costs no allocation of it.
+    #[doc(hidden)]
+    pub struct Scoped<F> {
+        #[pin]
+        app: F,
+    }
+}
+
+impl<F, B> Future for Scoped<F>
+where
+    F: Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
+{
+    type Output = Result<ServiceResponse<EitherBody<B>>, actix_web::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().app.poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(result) => Poll::Ready(answer(result)),
+        }
+    }
+}
+
+/// The app's answer, or the one a failed save deserves: `403` for a log-in the session limit
+/// refused, `503` for a store that was unavailable (actix-session makes both an opaque `500`).
+fn answer<B>(
+    result: Result<ServiceResponse<B>, actix_web::Error>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let (outage, refused) = REQUEST
+        .try_with(|info| (info.outage.get(), info.refused.get()))
+        .unwrap_or_default();
+    if outage.is_none() && refused.is_none() {
+        return result.map(ServiceResponse::map_into_left_body);
+    }
+    let failed = match &result {
+        Err(_) => true,
+        Ok(res) => res.status() == StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    if let (Some(max), true) = (refused, failed) {
+        // actix-session turned the refused save into an opaque 500: say why instead.
+        let refusal = crate::ExpiryError::TooManySessions { max };
+        return match result {
+            Ok(res) => Ok(res
+                .into_response(actix_web::ResponseError::error_response(&refusal))
+                .map_into_right_body()),
+            Err(_) => Err(refusal.into()),
+        };
+    }
+    let (Some(retry_after), true) = (outage, failed) else {
+        return result.map(ServiceResponse::map_into_left_body);
+    };
+    tracing::error!(
+        target: "session_expiry",
+        path = result.as_ref().ok().map(|res| res.request().path()),
+        "the session store is unavailable, so this request's session could not be saved: \
+         answering 503"
+    );
+    match result {
+        Ok(res) => Ok(res
+            .into_response(crate::response::unavailable(retry_after))
+            .map_into_right_body()),
+        Err(_) => Err(StoreOutage(retry_after).into()),
     }
 }
 
