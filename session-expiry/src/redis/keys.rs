@@ -125,10 +125,19 @@ impl KeySpace {
 
     /// Where a session's data lives.
     pub(crate) fn data(&self, tag: Option<&UserTag>, id: &SessionId) -> String {
+        // Built in place: this runs on every request.
+        let mut key = String::with_capacity(self.prefix.len() + 2 * TAG_BYTES + 5 + 2 * ID_BYTES);
+        key.push_str(&self.prefix);
         match tag {
-            Some(tag) => format!("{}{id}", self.sessions_of(tag)),
-            None => format!("{}a:{id}", self.prefix),
+            Some(tag) => {
+                key.push('{');
+                key.push_str(&tag.hex);
+                key.push_str("}:s:");
+            }
+            None => key.push_str("a:"),
         }
+        key.push_str(id.as_str());
+        key
     }
 
     /// The start of every data key of a signed-in user (scripts append an id).
@@ -187,13 +196,15 @@ fn hash(domain: &[u8], input: &[u8]) -> [u8; 32] {
         .into()
 }
 
+/// Lowercase hexadecimal, in one allocation of the right size (this runs on every request).
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    bytes
-        .iter()
-        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]])
-        .map(char::from)
-        .collect()
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0xf)]));
+    }
+    out
 }
 
 fn is_hex(text: &str, len: usize) -> bool {
