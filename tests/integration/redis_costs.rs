@@ -1,5 +1,7 @@
-//! What a log-in costs Redis does not grow with the user's sessions: counted in commands
-//! (`INFO commandstats`, commands run inside scripts included), not in time. On a server of the
+//! What a request costs Redis, counted in commands, not in time: a log-in does not grow with the
+//! user's sessions (`INFO commandstats`, commands run inside scripts included), and a request
+//! reads once, plus one script when its refresh is due (the slow log, which shows each round
+//! trip). On a server of the
 //! test's own, so that no other test's commands count.
 
 use std::collections::BTreeMap;
@@ -11,7 +13,7 @@ use crate::{
     redis_plant::PlantedUser,
     redis_server::RedisServer,
     redis_support::{redis_app, Target},
-    support::{expiry, Client, IDLE},
+    support::{expiry, Client, IDLE, MINUTE},
 };
 
 /// Every command Redis ran since the last `CONFIG RESETSTAT`, by name, with its call count.
@@ -105,5 +107,82 @@ async fn a_log_in_runs_the_same_redis_commands_with_10_or_10_000_sessions_of_the
     assert_eq!(
         with_10_000, with_10,
         "a log-in with 10,000 sessions costs what one with 10 does"
+    );
+}
+
+/// The commands clients sent since the last `SLOWLOG RESET` (the slow log set to keep every
+/// command), oldest first: each is a round trip. The slow log also keeps the commands a script
+/// runs, under a client without an address (`?:0`): those are left out.
+async fn sent(connection: &mut redis::aio::MultiplexedConnection) -> Vec<String> {
+    let entries: Vec<redis::Value> = redis::cmd("SLOWLOG")
+        .arg("GET")
+        .arg(-1)
+        .query_async(connection)
+        .await
+        .unwrap();
+    let text = |value: &redis::Value| match value {
+        redis::Value::BulkString(bytes) => Some(String::from_utf8_lossy(bytes).to_lowercase()),
+        redis::Value::SimpleString(text) => Some(text.to_lowercase()),
+        _ => None,
+    };
+    let mut names: Vec<String> = entries
+        .iter()
+        .filter_map(|entry| {
+            let redis::Value::Array(fields) = entry else {
+                return None;
+            };
+            let redis::Value::Array(args) = fields.get(3)? else {
+                return None;
+            };
+            let client = text(fields.get(4)?)?;
+            (client != "?:0").then(|| text(args.first()?))?
+        })
+        .filter(|name| name != "slowlog")
+        .collect();
+    names.reverse();
+    names
+}
+
+#[actix_web::test]
+async fn a_request_reads_once_and_a_due_refresh_adds_one_round_trip() {
+    let server = RedisServer::start();
+    let url = server.url();
+    let target = Target::own(server);
+    let clock = MockClock::new();
+    let middleware = expiry(&clock).refresh_granularity(MINUTE);
+    let app = redis_app(target.store(&clock).await, middleware).await;
+    let client = Client::new(&app);
+    client.login().await;
+    let mut log = redis::Client::open(url)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("slowlog-log-slower-than")
+        .arg(0)
+        .query_async(&mut log)
+        .await
+        .unwrap();
+    let mut request = async |advance| {
+        clock.advance(advance);
+        let _: () = redis::cmd("SLOWLOG")
+            .arg("RESET")
+            .query_async(&mut log)
+            .await
+            .unwrap();
+        let answer = client.json(TestRequest::get().uri("/whoami")).await;
+        assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+        sent(&mut log).await
+    };
+
+    assert_eq!(request(MINUTE / 2).await, ["hmget"], "not due: one read");
+    // The first refresh of this process loads the script into Redis.
+    request(MINUTE).await;
+    assert_eq!(
+        request(MINUTE).await,
+        ["hmget", "evalsha"],
+        "due: the read, then one script"
     );
 }
