@@ -96,7 +96,9 @@ pub(crate) struct Configuration {
     /// Sessions signed out lately in this process, so that a request still running on one
     /// does not write it back (cookie store).
     pub(crate) signed_out: Arc<SignedOut>,
-    pub(crate) clock: Arc<dyn Clock>,
+    /// `None` for the system clock, which is then read without chrono's calendar types (every
+    /// request reads the clock twice).
+    pub(crate) clock: Option<Arc<dyn Clock>>,
     pub(crate) clock_skew_tolerance: Duration,
     /// Where session events go: the log, the counters, the hooks.
     pub(crate) events: Events,
@@ -157,7 +159,10 @@ impl Configuration {
 
     /// Now, by the configured clock.
     pub(crate) fn now(&self) -> UnixMs {
-        UnixMs::of(self.clock.now())
+        match &self.clock {
+            None => UnixMs::system_now(),
+            Some(clock) => UnixMs::of(clock.now()),
+        }
     }
 
     /// How stale last-seen may get before it is written again.
@@ -215,7 +220,7 @@ pub(crate) fn default_configuration() -> Configuration {
         logout_behavior: LogoutBehavior::PurgeSession,
         ignore_cross_site_navigations: false,
         signed_out: Arc::default(),
-        clock: Arc::new(SystemClock),
+        clock: None,
         clock_skew_tolerance: Duration::from_secs(30),
         events: Events::default(),
         expired_action: ExpiredAction::Respond,
@@ -563,8 +568,9 @@ impl SessionExpiryBuilder {
     /// use session_expiry::{SessionExpiry, SystemClock};
     /// let m = SessionExpiry::builder().clock(SystemClock).build();
     /// ```
-    pub fn clock(mut self, clock: impl Clock) -> Self {
-        self.configuration.clock = Arc::new(clock);
+    pub fn clock<C: Clock>(mut self, clock: C) -> Self {
+        let system = std::any::TypeId::of::<C>() == std::any::TypeId::of::<SystemClock>();
+        self.configuration.clock = (!system).then(|| Arc::new(clock) as Arc<dyn Clock>);
         self
     }
 

@@ -4,7 +4,7 @@
 //! subtract than the integers they come from, so the hot path works on these and converts to
 //! `DateTime` only at the API.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 
@@ -29,6 +29,17 @@ impl UnixMs {
     /// epoch.
     pub(crate) fn of(at: DateTime<Utc>) -> Self {
         Self(u64::try_from(at.timestamp_millis()).unwrap_or(0))
+    }
+
+    /// Now, by the operating system's clock (what [`SystemClock`](crate::SystemClock) says),
+    /// without building a calendar date.
+    pub(crate) fn system_now() -> Self {
+        let ms = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |since| {
+                u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+            });
+        Self(ms.min(Self::MAX))
     }
 
     /// Milliseconds since the epoch.
@@ -81,5 +92,18 @@ mod tests {
         );
         assert_eq!(UnixMs::new(UnixMs::MAX + 1), None);
         assert_eq!(ms.plus(Duration::MAX).millis(), UnixMs::MAX);
+    }
+
+    #[test]
+    fn the_system_clock_read_directly_says_what_chrono_says() {
+        use crate::Clock as _;
+
+        let before = UnixMs::of(crate::SystemClock.now());
+        let now = UnixMs::system_now();
+        let after = UnixMs::of(crate::SystemClock.now());
+        assert!(
+            before <= now && now <= after,
+            "{before:?} {now:?} {after:?}"
+        );
     }
 }

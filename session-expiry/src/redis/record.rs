@@ -149,7 +149,13 @@ pub(crate) fn assemble(
         if let Some(rest) = rest.filter(|rest| !rest.is_empty()) {
             state = serde_json::from_str(&rest)?;
         }
-        state.insert(ID_ENTRY.to_owned(), serde_json::to_string(id.as_str())?);
+        // As actix-session keeps a string: JSON, which a session id needs no escaping in.
+        let id = id.as_str();
+        let mut quoted = String::with_capacity(id.len() + 2);
+        quoted.push('"');
+        quoted.push_str(id);
+        quoted.push('"');
+        state.insert(ID_ENTRY.to_owned(), quoted);
     }
     if let Some(expiry) = expiry.filter(|expiry| !expiry.is_empty()) {
         // A tombstone's state only names what ended: where a live state never is.
