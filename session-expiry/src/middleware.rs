@@ -126,7 +126,10 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         std::future::ready(Ok(SessionExpiryService {
             service: Rc::new(service),
-            configuration: Arc::clone(&self.configuration),
+            // A copy per worker (what it shares, such as hooks and the signed-out registry,
+            // stays shared behind its own `Arc`): every request clones this `Arc`, and one
+            // reference count bumped by every worker's thread would bounce between their cores.
+            configuration: Arc::new(Configuration::clone(&self.configuration)),
         }))
     }
 }
