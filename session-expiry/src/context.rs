@@ -13,7 +13,7 @@ use actix_web::{HttpMessage as _, HttpRequest};
 use crate::{
     config::{Configuration, ExpiredAction, LogoutBehavior},
     remember_me_cookie::CookieLifetime,
-    state::{elapsed, ExpiryState},
+    state::ExpiryState,
     unix_ms::UnixMs,
     ExpiryError, ExpiryEvent, ExpiryReason, Policy, SessionEvent,
 };
@@ -122,7 +122,7 @@ impl RequestContext {
             let now = self.config.now();
             let absolute_left = policy
                 .absolute()
-                .map(|limit| limit.saturating_sub(elapsed(state.login, now)));
+                .map(|limit| limit.saturating_sub(now.since(state.login)));
             CookieLifetime::of(state.remembered, absolute_left)
         };
         match &*self.changed.borrow() {
@@ -167,7 +167,7 @@ impl RequestContext {
         let granularity = self.config.granularity(&policy);
         let seen = snapshot.state.seen;
         // Never move last-seen backwards, even if the clock did.
-        (now > seen && elapsed(seen, now) >= granularity).then(|| ExpiryState {
+        (now > seen && now.since(seen) >= granularity).then(|| ExpiryState {
             seen: now,
             ..snapshot.state.clone()
         })
@@ -237,7 +237,7 @@ impl RequestContext {
             let now = self.config.now();
             self.config.signed_out.record(&state, now);
             self.config.events.emit(&SessionEvent::LoggedOut {
-                session_age: elapsed(state.login, now),
+                session_age: now.since(state.login),
                 user: state.user,
             });
         }
@@ -301,8 +301,8 @@ fn expiry_event(ending: Option<&Ending>, reason: ExpiryReason, now: UnixMs) -> E
     ExpiryEvent {
         user: ending.map(|e| e.user.clone()),
         reason,
-        session_age: ending.map(|e| elapsed(e.login, now)),
-        idle_for: ending.and_then(|e| e.seen).map(|seen| elapsed(seen, now)),
+        session_age: ending.map(|e| now.since(e.login)),
+        idle_for: ending.and_then(|e| e.seen).map(|seen| now.since(seen)),
     }
 }
 

@@ -427,7 +427,7 @@ where
                 }
                 let (session, context) = (session.clone(), Rc::clone(context));
                 let mut resolving: LocalBoxFuture<Outcome<B>> =
-                    Box::pin(async move { resolve_then_finish(res, session, context).await });
+                    Box::pin(resolve_then_finish(res, session, context));
                 let poll = resolving.as_mut().poll(cx);
                 state.set(State::Resolving { resolving });
                 poll

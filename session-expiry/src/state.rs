@@ -13,8 +13,6 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-
 use crate::{unix_ms::UnixMs, Policy};
 
 /// The session key under which the middleware keeps its state, unless
@@ -295,11 +293,11 @@ impl Record {
 #[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) struct Peek {
     pub(crate) user: String,
-    pub(crate) login: DateTime<Utc>,
+    pub(crate) login: UnixMs,
     /// Last seen: concurrent writes of one session keep the latest.
-    pub(crate) seen: DateTime<Utc>,
+    pub(crate) seen: UnixMs,
     /// The deadline hint (a key's TTL), `None` without limits.
-    pub(crate) deadline: Option<DateTime<Utc>>,
+    pub(crate) deadline: Option<UnixMs>,
     /// The per-user policy snapshot as stored, `None` when the global default applies.
     pub(crate) policy: Option<PolicyMillis>,
     /// The session limit hint.
@@ -314,9 +312,9 @@ pub(crate) fn peek(raw: &str) -> Option<Peek> {
     Some(Peek {
         policy: state.policy.as_ref().map(policy_millis),
         user: state.user,
-        login: state.login.to_datetime(),
-        seen: state.seen.to_datetime(),
-        deadline: deadline.map(UnixMs::to_datetime),
+        login: state.login,
+        seen: state.seen,
+        deadline,
         cap: state.cap,
     })
 }
@@ -336,7 +334,7 @@ pub(crate) fn login_millis(raw: &str) -> Option<u64> {
             let login = number(fields.next()?).ok()?;
             Some(instant(login).ok()?.millis())
         }
-        None => peek(raw).map(|peeked| unix_millis(peeked.login)),
+        None => peek(raw).map(|peeked| peeked.login.millis()),
     }
 }
 
@@ -448,19 +446,8 @@ fn unescape_user(field: &str) -> Result<String, InvalidState> {
     String::from_utf8(bytes).map_err(|_| InvalidState::Malformed)
 }
 
-/// Milliseconds since the Unix epoch; instants before it (never produced by a sane clock) are 0.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
-pub(crate) fn unix_millis(at: DateTime<Utc>) -> u64 {
-    u64::try_from(at.timestamp_millis()).unwrap_or(0)
-}
-
 fn saturating_millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// The elapsed time from `earlier` to `later`, zero if `later` is not after it.
-pub(crate) fn elapsed(earlier: UnixMs, later: UnixMs) -> Duration {
-    later.since(earlier)
 }
 
 #[cfg(test)]
@@ -514,13 +501,9 @@ mod tests {
         assert_eq!(login_millis(&raw), Some(1_000_000));
         assert_eq!(
             (peeked.user.as_str(), peeked.login, peeked.seen),
-            (
-                "alice",
-                at(1_000_000).to_datetime(),
-                at(1_500_000).to_datetime()
-            )
+            ("alice", at(1_000_000), at(1_500_000))
         );
-        assert_eq!(peeked.deadline, Some(at(2_100_000).to_datetime()));
+        assert_eq!(peeked.deadline, Some(at(2_100_000)));
         assert_eq!(peeked.policy, Some((Some(600_000), None)));
         assert_eq!(peeked.cap, state.cap);
     }
@@ -570,10 +553,7 @@ mod tests {
         assert_eq!(login_millis(raw), Some(1_000_000));
         assert_eq!(state.authenticated, state.login);
         assert_eq!(state.policy, alice().policy);
-        assert_eq!(
-            peek(raw).unwrap().deadline,
-            Some(at(2_100_000).to_datetime())
-        );
+        assert_eq!(peek(raw).unwrap().deadline, Some(at(2_100_000)));
         assert!(decode(r#"[1,"bob",1000,1000,null,null]"#)
             .unwrap()
             .policy

@@ -1,8 +1,7 @@
 //! What a request costs Redis, counted in commands, not in time: a log-in does not grow with the
 //! user's sessions (`INFO commandstats`, commands run inside scripts included), and a request
 //! reads once, plus one script when its refresh is due (the slow log, which shows each round
-//! trip). On a server of the
-//! test's own, so that no other test's commands count.
+//! trip). On a server of the test's own, so that no other test's commands count.
 
 use std::collections::BTreeMap;
 
@@ -12,17 +11,13 @@ use session_expiry::{Clock as _, MockClock};
 use crate::{
     redis_plant::PlantedUser,
     redis_server::RedisServer,
-    redis_support::{redis_app, Target},
+    redis_support::{redis_app, Inspector, Target},
     support::{expiry, Client, IDLE, MINUTE},
 };
 
 /// Every command Redis ran since the last `CONFIG RESETSTAT`, by name, with its call count.
-async fn commands(connection: &mut redis::aio::MultiplexedConnection) -> BTreeMap<String, u64> {
-    let info: String = redis::cmd("INFO")
-        .arg("commandstats")
-        .query_async(connection)
-        .await
-        .unwrap();
+async fn commands(redis: &mut Inspector) -> BTreeMap<String, u64> {
+    let info: String = redis.command(redis::cmd("INFO").arg("commandstats")).await;
     info.lines()
         .filter_map(|line| line.strip_prefix("cmdstat_"))
         .filter_map(|line| {
@@ -40,9 +35,7 @@ async fn commands(connection: &mut redis::aio::MultiplexedConnection) -> BTreeMa
 
 #[actix_web::test]
 async fn a_log_in_runs_the_same_redis_commands_with_10_or_10_000_sessions_of_the_user() {
-    let server = RedisServer::start();
-    let url = server.url();
-    let target = Target::own(server);
+    let target = Target::own(RedisServer::start());
     let clock = MockClock::new();
     // The limit raised above what the test plants: no eviction, only the count and the save.
     let middleware = expiry(&clock).max_sessions(20_000);
@@ -53,11 +46,6 @@ async fn a_log_in_runs_the_same_redis_commands_with_10_or_10_000_sessions_of_the
     let user = PlantedUser::of_index(&redis.index_keys().await[0]);
     let now = u64::try_from(clock.now().timestamp_millis()).unwrap();
     let deadline = now + u64::try_from(IDLE.as_millis()).unwrap();
-    let mut stats = redis::Client::open(url)
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
 
     let mut per_login = Vec::new();
     for (from, planted) in [(0, 8), (8, 9_988)] {
@@ -67,26 +55,16 @@ async fn a_log_in_runs_the_same_redis_commands_with_10_or_10_000_sessions_of_the
             StatusCode::OK,
             "warm-up"
         );
-        let _: () = redis::cmd("CONFIG")
-            .arg("RESETSTAT")
-            .query_async(&mut stats)
-            .await
-            .unwrap();
+        let () = redis.command(redis::cmd("CONFIG").arg("RESETSTAT")).await;
         assert_eq!(Client::new(&app).json(login()).await.status, StatusCode::OK);
-        let mut counted = commands(&mut stats).await;
+        let mut counted = commands(&mut redis).await;
         // The two commands that read the statistics themselves.
         counted.remove("info");
         counted.remove("config|resetstat");
         per_login.push(counted);
     }
-    let sessions: u64 = redis::cmd("ZCARD")
-        .arg(format!(
-            "{}a",
-            redis.index_keys().await[0].trim_end_matches('i')
-        ))
-        .query_async(&mut stats)
-        .await
-        .unwrap();
+    let index = redis.index_keys().await.remove(0);
+    let sessions = redis.index_len(&index).await;
     assert_eq!(
         sessions, 10_001,
         "measured at 10 and at 10,000, then one more"
@@ -113,13 +91,10 @@ async fn a_log_in_runs_the_same_redis_commands_with_10_or_10_000_sessions_of_the
 /// The commands clients sent since the last `SLOWLOG RESET` (the slow log set to keep every
 /// command), oldest first: each is a round trip. The slow log also keeps the commands a script
 /// runs, under a client without an address (`?:0`): those are left out.
-async fn sent(connection: &mut redis::aio::MultiplexedConnection) -> Vec<String> {
-    let entries: Vec<redis::Value> = redis::cmd("SLOWLOG")
-        .arg("GET")
-        .arg(-1)
-        .query_async(connection)
-        .await
-        .unwrap();
+async fn sent(redis: &mut Inspector) -> Vec<String> {
+    let entries: Vec<redis::Value> = redis
+        .command(redis::cmd("SLOWLOG").arg("GET").arg(-1))
+        .await;
     let text = |value: &redis::Value| match value {
         redis::Value::BulkString(bytes) => Some(String::from_utf8_lossy(bytes).to_lowercase()),
         redis::Value::SimpleString(text) => Some(text.to_lowercase()),
@@ -145,33 +120,24 @@ async fn sent(connection: &mut redis::aio::MultiplexedConnection) -> Vec<String>
 
 #[actix_web::test]
 async fn a_request_reads_once_and_a_due_refresh_adds_one_round_trip() {
-    let server = RedisServer::start();
-    let url = server.url();
-    let target = Target::own(server);
+    let target = Target::own(RedisServer::start());
     let clock = MockClock::new();
     let middleware = expiry(&clock).refresh_granularity(MINUTE);
     let app = redis_app(target.store(&clock).await, middleware).await;
     let client = Client::new(&app);
     client.login().await;
-    let mut log = redis::Client::open(url)
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    let _: () = redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("slowlog-log-slower-than")
-        .arg(0)
-        .query_async(&mut log)
-        .await
-        .unwrap();
+    let mut log = target.inspect().await;
+    let () = log
+        .command(
+            redis::cmd("CONFIG")
+                .arg("SET")
+                .arg("slowlog-log-slower-than")
+                .arg(0),
+        )
+        .await;
     let mut request = async |advance| {
         clock.advance(advance);
-        let _: () = redis::cmd("SLOWLOG")
-            .arg("RESET")
-            .query_async(&mut log)
-            .await
-            .unwrap();
+        let () = log.command(redis::cmd("SLOWLOG").arg("RESET")).await;
         let answer = client.json(TestRequest::get().uri("/whoami")).await;
         assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
         sent(&mut log).await

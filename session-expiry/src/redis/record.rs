@@ -16,8 +16,9 @@ use std::collections::HashMap;
 
 use super::id::{SessionId, ID_ENTRY};
 use crate::{
-    state::{peek, unix_millis, Peek, PolicyMillis, SessionCap},
+    state::{peek, Peek, PolicyMillis, SessionCap},
     store_marker::{StoreMarker, ENDING_KEY, RESERVED_PREFIX},
+    unix_ms::UnixMs,
 };
 
 const LAYOUT_VERSION: &str = "1";
@@ -72,7 +73,7 @@ impl Record {
 
     /// Log-in instant, Unix ms.
     pub(crate) fn login_ms(&self) -> Option<u64> {
-        self.peeked().map(|p| unix_millis(p.login))
+        self.peeked().map(|p| p.login.millis())
     }
 
     /// The user's policy snapshot as stored, `None` when the global default applies.
@@ -88,9 +89,7 @@ impl Record {
     /// The fields `e`, `s`, `d`, `m`, in that order, as the scripts take them.
     pub(crate) fn fields(&self) -> [String; 4] {
         let expiry = self.expiry.as_ref().map_or("", |(raw, _)| raw.as_str());
-        let ms = |at: Option<chrono::DateTime<chrono::Utc>>| {
-            at.map_or(String::new(), |at| unix_millis(at).to_string())
-        };
+        let ms = |at: Option<UnixMs>| at.map_or(String::new(), |at| at.millis().to_string());
         [
             expiry.to_owned(),
             ms(self.peeked().map(|p| p.seen)),

@@ -3,8 +3,8 @@
 //! actix-session calls a store with the session's state only. Some things need the request too:
 //! the registry records the client's user agent and IP at log-in, a failed save should be a
 //! `503` rather than actix-session's opaque `500` (a save refused by the session limit, a
-//! `403`), and a renewal (delete the old key, save the
-//! state under a new one) must not bring back a session revoked meanwhile. This middleware,
+//! `403`), and a renewal (delete the old key, save the state under a new one) must not bring
+//! back a session revoked meanwhile. This middleware,
 //! registered outside `SessionMiddleware`, runs the request in a task-local scope that carries
 //! the client's details in, and what the store met along the way from one call to the next.
 
@@ -38,8 +38,8 @@ tokio::task_local! {
 }
 
 /// What the store may want of the request (public only as part of the middleware's future
-/// type). Kept as it came (a header value is a reference-counted
-/// buffer, an address is copied): only a log-in turns them into text, not every request.
+/// type). Kept as it came (a header value is a reference-counted buffer, an address is
+/// copied): only a log-in turns them into text, not every request.
 #[derive(Debug)]
 #[doc(hidden)]
 pub struct RequestInfo {
@@ -147,15 +147,13 @@ pub(crate) fn renews_an_ended_session(login_ms: Option<u64>) -> bool {
 /// the [registry](super::SessionRegistry) at log-in, turns a save that failed because Redis was
 /// unavailable into `503` with `Retry-After` (instead of actix-session's empty `500`), a log-in
 /// the user's session limit refused ([`OnSessionLimit::Refuse`](crate::OnSessionLimit::Refuse))
-/// into `403` `{"error":"too_many_sessions","max_sessions":n}`, and keeps
-/// a session that was revoked while a request renewing its ID ran from being saved again under
-/// the new ID.
+/// into `403` `{"error":"too_many_sessions","max_sessions":n}`, and keeps a session that was
+/// revoked while a request renewing its ID ran from being saved again under the new ID.
 ///
 /// Register it *outside* `SessionMiddleware`, that is, `.wrap` it *after*. Without it the store
 /// still works; the registry then shows no user agent or IP, a failed or refused save is a
-/// `500`, and only
-/// renewals done by [`Expiry::login`](crate::Expiry::login) are safe against a concurrent
-/// revocation (a log-in starts a new session anyway).
+/// `500`, and only renewals done by [`Expiry::login`](crate::Expiry::login) are safe against a
+/// concurrent revocation (a log-in starts a new session anyway).
 ///
 /// # Examples
 /// ```no_run

@@ -19,8 +19,9 @@ use super::{
 };
 use crate::{
     session_event::Events,
-    state::{login_millis, unix_millis, PolicyMillis},
+    state::{login_millis, PolicyMillis},
     store_marker::StoreMarker,
+    unix_ms::UnixMs,
     Clock, SessionEvent,
 };
 
@@ -46,7 +47,7 @@ pub(crate) struct Backend {
 
 impl Backend {
     pub(crate) fn now_ms(&self) -> u64 {
-        unix_millis(self.clock.now())
+        UnixMs::of(self.clock.now()).millis()
     }
 }
 
