@@ -143,12 +143,12 @@ async fn a_request_reads_once_and_a_due_refresh_adds_one_round_trip() {
         sent(&mut log).await
     };
 
-    assert_eq!(request(MINUTE / 2).await, ["hmget"], "not due: one read");
+    assert_eq!(request(MINUTE / 2).await, ["hget"], "not due: one read");
     // The first refresh of this process loads the script into Redis.
     request(MINUTE).await;
     assert_eq!(
         request(MINUTE).await,
-        ["hmget", "evalsha"],
+        ["hget", "evalsha"],
         "due: the read, then one script"
     );
 }

@@ -40,7 +40,7 @@ use crate::{
         the_current_session_is_marked_and_a_page_has_no_cursor_past_the_last,
         with_refuse_a_log_in_beyond_the_limit_is_answered_403_and_nothing_is_saved,
     },
-    redis_support::{assert_ttl, redis_app, redis_app_with, Target},
+    redis_support::{assert_ttl, redis_app, redis_app_with, Inspector, Target},
     support::{expiry, Answer, Client, ABSOLUTE, IDLE, MINUTE},
 };
 
@@ -77,6 +77,7 @@ on_every_deployment!(
     revoke_all_ends_every_session_of_the_user_on_every_instance_at_once,
     the_registry_forgets_sessions_that_ended,
     an_update_never_brings_back_a_deleted_or_revoked_session,
+    a_session_an_earlier_release_saved_is_read_and_rewritten_in_the_new_layout,
     no_request_starting_after_a_revoke_succeeds_and_no_key_reappears,
     a_session_renewed_while_it_is_revoked_is_not_born_again,
     last_seen_never_moves_backwards_under_concurrent_saves,
@@ -404,7 +405,16 @@ pub async fn revoking_one_session_ends_only_that_one_at_its_next_request(target:
         .find(|key| key.ends_with(&laptop_id))
         .unwrap();
     assert_eq!(redis.field(&tombstone, "t").await.as_deref(), Some("1"));
-    assert_eq!(redis.field(&tombstone, "m").await, None);
+    assert_eq!(
+        redis
+            .field(&tombstone, "r")
+            .await
+            .unwrap()
+            .split(':')
+            .next(),
+        Some("1")
+    );
+    assert_eq!(redis.entries(&tombstone).await.as_deref(), Some(""));
     assert_ttl(redis.pttl(&tombstone).await, IDLE);
 
     assert_eq!(
@@ -592,6 +602,75 @@ pub async fn an_update_never_brings_back_a_deleted_or_revoked_session(target: &T
     );
 }
 
+/// Puts the session at `data` back in layout 1, as the previous release saved it: the expiry
+/// state and the other entries in fields of their own (`e`, `m`), no `r`.
+async fn in_layout_1(redis: &mut Inspector, data: &str, state: &HashMap<String, String>) {
+    let mut rest = state.clone();
+    let expiry = rest.remove(STATE_KEY).unwrap();
+    let rest = serde_json::to_string(&rest).unwrap();
+    let mut cmd = redis::cmd("HDEL");
+    redis.command::<()>(cmd.arg(data).arg("r")).await;
+    let mut cmd = redis::cmd("HSET");
+    redis
+        .command::<()>(cmd.arg(data).arg(&["v", "1", "e", &expiry, "m", &rest]))
+        .await;
+}
+
+pub async fn a_session_an_earlier_release_saved_is_read_and_rewritten_in_the_new_layout(
+    target: &Target,
+) {
+    let clock = MockClock::new();
+    let store = target.store(&clock).await;
+    let now = millis(clock.now());
+    let mut redis = target.inspect().await;
+
+    let refreshed = saved(&store, now).await;
+    let data = redis.session_keys().await.pop().unwrap();
+    let loaded = store.load(&key(&refreshed)).await.unwrap().unwrap();
+    in_layout_1(&mut redis, &data, &state("alice", now, now)).await;
+    assert_eq!(redis.field(&data, "r").await, None);
+    assert_eq!(
+        store.load(&key(&refreshed)).await.unwrap().as_ref(),
+        Some(&loaded),
+        "read as it was"
+    );
+    // Its next write lays it out anew, and a later state is kept.
+    let later = state("alice", now, now + 1000);
+    store
+        .update(key(&refreshed), later.clone(), &DAY)
+        .await
+        .unwrap();
+    assert_eq!(redis.field(&data, "v").await.as_deref(), Some("2"));
+    assert_eq!(redis.field(&data, "e").await, None);
+    assert_eq!(redis.field(&data, "m").await, None);
+    let reloaded = store.load(&key(&refreshed)).await.unwrap().unwrap();
+    assert_eq!(reloaded[STATE_KEY], later[STATE_KEY]);
+    assert_eq!(reloaded["cart"], later["cart"]);
+    // An older state than the stored one keeps the stored one, from either layout.
+    in_layout_1(&mut redis, &data, &later).await;
+    store
+        .update(key(&refreshed), state("alice", now, now + 500), &DAY)
+        .await
+        .unwrap();
+    let kept = store.load(&key(&refreshed)).await.unwrap().unwrap();
+    assert_eq!(kept[STATE_KEY], later[STATE_KEY], "the later state stays");
+    assert_eq!(redis.field(&data, "e").await, None);
+
+    // A revocation lays a layout-1 session out as a tombstone of the new layout.
+    in_layout_1(&mut redis, &data, &later).await;
+    assert_eq!(store.registry().revoke_all("alice").await.unwrap(), 1);
+    assert_eq!(redis.field(&data, "t").await.as_deref(), Some("1"));
+    assert_eq!(redis.field(&data, "e").await, None);
+    assert_eq!(redis.entries(&data).await.as_deref(), Some(""));
+    let revoked = store.load(&key(&refreshed)).await.unwrap().unwrap();
+    assert_eq!(
+        revoked.get("session-expiry.store").map(String::as_str),
+        Some("\"revoked\""),
+        "{revoked:?}"
+    );
+    assert!(!revoked.contains_key("cart"), "its data is gone");
+}
+
 pub async fn no_request_starting_after_a_revoke_succeeds_and_no_key_reappears(target: &Target) {
     let clock = MockClock::new();
     let store = target.store(&clock).await;
@@ -657,8 +736,8 @@ pub async fn no_request_starting_after_a_revoke_succeeds_and_no_key_reappears(ta
     assert_eq!(keys.len(), 1, "one session, no new key: {keys:?}");
     assert_eq!(redis.field(&keys[0], "t").await.as_deref(), Some("1"));
     assert_eq!(
-        redis.field(&keys[0], "m").await,
-        None,
+        redis.entries(&keys[0]).await.as_deref(),
+        Some(""),
         "no data written back"
     );
     assert_eq!(redis.keys().await, keys, "no index, no anonymous key");

@@ -191,6 +191,16 @@ impl Inspector {
         self.query(redis::cmd("HGET").arg(key).arg(field)).await
     }
 
+    /// The session entries other than the expiry state that the data key `key` holds, as the
+    /// store laid them out (`r` is `<mark>:<length of the state>:<state><entries>`): empty for
+    /// a tombstone.
+    pub async fn entries(&mut self, key: &str) -> Option<String> {
+        let view = self.field(key, "r").await?;
+        let (_, rest) = view.split_once(':')?;
+        let (length, rest) = rest.split_once(':')?;
+        rest.get(length.parse::<usize>().ok()?..).map(str::to_owned)
+    }
+
     /// Deletes `key`, as Redis does when its TTL runs out.
     pub async fn expire_now(&mut self, key: &str) {
         let deleted: i64 = self.query(redis::cmd("DEL").arg(key)).await;

@@ -89,7 +89,7 @@
 //!
 //! | operation | Redis work, for a user with n sessions |
 //! | --- | --- |
-//! | a request on a session | one `HMGET`, O(1) |
+//! | a request on a session | one `HGET` of one field, O(1) |
 //! | a refresh of last-seen (at most once per granularity), log-out | one script, O(log n) |
 //! | a log-in, its eviction included | one script, O(log n) |
 //! | a page of [`SessionRegistry::list`], [`count`](SessionRegistry::count), [`revoke`](SessionRegistry::revoke) | one script or command, O(log n + page size) |

@@ -2,12 +2,16 @@
 //!
 //! | field | holds |
 //! | --- | --- |
-//! | `v` | the layout version, `1`; on every key this store writes |
-//! | `e` | the expiry state, as the middleware stored it under its key (empty when none) |
-//! | `s` | its last-seen instant, Unix ms: concurrent writes keep the latest |
+//! | `v` | the layout version, `2`; on every key this store writes |
+//! | `r` | everything a request reads, in one string (one bulk reply to parse): `<t>:<n>:<e><m>`, the tombstone mark (empty for a live session), the length in bytes of the expiry state, the expiry state as the middleware stored it under its key (empty when none), and every other session entry as one JSON object (empty for a tombstone) |
+//! | `s` | the expiry state's last-seen instant, Unix ms: concurrent writes keep the latest |
 //! | `d` | its deadline hint, Unix ms: the key's TTL (empty without limits) |
-//! | `m` | every other session entry, one JSON object |
 //! | `t` | present once the store ended the session: the key is a tombstone until its deadline; `1` revoked, `evicted` evicted (beyond its user's session limit) |
+//!
+//! Layout `1`, from earlier releases, kept the expiry state and the other entries in fields of
+//! their own, `e` and `m`, and had no `r`: such a key is still read (with a second round trip,
+//! see [`LAYOUT_1_FIELDS`]) and is rewritten in layout `2` by its next write. The field names
+//! the format of what it holds: a later layout that changes `r` would give it another name.
 //!
 //! Entries under the reserved `session-expiry.` prefix are the store's messages to the
 //! middleware for one request and are never written.
@@ -20,8 +24,6 @@ use crate::{
     store_marker::{StoreMarker, ENDING_KEY, RESERVED_PREFIX},
     unix_ms::UnixMs,
 };
-
-const LAYOUT_VERSION: &str = "1";
 
 /// The tombstone of a revoked session (the value of `t`).
 pub(crate) const REVOKED: &str = "1";
@@ -86,7 +88,8 @@ impl Record {
         self.peeked().and_then(|p| p.cap)
     }
 
-    /// The fields `e`, `s`, `d`, `m`, in that order, as the scripts take them.
+    /// The expiry state, its last-seen instant, its deadline and the other entries, in that
+    /// order, as the scripts take them (they compose the key's fields).
     pub(crate) fn fields(&self) -> [String; 4] {
         let expiry = self.expiry.as_ref().map_or("", |(raw, _)| raw.as_str());
         let ms = |at: Option<UnixMs>| at.map_or(String::new(), |at| at.millis().to_string());
@@ -99,54 +102,100 @@ impl Record {
     }
 }
 
-/// The fields `v`, `t`, `e`, `m` of a session's hash, as `load` reads them.
-pub(crate) type StoredFields = (
+/// The field `load` reads: the whole of a request's needs (see the layout above).
+pub(crate) const VIEW_FIELD: &str = "r";
+
+/// The fields `v`, `t`, `e`, `m` of a session's hash in layout 1, as `load` reads them when the
+/// key has no [`VIEW_FIELD`].
+pub(crate) type Layout1Fields = (
     Option<String>,
     Option<String>,
     Option<String>,
     Option<String>,
 );
 
-/// The field names `load` asks for, in the order of [`StoredFields`].
-pub(crate) const LOADED_FIELDS: [&str; 4] = ["v", "t", "e", "m"];
+/// The field names `load` asks for in layout 1, in the order of [`Layout1Fields`].
+pub(crate) const LAYOUT_1_FIELDS: [&str; 4] = ["v", "t", "e", "m"];
 
 /// Why stored fields could not be read back.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Unreadable {
     #[error("unknown layout version {0:?}")]
     Version(String),
+    #[error("the session's `r` field is missing or not `<mark>:<length>:<state><entries>`")]
+    View,
     #[error("the session entries are not a JSON object of strings")]
     Entries(#[from] serde_json::Error),
 }
 
-/// Rebuilds the state actix-session hands to handlers from what `load` read: `None` for no
-/// session, the `revoked` or `evicted` marker for a tombstone (the `unknown` one, which ends
-/// the session as `invalid`, for a tombstone this version cannot read).
+/// Rebuilds the state actix-session hands to handlers from a session's [`VIEW_FIELD`]: the
+/// `revoked` or `evicted` marker for a tombstone (the `unknown` one, which ends the session as
+/// `invalid`, for a tombstone this version cannot read).
 pub(crate) fn assemble(
-    fields: StoredFields,
+    view: &str,
+    id: &SessionId,
+    state_key: &str,
+) -> Result<HashMap<String, String>, Unreadable> {
+    let (mark, expiry, rest) = split_view(view).ok_or(Unreadable::View)?;
+    rebuild(
+        (!mark.is_empty()).then_some(mark),
+        expiry,
+        rest,
+        id,
+        state_key,
+    )
+}
+
+/// [`assemble`] for a key of layout 1: `None` for no session.
+pub(crate) fn assemble_layout_1(
+    fields: Layout1Fields,
     id: &SessionId,
     state_key: &str,
 ) -> Result<Option<HashMap<String, String>>, Unreadable> {
     let (version, tombstone, expiry, rest) = fields;
-    let Some(version) = version else {
-        return Ok(None);
-    };
-    if version != LAYOUT_VERSION {
-        return Err(Unreadable::Version(version));
+    match version.as_deref() {
+        None => Ok(None),
+        Some("1") => rebuild(
+            tombstone.as_deref(),
+            expiry.as_deref().unwrap_or_default(),
+            rest.as_deref().unwrap_or_default(),
+            id,
+            state_key,
+        )
+        .map(Some),
+        // Layout 2 always has its view.
+        Some("2") => Err(Unreadable::View),
+        Some(_) => Err(Unreadable::Version(version.unwrap_or_default())),
     }
+}
+
+/// `<mark>:<n>:<e><m>` into the mark, the expiry state (its first `n` bytes) and the entries.
+fn split_view(view: &str) -> Option<(&str, &str, &str)> {
+    let (mark, rest) = view.split_once(':')?;
+    let (length, rest) = rest.split_once(':')?;
+    let length = length.parse().ok()?;
+    Some((mark, rest.get(..length)?, rest.get(length..)?))
+}
+
+fn rebuild(
+    tombstone: Option<&str>,
+    expiry: &str,
+    rest: &str,
+    id: &SessionId,
+    state_key: &str,
+) -> Result<HashMap<String, String>, Unreadable> {
     let mut state = HashMap::new();
-    let ended = tombstone.is_some();
     if let Some(why) = tombstone {
         // Only what the middleware needs to report the end of the session.
-        let marker = match why.as_str() {
+        let marker = match why {
             REVOKED => StoreMarker::Revoked,
             EVICTED => StoreMarker::Evicted,
             _ => StoreMarker::Unknown,
         };
         marker.write(&mut state);
     } else {
-        if let Some(rest) = rest.filter(|rest| !rest.is_empty()) {
-            state = serde_json::from_str(&rest)?;
+        if !rest.is_empty() {
+            state = serde_json::from_str(rest)?;
         }
         // As actix-session keeps a string: JSON, which a session id needs no escaping in.
         let id = id.as_str();
@@ -156,12 +205,16 @@ pub(crate) fn assemble(
         quoted.push('"');
         state.insert(ID_ENTRY.to_owned(), quoted);
     }
-    if let Some(expiry) = expiry.filter(|expiry| !expiry.is_empty()) {
+    if !expiry.is_empty() {
         // A tombstone's state only names what ended: where a live state never is.
-        let key = if ended { ENDING_KEY } else { state_key };
-        state.insert(key.to_owned(), expiry);
+        let key = if tombstone.is_some() {
+            ENDING_KEY
+        } else {
+            state_key
+        };
+        state.insert(key.to_owned(), expiry.to_owned());
     }
-    Ok(Some(state))
+    Ok(state)
 }
 
 #[cfg(test)]
@@ -195,24 +248,52 @@ mod tests {
         assert_eq!(m, r#"{"cart":"[1,2]"}"#);
     }
 
+    /// `STATE` with the other entries `{"cart":"[1,2]"}`, as the save script writes `r`.
+    fn live_view() -> String {
+        format!(r#":{}:{STATE}{{"cart":"[1,2]"}}"#, STATE.len())
+    }
+
     #[test]
-    fn stored_fields_come_back_as_the_same_state_with_the_id() {
+    fn a_stored_view_comes_back_as_the_same_state_with_the_id() {
+        let state = assemble(&live_view(), &id(), STATE_KEY).unwrap();
+        assert_eq!(state[STATE_KEY], STATE);
+        assert_eq!(state["cart"], "[1,2]");
+        assert_eq!(state[ID_ENTRY], format!("\"{}\"", id()));
+        assert_eq!(state.len(), 3);
+    }
+
+    #[test]
+    fn a_view_without_a_state_or_entries_is_a_session_with_only_its_id() {
+        let state = assemble("::", &id(), STATE_KEY);
+        assert!(state.is_err(), "no length is malformed");
+        let state = assemble(":0:", &id(), STATE_KEY).unwrap();
+        assert_eq!(state.keys().collect::<Vec<_>>(), [ID_ENTRY]);
+    }
+
+    #[test]
+    fn a_layout_1_key_reads_as_the_same_state() {
         let fields = (
             Some("1".into()),
             None,
             Some(STATE.into()),
             Some(r#"{"cart":"[1,2]"}"#.into()),
         );
-        let state = assemble(fields, &id(), STATE_KEY).unwrap().unwrap();
-        assert_eq!(state[STATE_KEY], STATE);
-        assert_eq!(state["cart"], "[1,2]");
-        assert_eq!(state[ID_ENTRY], format!("\"{}\"", id()));
+        let old = assemble_layout_1(fields, &id(), STATE_KEY)
+            .unwrap()
+            .unwrap();
+        assert_eq!(old, assemble(&live_view(), &id(), STATE_KEY).unwrap());
+        let tombstone = (Some("1".into()), Some("1".into()), Some(STATE.into()), None);
+        let old = assemble_layout_1(tombstone, &id(), STATE_KEY)
+            .unwrap()
+            .unwrap();
+        let view = format!("1:{}:{STATE}", STATE.len());
+        assert_eq!(old, assemble(&view, &id(), STATE_KEY).unwrap());
     }
 
     #[test]
     fn a_tombstone_comes_back_as_the_revoked_marker_without_the_data() {
-        let fields = (Some("1".into()), Some("1".into()), Some(STATE.into()), None);
-        let state = assemble(fields, &id(), STATE_KEY).unwrap().unwrap();
+        let view = format!("1:{}:{STATE}", STATE.len());
+        let state = assemble(&view, &id(), STATE_KEY).unwrap();
         assert_eq!(StoreMarker::read(&state), Some(StoreMarker::Revoked));
         // The state names what ended, away from the state key (no live state is there).
         assert_eq!(state[ENDING_KEY], STATE);
@@ -221,13 +302,11 @@ mod tests {
 
     #[test]
     fn an_eviction_tombstone_comes_back_as_the_evicted_marker_and_a_strange_one_as_unknown() {
-        let fields = |t: &str| (Some("1".into()), Some(t.into()), Some(STATE.into()), None);
-        let evicted = assemble(fields("evicted"), &id(), STATE_KEY)
-            .unwrap()
-            .unwrap();
+        let view = |t: &str| format!("{t}:{}:{STATE}", STATE.len());
+        let evicted = assemble(&view("evicted"), &id(), STATE_KEY).unwrap();
         assert_eq!(StoreMarker::read(&evicted), Some(StoreMarker::Evicted));
         assert!(!evicted.contains_key(ID_ENTRY));
-        let strange = assemble(fields("why"), &id(), STATE_KEY).unwrap().unwrap();
+        let strange = assemble(&view("why"), &id(), STATE_KEY).unwrap();
         assert_eq!(StoreMarker::read(&strange), Some(StoreMarker::Unknown));
     }
 
@@ -251,16 +330,33 @@ mod tests {
 
     #[test]
     fn no_key_is_no_session_and_foreign_data_is_unreadable() {
-        assert!(assemble((None, None, None, None), &id(), STATE_KEY)
-            .unwrap()
-            .is_none());
-        assert!(assemble((Some("2".into()), None, None, None), &id(), STATE_KEY).is_err());
-        assert!(assemble(
-            (Some("1".into()), None, None, Some("[]".into())),
-            &id(),
-            STATE_KEY
-        )
-        .is_err());
+        assert!(
+            assemble_layout_1((None, None, None, None), &id(), STATE_KEY)
+                .unwrap()
+                .is_none()
+        );
+        for version in ["2", "3"] {
+            let fields = (Some(version.into()), None, None, None);
+            assert!(assemble_layout_1(fields, &id(), STATE_KEY).is_err());
+        }
+        let fields = (Some("1".into()), None, None, Some("[]".into()));
+        assert!(assemble_layout_1(fields, &id(), STATE_KEY).is_err());
+        let long = format!(":{}:{STATE}", STATE.len() + 1);
+        let split = format!(":{}:{STATE}", STATE.len() - 1);
+        for view in [
+            "",
+            ":",
+            "1",
+            ":x:",
+            ":-1:",
+            &long,
+            ":1:é",
+            &format!(":{}:{STATE}[]", STATE.len()),
+        ] {
+            assert!(assemble(view, &id(), STATE_KEY).is_err(), "{view:?}");
+        }
+        // A length that cuts the state short leaves JSON that is no object: refused too.
+        assert!(assemble(&split, &id(), STATE_KEY).is_err());
     }
 
     #[test]

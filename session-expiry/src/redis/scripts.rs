@@ -100,6 +100,22 @@ local function cover(u, ttl, fresh)
   end
 end
 
+-- A session's `r` field (see `record`): its tombstone mark (empty while live), its expiry
+-- state `e` (length-prefixed: it may hold any character) and its other entries `m`.
+local function view(mark, e, m)
+  return mark .. ':' .. #e .. ':' .. e .. m
+end
+
+-- The expiry state the session's key `key` holds in layout `v`: `1` (an earlier release's, in
+-- a field of its own) or `2` (in `r`).
+local function stored_expiry(key, v)
+  if v == '1' then return redis.call('HGET', key, 'e') or '' end
+  local r = redis.call('HGET', key, 'r') or ''
+  local _, head, n = string.find(r, '^[^:]*:(%d+):')
+  if not head then return '' end
+  return string.sub(r, head + 1, head + tonumber(n))
+end
+
 -- Forgets the session `id` everywhere in the index (logged out, revoked, evicted).
 local function drop(u, id)
   redis.call('HDEL', u.i, id)
@@ -219,8 +235,9 @@ local function tombstone(u, key, id, why)
   local cur = redis.call('HMGET', key, 'v', 't')
   drop(u, id)
   if cur[1] and not cur[2] then
-    redis.call('HDEL', key, 'm')
-    redis.call('HSET', key, 't', why)
+    local e = stored_expiry(key, cur[1])
+    redis.call('HDEL', key, 'e', 'm') -- layout 1's
+    redis.call('HSET', key, 'v', '2', 't', why, 'r', view(why, e, ''))
     return 1
   end
   return 0
@@ -255,7 +272,7 @@ if KEYS[2] then
     if #missing > 1 then return missing end
   end
 end
-redis.call('HSET', KEYS[1], 'v', '1', 'e', ARGV[1], 's', ARGV[2], 'd', ARGV[3], 'm', ARGV[4])
+redis.call('HSET', KEYS[1], 'v', '2', 's', ARGV[2], 'd', ARGV[3], 'r', view('', ARGV[1], ARGV[4]))
 redis.call('PEXPIRE', KEYS[1], ms(ttl))
 if u then
   prune(u, ARGV[9], may, now)
@@ -274,14 +291,13 @@ return {'1', tostring(#evict)}
 const UPDATE: &str = r"
 local cur = redis.call('HMGET', KEYS[1], 'v', 't', 's', 'd')
 if not cur[1] or cur[2] then return 0 end
-local d, s = ARGV[3], ARGV[2]
+local e, s, d = ARGV[1], ARGV[2], ARGV[3]
 if ARGV[1] ~= '' and ARGV[2] ~= '' and cur[3] and cur[3] ~= ''
     and tonumber(cur[3]) > tonumber(ARGV[2]) then
-  d, s = cur[4], cur[3]
-  redis.call('HSET', KEYS[1], 'm', ARGV[4])
-else
-  redis.call('HSET', KEYS[1], 'e', ARGV[1], 's', ARGV[2], 'd', ARGV[3], 'm', ARGV[4])
+  e, s, d = stored_expiry(KEYS[1], cur[1]), cur[3], cur[4] or ''
 end
+redis.call('HSET', KEYS[1], 'v', '2', 's', s, 'd', d, 'r', view('', e, ARGV[4]))
+if cur[1] == '1' then redis.call('HDEL', KEYS[1], 'e', 'm') end
 local ttl = ttl_for(d, ARGV[5], ARGV[6])
 local u = KEYS[2] and user(2)
 if ttl <= 0 then

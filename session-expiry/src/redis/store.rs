@@ -12,7 +12,7 @@ use super::{
     id::SessionId,
     keys::{id_of, new_session_key, parse_session_key, KeySpace, ParsedKey, UserTag},
     listed::{backoff, Listed, Plan},
-    record::{assemble, Record, StoredFields, LOADED_FIELDS},
+    record::{assemble, assemble_layout_1, Record, Unreadable, LAYOUT_1_FIELDS, VIEW_FIELD},
     scope,
     scripts::SCRIPTS,
     RedisStoreBuilder, RedisStoreError, SessionRegistry,
@@ -240,10 +240,36 @@ impl RedisStore {
         }))
     }
 
-    async fn read(&self, parsed: &ParsedKey) -> Result<StoredFields, RedisStoreError> {
+    /// Reads the state of the session `parsed` names: `None` for no session.
+    async fn read(
+        &self,
+        parsed: &ParsedKey,
+    ) -> Result<Result<Option<HashMap<String, String>>, Unreadable>, RedisStoreError> {
+        let key = self.data_key(parsed);
+        // One field, one bulk reply: parsing a reply costs the connection's task per element.
+        let mut cmd = ::redis::Cmd::with_capacity(3, key.len() + 8);
+        cmd.arg("HGET").arg(&key).arg(VIEW_FIELD);
+        let view: Option<String> = self.backend.connection.query(&cmd).await?;
+        if let Some(view) = view {
+            return Ok(assemble(&view, &parsed.id, &self.backend.state_key).map(Some));
+        }
+        // No session, or one an earlier release saved (layout 1): the rare path, so the extra
+        // round trips (same slot) are only taken here.
         let mut cmd = ::redis::cmd("HMGET");
-        cmd.arg(self.data_key(parsed)).arg(&LOADED_FIELDS);
-        self.backend.connection.query(&cmd).await
+        cmd.arg(&key).arg(&LAYOUT_1_FIELDS);
+        let fields = self.backend.connection.query(&cmd).await?;
+        match (
+            assemble_layout_1(fields, &parsed.id, &self.backend.state_key),
+            &parsed.tag,
+        ) {
+            // A signed-in session without data: Redis dropped it at its deadline.
+            (Ok(None), Some(tag)) => Ok(Ok(self.ended(tag, &parsed.id).await?.map(|marker| {
+                let mut state = HashMap::new();
+                marker.write(&mut state);
+                state
+            }))),
+            (assembled, _) => Ok(assembled),
+        }
     }
 
     /// Saves `record` under a fresh key, in its user's slot when it has a user, within the
@@ -439,24 +465,7 @@ impl SessionStore for RedisStore {
             tracing::debug!(target: "session_expiry", "not a key of this store: a new session");
             return Ok(None);
         };
-        let read = match self.read(&parsed).await {
-            Ok(fields) => match (
-                assemble(fields, &parsed.id, &self.backend.state_key),
-                &parsed.tag,
-            ) {
-                // A signed-in session without data: Redis dropped it at its deadline. The rare
-                // path, so the extra round trip (same slot) is only taken here.
-                (Ok(None), Some(tag)) => self.ended(tag, &parsed.id).await.map(|ended| {
-                    Ok(ended.map(|marker| {
-                        let mut state = HashMap::new();
-                        marker.write(&mut state);
-                        state
-                    }))
-                }),
-                (assembled, _) => Ok(assembled),
-            },
-            Err(error) => Err(error),
-        };
+        let read = self.read(&parsed).await;
         match read {
             Ok(assembled) => {
                 let state = assembled.map_err(|unreadable| {
