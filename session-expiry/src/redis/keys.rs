@@ -199,12 +199,12 @@ fn hash(domain: &[u8], input: &[u8]) -> [u8; 32] {
 /// Lowercase hexadecimal, in one allocation of the right size (this runs on every request).
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0xf)]));
-    }
-    out
+    // Bytes first: a `String` checks and encodes each `char` pushed.
+    let digits: Vec<u8> = bytes
+        .iter()
+        .flat_map(|byte| [DIGITS[usize::from(byte >> 4)], DIGITS[usize::from(byte & 0xf)]])
+        .collect();
+    String::from_utf8(digits).expect("hexadecimal digits are ASCII")
 }
 
 fn is_hex(text: &str, len: usize) -> bool {
