@@ -114,9 +114,10 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// Gives up on one command after this long. One store operation (a reconnection it has to
-    /// wait for included, and on a cluster its redirections and retries) takes at most the
-    /// connection timeout plus this; past that the request is answered `503`.
+    /// How long one store operation may wait for Redis on top of the connection timeout: it
+    /// takes at most the connection timeout plus this, a reconnection it has to wait for (and,
+    /// on a cluster, its redirections and retries) included; past that the request is answered
+    /// `503`. On a cluster, one command also gives up after this long by itself.
     ///
     /// Defaults to 1 second.
     ///

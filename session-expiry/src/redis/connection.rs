@@ -58,7 +58,9 @@ impl Connection {
         let client = ::redis::Client::open(url).map_err(RedisStoreError::InvalidUrl)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(timeouts.connection))
-            .set_response_timeout(Some(timeouts.response))
+            // One timer per command, not two: `bounded` gives each operation its deadline, a
+            // reconnection it waits for included.
+            .set_response_timeout(None)
             // Retry a lost connection a little in the background, never for long: every new
             // command after a failed reconnection starts another.
             .set_number_of_retries(2)

@@ -202,7 +202,12 @@ fn hex(bytes: &[u8]) -> String {
     // Bytes first: a `String` checks and encodes each `char` pushed.
     let digits: Vec<u8> = bytes
         .iter()
-        .flat_map(|byte| [DIGITS[usize::from(byte >> 4)], DIGITS[usize::from(byte & 0xf)]])
+        .flat_map(|byte| {
+            [
+                DIGITS[usize::from(byte >> 4)],
+                DIGITS[usize::from(byte & 0xf)],
+            ]
+        })
         .collect();
     String::from_utf8(digits).expect("hexadecimal digits are ASCII")
 }

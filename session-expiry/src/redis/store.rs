@@ -250,13 +250,22 @@ impl RedisStore {
         let mut cmd = ::redis::Cmd::with_capacity(3, key.len() + 8);
         cmd.arg("HGET").arg(&key).arg(VIEW_FIELD);
         let view: Option<String> = self.backend.connection.query(&cmd).await?;
-        if let Some(view) = view {
-            return Ok(assemble(&view, &parsed.id, &self.backend.state_key).map(Some));
+        match view {
+            Some(view) => Ok(assemble(&view, &parsed.id, &self.backend.state_key).map(Some)),
+            // Boxed: the rare path's futures would make every request's future larger to move.
+            None => Box::pin(self.read_without_view(parsed, &key)).await,
         }
-        // No session, or one an earlier release saved (layout 1): the rare path, so the extra
-        // round trips (same slot) are only taken here.
+    }
+
+    /// No session, or one an earlier release saved (layout 1): the rare path, so its extra round
+    /// trips (same slot) are only taken here.
+    async fn read_without_view(
+        &self,
+        parsed: &ParsedKey,
+        key: &str,
+    ) -> Result<Result<Option<HashMap<String, String>>, Unreadable>, RedisStoreError> {
         let mut cmd = ::redis::cmd("HMGET");
-        cmd.arg(&key).arg(&LAYOUT_1_FIELDS);
+        cmd.arg(key).arg(&LAYOUT_1_FIELDS);
         let fields = self.backend.connection.query(&cmd).await?;
         match (
             assemble_layout_1(fields, &parsed.id, &self.backend.state_key),
