@@ -561,6 +561,17 @@ async fn saved(store: &RedisStore, login: u64) -> String {
     key.unwrap().into()
 }
 
+/// The session under `raw` loads as the revoked marker, without its data.
+async fn assert_tombstone(store: &RedisStore, raw: &str) {
+    let loaded = store.load(&key(raw)).await.unwrap().unwrap();
+    assert_eq!(
+        loaded.get("session-expiry.store").map(String::as_str),
+        Some("\"revoked\""),
+        "a tombstone: {loaded:?}"
+    );
+    assert!(!loaded.contains_key("cart"), "its data is gone");
+}
+
 pub async fn an_update_never_brings_back_a_deleted_or_revoked_session(target: &Target) {
     let clock = MockClock::new();
     let store = target.store(&clock).await;
@@ -584,13 +595,7 @@ pub async fn an_update_never_brings_back_a_deleted_or_revoked_session(target: &T
         .await
         .unwrap();
     store.delete(&key(&revoked)).await.unwrap();
-    let loaded = store.load(&key(&revoked)).await.unwrap().unwrap();
-    assert_eq!(
-        loaded.get("session-expiry.store").map(String::as_str),
-        Some("\"revoked\""),
-        "still a tombstone: {loaded:?}"
-    );
-    assert!(!loaded.contains_key("cart"), "its data stays gone");
+    assert_tombstone(&store, &revoked).await;
     assert_eq!(
         store
             .registry()
@@ -662,13 +667,7 @@ pub async fn a_session_an_earlier_release_saved_is_read_and_rewritten_in_the_new
     assert_eq!(redis.field(&data, "t").await.as_deref(), Some("1"));
     assert_eq!(redis.field(&data, "e").await, None);
     assert_eq!(redis.entries(&data).await.as_deref(), Some(""));
-    let revoked = store.load(&key(&refreshed)).await.unwrap().unwrap();
-    assert_eq!(
-        revoked.get("session-expiry.store").map(String::as_str),
-        Some("\"revoked\""),
-        "{revoked:?}"
-    );
-    assert!(!revoked.contains_key("cart"), "its data is gone");
+    assert_tombstone(&store, &refreshed).await;
 }
 
 pub async fn no_request_starting_after_a_revoke_succeeds_and_no_key_reappears(target: &Target) {

@@ -200,15 +200,13 @@ fn hash(domain: &[u8], input: &[u8]) -> [u8; 32] {
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     // Bytes first: a `String` checks and encodes each `char` pushed.
-    let digits: Vec<u8> = bytes
-        .iter()
-        .flat_map(|byte| {
-            [
-                DIGITS[usize::from(byte >> 4)],
-                DIGITS[usize::from(byte & 0xf)],
-            ]
-        })
-        .collect();
+    let mut digits = Vec::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        digits.extend([
+            DIGITS[usize::from(byte >> 4)],
+            DIGITS[usize::from(byte & 0xf)],
+        ]);
+    }
     String::from_utf8(digits).expect("hexadecimal digits are ASCII")
 }
 

@@ -247,7 +247,7 @@ impl RedisStore {
     ) -> Result<Result<Option<HashMap<String, String>>, Unreadable>, RedisStoreError> {
         let key = self.data_key(parsed);
         // One field, one bulk reply: parsing a reply costs the connection's task per element.
-        let mut cmd = ::redis::Cmd::with_capacity(3, key.len() + 8);
+        let mut cmd = ::redis::Cmd::with_capacity(3, "HGET".len() + key.len() + VIEW_FIELD.len());
         cmd.arg("HGET").arg(&key).arg(VIEW_FIELD);
         let view: Option<String> = self.backend.connection.query(&cmd).await?;
         match view {
