@@ -217,43 +217,49 @@ impl Record {
             .strip_prefix('"')
             .and_then(|text| text.strip_suffix('"'))
             .ok_or(InvalidState::Malformed)?;
-        let [version, user, login, seen, deadline, idle, absolute, authenticated, flags, cap] =
-            fields(text)?;
-        if version != FORMAT_VERSION {
+        let mut fields = Fields::new(text);
+        if fields.text()? != FORMAT_VERSION {
             return Err(InvalidState::UnknownVersion);
         }
-        let login = instant(number(login)?)?;
-        let after_login = |offset| {
+        let user = fields.text()?;
+        let login = instant(fields.numeric()?.required()?)?;
+        let after_login = |offset: u64| {
             let at = login
                 .millis()
-                .checked_add(number(offset)?)
+                .checked_add(offset)
                 .ok_or(InvalidState::OutOfRange)?;
             instant(at)
         };
-        let state = ExpiryState {
-            login,
-            seen: after_login(seen)?,
-            authenticated: after_login(authenticated)?,
-            policy: match (idle, absolute) {
-                ("", "") => None,
-                (idle, absolute) => Some(policy_from_millis((limit(idle)?, limit(absolute)?))),
-            },
-            remembered: flags.contains('r'),
-            cap: match cap {
-                "-" => None,
-                max => Some(SessionCap {
-                    max: u32::try_from(number(max)?).map_err(|_| InvalidState::OutOfRange)?,
-                    refuse: flags.contains('x'),
-                }),
-            },
-            user: unescape_user(user)?,
+        let seen = after_login(fields.numeric()?.required()?)?;
+        let deadline = fields.numeric()?.optional()?.map(after_login).transpose()?;
+        let policy = match (fields.numeric()?, fields.numeric()?) {
+            (Numeric::Empty, Numeric::Empty) => None,
+            (idle, absolute) => Some(policy_from_millis((idle.optional()?, absolute.optional()?))),
         };
-        if !matches!(flags, "" | "r" | "x" | "rx") {
-            return Err(InvalidState::Malformed);
-        }
-        let deadline = match deadline {
-            "-" => None,
-            offset => Some(after_login(offset)?),
+        let authenticated = after_login(fields.numeric()?.required()?)?;
+        let (remembered, refuse) = match fields.text()? {
+            "" => (false, false),
+            "r" => (true, false),
+            "x" => (false, true),
+            "rx" => (true, true),
+            _ => return Err(InvalidState::Malformed),
+        };
+        let cap = match fields.numeric()?.optional()? {
+            None => None,
+            Some(max) => Some(SessionCap {
+                max: u32::try_from(max).map_err(|_| InvalidState::OutOfRange)?,
+                refuse,
+            }),
+        };
+        fields.finish()?;
+        let state = ExpiryState {
+            user: unescape_user(user)?,
+            login,
+            seen,
+            authenticated,
+            policy,
+            remembered,
+            cap,
         };
         Ok(Self { state, deadline })
     }
@@ -329,9 +335,9 @@ pub(crate) fn login_millis(raw: &str) -> Option<u64> {
         .and_then(|text| text.strip_prefix('.'));
     match fields {
         Some(fields) => {
-            let mut fields = fields.splitn(3, '.');
-            let _user = fields.next()?;
-            let login = number(fields.next()?).ok()?;
+            let mut fields = Fields::new(fields);
+            let _user = fields.text().ok()?;
+            let login = fields.numeric().ok()?.required().ok()?;
             Some(instant(login).ok()?.millis())
         }
         None => peek(raw).map(|peeked| peeked.login.millis()),
@@ -342,50 +348,97 @@ fn instant(ms: u64) -> Result<UnixMs, InvalidState> {
     UnixMs::new(ms).ok_or(InvalidState::OutOfRange)
 }
 
-/// The ten fields of a version-2 record (this runs on every request): any other number of
-/// fields is malformed. Only the user id may hold any text; every other field is checked for
-/// its own alphabet, so a JSON escape anywhere fails the record.
-fn fields(text: &str) -> Result<[&str; 10], InvalidState> {
-    let mut fields = [""; 10];
-    let mut rest = text;
-    let (last, init) = fields.split_last_mut().ok_or(InvalidState::Malformed)?;
-    for field in init {
-        let end = rest
+/// Reads the fields of a version-2 record left to right, in one pass over its bytes (this runs
+/// on every request). Every field ends at a `.` but the last, which ends the text. Only the user
+/// id may hold any text; every other field is checked for its own alphabet, so a JSON escape
+/// anywhere fails the record.
+struct Fields<'a> {
+    text: &'a str,
+    /// Where the next field starts: past the end once the last one has been read.
+    at: usize,
+}
+
+/// A numeric field: a base-36 number of lowercase digits, `-` for none, or nothing at all.
+enum Numeric {
+    Number(u64),
+    Dash,
+    Empty,
+}
+
+impl<'a> Fields<'a> {
+    fn new(text: &'a str) -> Self {
+        Self { text, at: 0 }
+    }
+
+    /// The next field, whatever it holds.
+    fn text(&mut self) -> Result<&'a str, InvalidState> {
+        let rest = self.text.get(self.at..).ok_or(InvalidState::Malformed)?;
+        let len = rest
             .bytes()
             .position(|byte| byte == b'.')
+            .unwrap_or(rest.len());
+        self.at += len + 1;
+        rest.get(..len).ok_or(InvalidState::Malformed)
+    }
+
+    /// The next field as a number, read as it is scanned.
+    fn numeric(&mut self) -> Result<Numeric, InvalidState> {
+        let rest = self
+            .text
+            .as_bytes()
+            .get(self.at..)
             .ok_or(InvalidState::Malformed)?;
-        *field = &rest[..end];
-        rest = &rest[end + 1..];
-    }
-    if rest.contains('.') {
-        return Err(InvalidState::Malformed);
-    }
-    *last = rest;
-    Ok(fields)
-}
-
-/// A base-36 number of lowercase digits.
-fn number(field: &str) -> Result<u64, InvalidState> {
-    if field.is_empty() {
-        return Err(InvalidState::Malformed);
-    }
-    field.bytes().try_fold(0_u64, |n, byte| {
-        let digit = match byte {
-            b'0'..=b'9' => byte - b'0',
-            b'a'..=b'z' => byte - b'a' + 10,
-            _ => return Err(InvalidState::Malformed),
+        let (field, len) = match rest {
+            [] | [b'.', ..] => (Numeric::Empty, 0),
+            [b'-'] | [b'-', b'.', ..] => (Numeric::Dash, 1),
+            digits => {
+                let mut n = 0_u64;
+                let mut len = 0;
+                for &byte in digits {
+                    let digit = match byte {
+                        b'0'..=b'9' => byte - b'0',
+                        b'a'..=b'z' => byte - b'a' + 10,
+                        b'.' => break,
+                        _ => return Err(InvalidState::Malformed),
+                    };
+                    n = n
+                        .checked_mul(36)
+                        .and_then(|n| n.checked_add(u64::from(digit)))
+                        .ok_or(InvalidState::OutOfRange)?;
+                    len += 1;
+                }
+                (Numeric::Number(n), len)
+            }
         };
-        n.checked_mul(36)
-            .and_then(|n| n.checked_add(u64::from(digit)))
-            .ok_or(InvalidState::OutOfRange)
-    })
+        self.at += len + 1;
+        Ok(field)
+    }
+
+    /// Whether the last field read was the last of the text.
+    fn finish(&self) -> Result<(), InvalidState> {
+        if self.at == self.text.len() + 1 {
+            Ok(())
+        } else {
+            Err(InvalidState::Malformed)
+        }
+    }
 }
 
-/// A timeout of a stored snapshot: milliseconds, or `-` for none.
-fn limit(field: &str) -> Result<Option<u64>, InvalidState> {
-    match field {
-        "-" => Ok(None),
-        ms => number(ms).map(Some),
+impl Numeric {
+    fn required(self) -> Result<u64, InvalidState> {
+        match self {
+            Self::Number(n) => Ok(n),
+            Self::Dash | Self::Empty => Err(InvalidState::Malformed),
+        }
+    }
+
+    /// A number, or `-` for none.
+    fn optional(self) -> Result<Option<u64>, InvalidState> {
+        match self {
+            Self::Number(n) => Ok(Some(n)),
+            Self::Dash => Ok(None),
+            Self::Empty => Err(InvalidState::Malformed),
+        }
     }
 }
 
@@ -424,11 +477,14 @@ fn escape_user(user: &str, out: &mut String) {
 }
 
 fn unescape_user(field: &str) -> Result<String, InvalidState> {
+    if !field
+        .bytes()
+        .any(|byte| matches!(byte, b'%' | b'"' | b'\\'))
+    {
+        return Ok(field.to_owned());
+    }
     if field.bytes().any(|byte| byte == b'"' || byte == b'\\') {
         return Err(InvalidState::Malformed);
-    }
-    if !field.contains('%') {
-        return Ok(field.to_owned());
     }
     let mut bytes = Vec::with_capacity(field.len());
     let mut rest = field.as_bytes();
@@ -571,6 +627,11 @@ mod tests {
             (r#""2.a.rs.0.-...0..-.""#, "extra field"),
             (r#""2.a.rs.0.-...0..-"#, "unterminated string"),
             (r#""2.a.rs.0.-...0..-"x"#, "trailing bytes"),
+            (r#""2.a.rs.0.-...0..-.""#, "a trailing separator"),
+            (r#""2.a.-.0.-...0..-""#, "no log-in instant"),
+            (r#""2.a.rs.0.-5...0..-""#, "a dash before digits"),
+            (r#""2.a.rs.0.--...0..-""#, "two dashes"),
+            (r#""2.a.rs.0.-...0..""#, "no session limit"),
             (r#""2.a\u002e.rs.0.-...0..-""#, "an escape"),
             (r#""3.a.rs.0.-...0..-""#, "unknown version"),
             (r#""2..rs.0.-...0..-""#, "empty user"),
@@ -615,7 +676,10 @@ mod tests {
     #[test]
     fn base36_round_trips() {
         for n in [0, 1, 35, 36, 1_735_689_600_000, u64::MAX] {
-            assert_eq!(number(&base36(n)).unwrap(), n);
+            let digits = base36(n);
+            let mut fields = Fields::new(&digits);
+            assert_eq!(fields.numeric().unwrap().required().unwrap(), n);
+            fields.finish().unwrap();
         }
     }
 
