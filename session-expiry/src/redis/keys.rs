@@ -29,7 +29,6 @@ const TAG_BYTES: usize = 16;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct UserTag {
     bytes: [u8; TAG_BYTES],
-    hex: String,
 }
 
 impl UserTag {
@@ -40,10 +39,12 @@ impl UserTag {
     }
 
     fn from_bytes(bytes: [u8; TAG_BYTES]) -> Self {
-        Self {
-            hex: hex(&bytes),
-            bytes,
-        }
+        Self { bytes }
+    }
+
+    /// The tag as Redis key names write it: hexadecimal.
+    fn hex(&self) -> String {
+        hex(&self.bytes)
     }
 
     /// The tag as a session key writes it: base64url, or hexadecimal in earlier releases.
@@ -66,6 +67,19 @@ impl UserTag {
         URL_SAFE_NO_PAD.encode(self.bytes)
     }
 }
+
+/// The bytes of base64url's alphabet, looked up once a character: a session key's 43 random
+/// characters are checked on every request.
+const BASE64URL: [bool; 256] = {
+    let mut alphabet = [false; 256];
+    let mut byte = 0;
+    while byte < alphabet.len() {
+        let b = byte as u8; // `byte` < 256
+        alphabet[byte] = b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+        byte += 1;
+    }
+    alphabet
+};
 
 /// Characters of `bytes` bytes in unpadded base64.
 const fn base64_len(bytes: usize) -> usize {
@@ -96,9 +110,7 @@ pub(crate) fn parse_session_key(key: &str) -> Option<ParsedKey> {
         None => (None, key),
     };
     let random_is_base64 = random.len() == base64_len(RANDOM_BYTES)
-        && random
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && random.bytes().all(|b| BASE64URL[usize::from(b)]);
     (random_is_base64 || is_hex(random, RANDOM_BYTES * 2)).then(|| ParsedKey {
         tag,
         id: id_of(key),
@@ -131,7 +143,7 @@ impl KeySpace {
         match tag {
             Some(tag) => {
                 key.push('{');
-                key.push_str(&tag.hex);
+                push_hex(&tag.bytes, &mut key);
                 key.push_str("}:s:");
             }
             None => key.push_str("a:"),
@@ -142,7 +154,7 @@ impl KeySpace {
 
     /// The start of every data key of a signed-in user (scripts append an id).
     pub(crate) fn sessions_of(&self, tag: &UserTag) -> String {
-        format!("{}{{{}}}:s:", self.prefix, tag.hex)
+        format!("{}{{{}}}:s:", self.prefix, tag.hex())
     }
 
     /// The user's log-in records, the first key of the user's index.
@@ -162,7 +174,7 @@ impl KeySpace {
     }
 
     fn user_key(&self, tag: &UserTag, kind: char) -> String {
-        format!("{}{{{}}}:{kind}", self.prefix, tag.hex)
+        format!("{}{{{}}}:{kind}", self.prefix, tag.hex())
     }
 }
 
@@ -198,16 +210,24 @@ fn hash(domain: &[u8], input: &[u8]) -> [u8; 32] {
 
 /// Lowercase hexadecimal, in one allocation of the right size (this runs on every request).
 fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    push_hex(bytes, &mut out);
+    out
+}
+
+/// Appends `bytes` to `out` in lowercase hexadecimal.
+fn push_hex(bytes: &[u8], out: &mut String) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    // Bytes first: a `String` checks and encodes each `char` pushed.
-    let mut digits = Vec::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        digits.extend([
-            DIGITS[usize::from(byte >> 4)],
-            DIGITS[usize::from(byte & 0xf)],
-        ]);
+    // Through a buffer of bytes: a `String` checks and encodes each `char` pushed.
+    for chunk in bytes.chunks(32) {
+        let mut digits = [0; 64];
+        for (pair, byte) in digits.chunks_exact_mut(2).zip(chunk) {
+            pair[0] = DIGITS[usize::from(byte >> 4)];
+            pair[1] = DIGITS[usize::from(byte & 0xf)];
+        }
+        let digits = digits.get(..2 * chunk.len()).unwrap_or_default();
+        out.push_str(std::str::from_utf8(digits).expect("hexadecimal digits are ASCII"));
     }
-    String::from_utf8(digits).expect("hexadecimal digits are ASCII")
 }
 
 fn is_hex(text: &str, len: usize) -> bool {
@@ -255,7 +275,7 @@ mod tests {
         let key = new_session_key(Some(&tag));
         assert_eq!(key.len(), 22 + 1 + 43, "{key}");
         // Earlier releases wrote both parts in hexadecimal: same user, same tag.
-        let old = format!("{}.{}", tag.hex, hex(&[7; RANDOM_BYTES]));
+        let old = format!("{}.{}", tag.hex(), hex(&[7; RANDOM_BYTES]));
         let parsed = parse_session_key(&old).unwrap();
         assert_eq!(parsed.tag, Some(tag));
         assert_eq!(parsed.id, id_of(&old));
