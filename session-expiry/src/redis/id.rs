@@ -67,10 +67,9 @@ impl FromStr for SessionId {
     type Err = InvalidSessionId;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let valid = s.len() == ID_BYTES * 2
-            && s.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        valid.then(|| Self(s.to_owned())).ok_or(InvalidSessionId)
+        super::keys::is_hex(s, ID_BYTES * 2)
+            .then(|| Self(s.to_owned()))
+            .ok_or(InvalidSessionId)
     }
 }
 

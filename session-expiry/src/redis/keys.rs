@@ -230,7 +230,8 @@ fn push_hex(bytes: &[u8], out: &mut String) {
     }
 }
 
-fn is_hex(text: &str, len: usize) -> bool {
+/// Whether `text` is `len` lowercase hexadecimal digits.
+pub(crate) fn is_hex(text: &str, len: usize) -> bool {
     text.len() == len
         && text
             .bytes()
@@ -266,7 +267,11 @@ mod tests {
         let id = id_of(&key);
         assert_eq!(id.as_str().len(), 32);
         assert!(!key.contains(id.as_str()) && !id.as_str().contains(&key[..8]));
-        assert_eq!(id.as_str().parse::<SessionId>(), Ok(id));
+        assert_eq!(id.as_str().parse::<SessionId>(), Ok(id.clone()));
+        assert!("0123456789ABCDEF0123456789ABCDEF"
+            .parse::<SessionId>()
+            .is_err());
+        assert!(id.as_str()[1..].parse::<SessionId>().is_err());
     }
 
     #[test]
