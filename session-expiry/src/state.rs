@@ -624,7 +624,7 @@ mod tests {
             ("\"\"", "empty string"),
             ("[]", "empty array"),
             (r#""2.a.rs.0.-...0.""#, "missing field"),
-            (r#""2.a.rs.0.-...0..-.""#, "extra field"),
+            (r#""2.a.rs.0.-...0..-.-""#, "extra field"),
             (r#""2.a.rs.0.-...0..-"#, "unterminated string"),
             (r#""2.a.rs.0.-...0..-"x"#, "trailing bytes"),
             (r#""2.a.rs.0.-...0..-.""#, "a trailing separator"),

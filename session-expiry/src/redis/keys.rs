@@ -35,16 +35,7 @@ impl UserTag {
     pub(crate) fn of(user: &str) -> Self {
         let mut bytes = [0; TAG_BYTES];
         bytes.copy_from_slice(&hash(b"session-expiry/user\0", user.as_bytes())[..TAG_BYTES]);
-        Self::from_bytes(bytes)
-    }
-
-    fn from_bytes(bytes: [u8; TAG_BYTES]) -> Self {
         Self { bytes }
-    }
-
-    /// The tag as Redis key names write it: hexadecimal.
-    fn hex(&self) -> String {
-        hex(&self.bytes)
     }
 
     /// The tag as a session key writes it: base64url, or hexadecimal in earlier releases.
@@ -54,10 +45,10 @@ impl UserTag {
             for (byte, pair) in bytes.iter_mut().zip(text.as_bytes().chunks_exact(2)) {
                 *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
             }
-            return Some(Self::from_bytes(bytes));
+            return Some(Self { bytes });
         }
         match URL_SAFE_NO_PAD.decode_slice(text, &mut bytes) {
-            Ok(TAG_BYTES) if text.len() == base64_len(TAG_BYTES) => Some(Self::from_bytes(bytes)),
+            Ok(TAG_BYTES) if text.len() == base64_len(TAG_BYTES) => Some(Self { bytes }),
             _ => None,
         }
     }
@@ -137,24 +128,28 @@ impl KeySpace {
 
     /// Where a session's data lives.
     pub(crate) fn data(&self, tag: Option<&UserTag>, id: &SessionId) -> String {
-        // Built in place: this runs on every request.
-        let mut key = String::with_capacity(self.prefix.len() + 2 * TAG_BYTES + 5 + 2 * ID_BYTES);
-        key.push_str(&self.prefix);
-        match tag {
-            Some(tag) => {
-                key.push('{');
-                push_hex(&tag.bytes, &mut key);
-                key.push_str("}:s:");
+        let mut key = match tag {
+            Some(tag) => self.sessions_of_with_room(tag, 2 * ID_BYTES),
+            None => {
+                let mut key = String::with_capacity(self.prefix.len() + 2 + 2 * ID_BYTES);
+                key.push_str(&self.prefix);
+                key.push_str("a:");
+                key
             }
-            None => key.push_str("a:"),
-        }
+        };
         key.push_str(id.as_str());
         key
     }
 
     /// The start of every data key of a signed-in user (scripts append an id).
     pub(crate) fn sessions_of(&self, tag: &UserTag) -> String {
-        format!("{}{{{}}}:s:", self.prefix, tag.hex())
+        self.sessions_of_with_room(tag, 0)
+    }
+
+    fn sessions_of_with_room(&self, tag: &UserTag, room: usize) -> String {
+        let mut key = self.user_part(tag, 2 + room);
+        key.push_str("s:");
+        key
     }
 
     /// The user's log-in records, the first key of the user's index.
@@ -174,7 +169,20 @@ impl KeySpace {
     }
 
     fn user_key(&self, tag: &UserTag, kind: char) -> String {
-        format!("{}{{{}}}:{kind}", self.prefix, tag.hex())
+        let mut key = self.user_part(tag, 1);
+        key.push(kind);
+        key
+    }
+
+    /// `<prefix>{<tag in hexadecimal>}:`, with `room` for what follows: one allocation of the
+    /// right size, as a data key is named on every request.
+    fn user_part(&self, tag: &UserTag, room: usize) -> String {
+        let mut key = String::with_capacity(self.prefix.len() + 2 * TAG_BYTES + 3 + room);
+        key.push_str(&self.prefix);
+        key.push('{');
+        push_hex(&tag.bytes, &mut key);
+        key.push_str("}:");
+        key
     }
 }
 
@@ -243,6 +251,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn key_names_follow_the_layout_in_one_allocation_each() {
+        let keys = KeySpace::new("se:".to_owned());
+        let tag = UserTag::of("alice");
+        let id = id_of(&new_session_key(Some(&tag)));
+        let user = format!("se:{{{}}}:", hex(&tag.bytes));
+        let data = keys.data(Some(&tag), &id);
+        assert_eq!(data, format!("{user}s:{}", id.as_str()));
+        assert_eq!(data.capacity(), data.len(), "sized up front");
+        assert_eq!(keys.sessions_of(&tag), format!("{user}s:"));
+        assert_eq!(keys.data(None, &id), format!("se:a:{}", id.as_str()));
+        let index = keys.user(&tag);
+        assert_eq!(
+            [index.info, index.activity, index.expiries, index.ended],
+            ["i", "a", "d", "g"].map(|kind| format!("{user}{kind}"))
+        );
+    }
+
+    #[test]
     fn a_signed_in_key_carries_its_users_tag_and_never_the_user() {
         let tag = UserTag::of("alice@example.com");
         let key = new_session_key(Some(&tag));
@@ -280,7 +306,7 @@ mod tests {
         let key = new_session_key(Some(&tag));
         assert_eq!(key.len(), 22 + 1 + 43, "{key}");
         // Earlier releases wrote both parts in hexadecimal: same user, same tag.
-        let old = format!("{}.{}", tag.hex(), hex(&[7; RANDOM_BYTES]));
+        let old = format!("{}.{}", hex(&tag.bytes), hex(&[7; RANDOM_BYTES]));
         let parsed = parse_session_key(&old).unwrap();
         assert_eq!(parsed.tag, Some(tag));
         assert_eq!(parsed.id, id_of(&old));
