@@ -2,13 +2,11 @@
 
 use std::{fmt, sync::Arc, time::Duration};
 
+use actix_web::cookie::Key;
+
 use crate::{
-    session_event::Events,
-    signed_out::SignedOut,
-    state::{ExpiryState, SessionCap},
-    unix_ms::UnixMs,
-    Adoption, Clock, ExpiryEvent, Policy, PolicyResolver, ResolvedPolicy, SessionEvent,
-    SessionExpiry, SystemClock, UserIdLogging, STATE_KEY,
+    session_event::Events, signed_out::SignedOut, unix_ms::UnixMs, Adoption, Clock, ExpiryEvent,
+    Policy, PolicyResolver, SessionEvent, SessionExpiry, SystemClock, UserIdLogging, STATE_KEY,
 };
 
 /// What the middleware does with a request whose session has just expired.
@@ -58,23 +56,69 @@ pub enum OnSessionLimit {
 /// What [`Expiry::logout`](crate::Expiry::logout) (and an expiry) does to the rest of the
 /// session.
 ///
+/// Whatever it keeps, a session this crate ended is never adopted again (see
+/// [`Adoption`]), and a log-in of another user than the one who left the data drops it all;
+/// the same user signing in again gets it back. Keeping data across an expiry means a shared
+/// browser shows it to whoever uses it next while nobody is signed in: name only keys that
+/// are safe to show (a language choice, a cart without an address).
+///
 /// # Examples
 /// Keep the cart and the language choice across a log-out:
 /// ```
 /// use session_expiry::{LogoutBehavior, SessionExpiry};
 /// let middleware = SessionExpiry::builder()
-///     .logout_behavior(LogoutBehavior::KeepSessionData)
+///     .logout_behavior(LogoutBehavior::keep(["cart", "lang"]))
 ///     .build();
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LogoutBehavior {
     /// Destroy the whole session, here and in the store, and remove its cookie.
     #[default]
     PurgeSession,
-    /// Remove only this crate's state and renew the session ID: other entries (a cart, a
-    /// language choice) stay, under a new ID.
-    KeepSessionData,
+    /// Keep only the named entries, under a new session ID; build it with
+    /// [`LogoutBehavior::keep`].
+    Keep(KeptKeys),
+}
+
+impl LogoutBehavior {
+    /// Keeps only the session entries named `keys` across a log-out or an expiry (a session
+    /// with none of them is purged as a whole).
+    ///
+    /// # Examples
+    /// ```
+    /// let keep = session_expiry::LogoutBehavior::keep(["cart"]);
+    /// ```
+    #[must_use]
+    pub fn keep<K: Into<String>>(keys: impl IntoIterator<Item = K>) -> Self {
+        Self::Keep(KeptKeys(
+            keys.into_iter()
+                .map(|key| key.into().into_boxed_str())
+                .collect(),
+        ))
+    }
+}
+
+/// The session entries a [`LogoutBehavior::Keep`] keeps.
+///
+/// # Examples
+/// ```
+/// use session_expiry::LogoutBehavior;
+/// let LogoutBehavior::Keep(keys) = LogoutBehavior::keep(["cart", "lang"]) else { unreachable!() };
+/// assert!(keys.contains("cart") && !keys.contains("address"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptKeys(Arc<[Box<str>]>);
+
+impl KeptKeys {
+    /// Whether the entry `key` is kept.
+    ///
+    /// # Examples
+    /// See [`KeptKeys`].
+    #[must_use]
+    pub fn contains(&self, key: &str) -> bool {
+        self.0.iter().any(|kept| &**kept == key)
+    }
 }
 
 /// Everything the middleware and its extractors need, shared by every worker.
@@ -92,6 +136,8 @@ pub(crate) struct Configuration {
     pub(crate) reauth_path: Option<String>,
     pub(crate) state_key: Arc<str>,
     pub(crate) logout_behavior: LogoutBehavior,
+    /// Keys the owner tag of data kept across a log-out (see [`LogoutBehavior::Keep`]).
+    pub(crate) data_owner_key: Key,
     pub(crate) ignore_cross_site_navigations: bool,
     /// Sessions signed out lately in this process, so that a request still running on one
     /// does not write it back (cookie store).
@@ -115,46 +161,6 @@ impl Configuration {
         let policy = user_policy.map_or(self.policy, |own| own.or(self.policy));
         self.max_policy
             .map_or(policy, |ceiling| policy.stricter(ceiling))
-    }
-
-    /// The snapshot a log-in stores: an explicit policy, else the resolver's answer for a
-    /// plain or a remembered log-in, else (remembered) the global remember-me policy; what it
-    /// leaves unset comes from the global policy. `None`: the global policy applies.
-    pub(crate) fn login_snapshot(
-        &self,
-        explicit: Option<Policy>,
-        resolved: Option<ResolvedPolicy>,
-        remembered: bool,
-    ) -> Option<Policy> {
-        let own = match (explicit, resolved) {
-            (Some(policy), _) => Some(policy),
-            (None, Some(resolved)) => Some(resolved.policy_for(remembered)),
-            (None, None) if remembered => self.remember_me,
-            (None, None) => None,
-        };
-        own.map(|own| own.or(self.policy))
-    }
-
-    /// A signed-in state for `user` at `now` under `snapshot`, with its session limit.
-    pub(crate) fn login_state(
-        &self,
-        user: String,
-        now: UnixMs,
-        snapshot: Option<Policy>,
-        remembered: bool,
-    ) -> ExpiryState {
-        let cap = self
-            .effective_policy(snapshot)
-            .session_limit()
-            .map(|max| SessionCap {
-                max,
-                refuse: self.on_session_limit == OnSessionLimit::Refuse,
-            });
-        ExpiryState {
-            remembered,
-            cap,
-            ..ExpiryState::new(user, now, snapshot)
-        }
     }
 
     /// Now, by the configured clock.
@@ -218,6 +224,7 @@ pub(crate) fn default_configuration() -> Configuration {
         reauth_path: None,
         state_key: Arc::from(STATE_KEY),
         logout_behavior: LogoutBehavior::PurgeSession,
+        data_owner_key: Key::generate(),
         ignore_cross_site_navigations: false,
         signed_out: Arc::default(),
         clock: None,
@@ -517,11 +524,36 @@ impl SessionExpiryBuilder {
     /// ```
     /// use session_expiry::{LogoutBehavior, SessionExpiry};
     /// let m = SessionExpiry::builder()
-    ///     .logout_behavior(LogoutBehavior::KeepSessionData)
+    ///     .logout_behavior(LogoutBehavior::keep(["cart", "lang"]))
     ///     .build();
     /// ```
     pub fn logout_behavior(mut self, behavior: LogoutBehavior) -> Self {
         self.configuration.logout_behavior = behavior;
+        self
+    }
+
+    /// The key of the owner tag that data kept across a log-out carries (see
+    /// [`LogoutBehavior::keep`]): with it, a user signing in again on any instance, or after a
+    /// restart, gets their kept data back. The tag is a keyed hash of the user id, so the
+    /// session never names its last user. Any key of your own will do, such as the one given
+    /// to `SessionMiddleware`.
+    ///
+    /// Defaults to a key generated at start-up: kept data then goes back only to a user who
+    /// signs in again on the same process, and is dropped elsewhere (never handed to another
+    /// user).
+    ///
+    /// # Examples
+    /// ```
+    /// use actix_web::cookie::Key;
+    /// use session_expiry::{LogoutBehavior, SessionExpiry};
+    /// let key = Key::generate();
+    /// let m = SessionExpiry::builder()
+    ///     .logout_behavior(LogoutBehavior::keep(["cart"]))
+    ///     .data_owner_key(key.clone())
+    ///     .build();
+    /// ```
+    pub fn data_owner_key(mut self, key: Key) -> Self {
+        self.configuration.data_owner_key = key;
         self
     }
 
@@ -700,31 +732,44 @@ mod tests {
 
     #[test]
     fn a_log_in_snapshot_fills_what_it_leaves_unset_from_the_global_policy() {
+        use crate::login::{self, PolicySource, Proof};
         const M: Duration = Duration::from_secs(60);
         let config = SessionExpiryBuilder::new()
             .idle_timeout(30 * M)
             .absolute_timeout(60 * M)
             .remember_me_policy(Policy::new().with_absolute(600 * M))
             .configuration;
+        let at = UnixMs::new(0).unwrap();
+        let log_in = |source, remembered| {
+            login::state(
+                &config,
+                "a".into(),
+                at,
+                source,
+                remembered,
+                Proof::Credentials,
+            )
+        };
         let idle_only = Policy::new().with_idle(10 * M);
-        let snapshot = config.login_snapshot(Some(idle_only), None, false).unwrap();
+        let explicit = log_in(PolicySource::Explicit(idle_only), false);
+        let snapshot = explicit.policy.unwrap();
         assert_eq!(
             (snapshot.idle(), snapshot.absolute()),
             (Some(10 * M), Some(60 * M))
         );
         // No role: a remembered log-in gets the global remember-me policy ...
-        let remembered = config.login_snapshot(None, None, true).unwrap();
+        let remembered = log_in(PolicySource::Resolved(None), true);
+        let policy = remembered.policy.unwrap();
         assert_eq!(
-            (remembered.idle(), remembered.absolute()),
-            (Some(30 * M), Some(600 * M))
+            (policy.idle(), policy.absolute(), remembered.remembered),
+            (Some(30 * M), Some(600 * M), true)
         );
-        assert_eq!(config.login_snapshot(None, None, false), None);
-        // ... a role without one gets its own policy, remembered or not.
-        let admin = ResolvedPolicy::of(&idle_only);
-        assert_eq!(
-            config.login_snapshot(None, Some(admin), true),
-            config.login_snapshot(None, Some(admin), false)
-        );
+        assert_eq!(log_in(PolicySource::Resolved(None), false).policy, None);
+        // ... a role without one gets its own policy, and is not remembered at all.
+        let admin = crate::ResolvedPolicy::of(&idle_only);
+        let ticked = log_in(PolicySource::Resolved(Some(admin)), true);
+        assert_eq!(ticked, log_in(PolicySource::Resolved(Some(admin)), false));
+        assert!(!ticked.remembered);
     }
 
     #[test]

@@ -1,5 +1,9 @@
 //! What the middleware knows about one request, shared with the extractors through the
 //! request extensions.
+//!
+//! One lifecycle, as actix-session's `SessionStatus` is one: the session as it arrived
+//! ([`Snapshot`]), what handlers made of it since ([`Current`]), how it ended if it did
+//! ([`Ending`]), and a log-in to report ([`PendingLogin`]).
 
 use std::{
     cell::{Cell, RefCell},
@@ -11,32 +15,42 @@ use actix_session::Session;
 use actix_web::{HttpMessage as _, HttpRequest};
 
 use crate::{
-    config::{Configuration, ExpiredAction, LogoutBehavior},
+    config::{Configuration, ExpiredAction},
     remember_me_cookie::CookieLifetime,
+    session_data::{self, Left},
     state::ExpiryState,
     unix_ms::UnixMs,
     ExpiryError, ExpiryEvent, ExpiryReason, Policy, SessionEvent,
 };
 
-/// A signed-in session as it was when the request arrived, with the policy that applies to it.
+/// A signed-in session's state with the policy that applies to it, computed once.
 ///
-/// Route guards judge the request by this, never by state a handler changed meanwhile.
+/// Route guards judge the request by the snapshot it arrived with, never by state a handler
+/// changed meanwhile.
 #[derive(Debug, Clone)]
 pub(crate) struct Snapshot {
     pub(crate) state: ExpiryState,
     pub(crate) policy: Policy,
 }
 
+impl Snapshot {
+    /// `state` under the policy in force for it (the user's own or the global one, capped).
+    pub(crate) fn new(state: ExpiryState, config: &Configuration) -> Self {
+        let policy = config.effective_policy(state.policy);
+        Self { state, policy }
+    }
+}
+
 /// What is known of a session that ends, for its [`ExpiryEvent`].
 #[derive(Debug, Clone)]
-pub(crate) struct Ending {
+pub(crate) struct EndedSession {
     pub(crate) user: String,
     pub(crate) login: UnixMs,
     /// Last seen; unknown for a session its store already dropped.
     pub(crate) seen: Option<UnixMs>,
 }
 
-impl From<&ExpiryState> for Ending {
+impl From<&ExpiryState> for EndedSession {
     fn from(state: &ExpiryState) -> Self {
         Self {
             user: state.user.clone(),
@@ -46,56 +60,74 @@ impl From<&ExpiryState> for Ending {
     }
 }
 
+/// What the request's session is now, as handlers left it.
+#[derive(Debug)]
+enum Current {
+    /// As it arrived: the snapshot, or anonymous.
+    AsArrived,
+    /// Written during this request: a log-in, adoption, touch, re-authentication, refresh, or
+    /// a state moved from the legacy key.
+    Set(Snapshot),
+    /// Signed out or ended during this request. `purge`: the whole session goes on the way
+    /// out, unless a log-in follows (actix-session ignores everything after a purge, so it
+    /// cannot happen at once).
+    Gone { purge: bool },
+}
+
+/// How the session that came with this request ended, if it did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    Not,
+    /// Ended on the way in, or by a route whose handler then runs anonymous.
+    Ended(ExpiryReason),
+    /// Ended by a route's own limit: the expired answer replaces the handler's response.
+    Answer(ExpiryReason),
+}
+
+/// A log-in during this request, reported on the way out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PendingLogin {
+    None,
+    Report,
+    /// The resolver is to be consulted for its policy first.
+    ResolveThenReport,
+    /// An adoption: its policy is resolved as a log-in's, but it is reported as adopted.
+    ResolveOnly,
+}
+
 #[derive(Debug)]
 pub(crate) struct RequestContext {
     pub(crate) config: Arc<Configuration>,
-    pub(crate) now: UnixMs,
+    /// When the request arrived: what the session is judged by.
+    pub(crate) arrived: UnixMs,
+    /// The session as it arrived, if signed in and live.
     pub(crate) snapshot: Option<Snapshot>,
-    /// The state as handlers changed it (log-in, log-out, touch); `None` while it is still the
-    /// snapshot's, which saves a copy on every request that changes nothing.
-    changed: RefCell<Option<Option<ExpiryState>>>,
-    /// Why the session that came with this request ended, if it did.
-    expired: Cell<Option<ExpiryReason>>,
-    /// The session ended inside the handler (a route limit) and the answer must replace the
-    /// handler's response.
-    answer_expired: Cell<bool>,
+    current: RefCell<Current>,
+    ending: Cell<Ending>,
     passive: Cell<bool>,
     /// Limits the route's guards added; they also shorten the refresh granularity.
     route_limits: Cell<Policy>,
-    /// A handler wrote the state itself (log-in, log-out, touch): nothing to refresh.
-    handled: Cell<bool>,
-    /// A log-in without its own policy: the resolver is to be consulted on the way out.
-    resolve_pending: Cell<bool>,
-    /// Something wrote the state during this request (to detect a wrong middleware order).
-    wrote: Cell<bool>,
-    /// A log-out cleared the session; it is purged on the way out unless a log-in followed
-    /// (actix-session ignores everything after a purge, so it cannot happen at once).
-    purge_pending: Cell<bool>,
-    /// A handler signed a user in: reported on the way out, once the policy is resolved.
-    logged_in: Cell<bool>,
+    login: Cell<PendingLogin>,
+    /// When the way out read the clock (the arrival until then).
+    departed: Cell<UnixMs>,
 }
 
 impl RequestContext {
     pub(crate) fn new(
         config: Arc<Configuration>,
-        now: UnixMs,
+        arrived: UnixMs,
         snapshot: Option<Snapshot>,
-        expired: Option<ExpiryReason>,
     ) -> Self {
         Self {
             config,
-            now,
+            arrived,
             snapshot,
-            changed: RefCell::new(None),
-            expired: Cell::new(expired),
-            answer_expired: Cell::new(false),
+            current: RefCell::new(Current::AsArrived),
+            ending: Cell::new(Ending::Not),
             passive: Cell::new(false),
             route_limits: Cell::new(Policy::new()),
-            handled: Cell::new(false),
-            resolve_pending: Cell::new(false),
-            wrote: Cell::new(false),
-            purge_pending: Cell::new(false),
-            logged_in: Cell::new(false),
+            login: Cell::new(PendingLogin::None),
+            departed: Cell::new(arrived),
         }
     }
 
@@ -107,44 +139,53 @@ impl RequestContext {
             .ok_or(ExpiryError::MiddlewareMissing)
     }
 
-    pub(crate) fn current(&self) -> Option<ExpiryState> {
-        match &*self.changed.borrow() {
-            Some(changed) => changed.clone(),
-            None => self.snapshot.as_ref().map(|s| s.state.clone()),
+    /// Reads the signed-in session as it is now (`None`: nobody is signed in).
+    pub(crate) fn with_current<R>(&self, read: impl FnOnce(Option<&Snapshot>) -> R) -> R {
+        match &*self.current.borrow() {
+            Current::AsArrived => read(self.snapshot.as_ref()),
+            Current::Set(snapshot) => read(Some(snapshot)),
+            Current::Gone { .. } => read(None),
         }
+    }
+
+    /// The signed-in state now, copied (for a handler's change of it).
+    pub(crate) fn current(&self) -> Option<ExpiryState> {
+        self.with_current(|snapshot| snapshot.map(|s| s.state.clone()))
+    }
+
+    /// The signed-in user now, without copying the whole state.
+    pub(crate) fn user(&self) -> Option<String> {
+        self.with_current(|snapshot| snapshot.map(|s| s.state.user.clone()))
     }
 
     /// How long the session cookie may outlive the browser (see
     /// [`RememberMeCookie`](crate::RememberMeCookie)), `None` without a signed-in session now.
     pub(crate) fn cookie_lifetime(&self) -> Option<CookieLifetime> {
-        let lifetime = |state: &ExpiryState| {
-            let policy = self.config.effective_policy(state.policy);
-            let now = self.config.now();
-            let absolute_left = policy
-                .absolute()
-                .map(|limit| limit.saturating_sub(now.since(state.login)));
-            CookieLifetime::of(state.remembered, absolute_left)
-        };
-        match &*self.changed.borrow() {
-            Some(changed) => changed.as_ref().map(lifetime),
-            None => self.snapshot.as_ref().map(|s| lifetime(&s.state)),
-        }
+        let now = self.departed.get();
+        self.with_current(|snapshot| {
+            snapshot.map(|Snapshot { state, policy }| {
+                let absolute_left = policy
+                    .absolute()
+                    .map(|limit| limit.saturating_sub(now.since(state.login)));
+                CookieLifetime::of(state.remembered, absolute_left)
+            })
+        })
     }
 
-    /// The signed-in user now, without copying the whole state.
-    pub(crate) fn user(&self) -> Option<String> {
-        match &*self.changed.borrow() {
-            Some(changed) => changed.as_ref().map(|s| s.user.clone()),
-            None => self.snapshot.as_ref().map(|s| s.state.user.clone()),
-        }
-    }
-
+    /// Why the session that came with this request ended, if it did.
     pub(crate) fn expired(&self) -> Option<ExpiryReason> {
-        self.expired.get()
+        match self.ending.get() {
+            Ending::Not => None,
+            Ending::Ended(reason) | Ending::Answer(reason) => Some(reason),
+        }
     }
 
-    pub(crate) fn answer_expired(&self) -> bool {
-        self.answer_expired.get()
+    /// The reason to answer with instead of the handler's response, if a route ended it.
+    pub(crate) fn answer_expired(&self) -> Option<ExpiryReason> {
+        match self.ending.get() {
+            Ending::Answer(reason) => Some(reason),
+            _ => None,
+        }
     }
 
     pub(crate) fn mark_passive(&self) {
@@ -157,9 +198,14 @@ impl RequestContext {
             .set(self.route_limits.get().stricter(limit));
     }
 
-    /// Whether last-seen should be refreshed on the way out, and to what.
-    pub(crate) fn refresh_due(&self, now: UnixMs) -> Option<ExpiryState> {
-        if self.passive.get() || self.handled.get() || self.expired.get().is_some() {
+    /// Whether last-seen should be refreshed on the way out at `now`, and to what. Only for a
+    /// session no handler wrote: a log-in, touch or log-out already said what to store.
+    pub(crate) fn refresh_due(&self, now: UnixMs) -> Option<Snapshot> {
+        self.departed.set(now);
+        if self.passive.get()
+            || self.ending.get() != Ending::Not
+            || !matches!(*self.current.borrow(), Current::AsArrived)
+        {
             return None;
         }
         let snapshot = self.snapshot.as_ref()?;
@@ -167,145 +213,157 @@ impl RequestContext {
         let granularity = self.config.granularity(&policy);
         let seen = snapshot.state.seen;
         // Never move last-seen backwards, even if the clock did.
-        (now > seen && now.since(seen) >= granularity).then(|| ExpiryState {
-            seen: now,
-            ..snapshot.state.clone()
+        (now > seen && now.since(seen) >= granularity).then(|| Snapshot {
+            state: ExpiryState {
+                seen: now,
+                ..snapshot.state.clone()
+            },
+            policy: snapshot.policy,
         })
+    }
+
+    /// Stores `snapshot` in the session as what it is now.
+    pub(crate) fn store(&self, session: &Session, snapshot: Snapshot) -> Result<(), ExpiryError> {
+        session.insert(
+            &*self.config.state_key,
+            snapshot.state.encode(&snapshot.policy),
+        )?;
+        *self.current.borrow_mut() = Current::Set(snapshot);
+        Ok(())
+    }
+
+    /// Whether the state was written during this request (to detect a wrong middleware
+    /// order).
+    pub(crate) fn wrote(&self) -> bool {
+        matches!(*self.current.borrow(), Current::Set(_))
+    }
+
+    /// Records a log-in, reported on the way out unless `adopted` (reported when adopted);
+    /// `deferred`: its policy is still to resolve.
+    pub(crate) fn set_login_pending(&self, deferred: bool, adopted: bool) {
+        self.login.set(match (deferred, adopted) {
+            (true, false) => PendingLogin::ResolveThenReport,
+            (true, true) => PendingLogin::ResolveOnly,
+            (false, false) => PendingLogin::Report,
+            (false, true) => PendingLogin::None,
+        });
     }
 
     /// Whether the way out has a log-in's policy to resolve.
     pub(crate) fn resolution_pending(&self) -> bool {
-        self.resolve_pending.get() && self.config.resolver.is_some()
+        matches!(
+            self.login.get(),
+            PendingLogin::ResolveThenReport | PendingLogin::ResolveOnly
+        )
     }
 
-    pub(crate) fn set_resolve_pending(&self, pending: bool) {
-        self.resolve_pending.set(pending);
-    }
-
-    /// The state of a log-in whose policy is still to be resolved, if any.
+    /// The state of a log-in whose policy is still to resolve, if any (a log-in is then
+    /// reported as any other).
     pub(crate) fn take_unresolved(&self) -> Option<ExpiryState> {
-        if self.resolve_pending.replace(false) {
-            self.current()
-        } else {
-            None
+        match self.login.get() {
+            PendingLogin::ResolveThenReport => self.login.set(PendingLogin::Report),
+            PendingLogin::ResolveOnly => self.login.set(PendingLogin::None),
+            PendingLogin::Report | PendingLogin::None => return None,
         }
-    }
-
-    pub(crate) fn wrote(&self) -> bool {
-        self.wrote.get()
-    }
-
-    /// Stores `state` in the session (log-in, touch, refresh).
-    pub(crate) fn store(
-        &self,
-        session: &Session,
-        state: ExpiryState,
-        by_handler: bool,
-    ) -> Result<(), ExpiryError> {
-        let policy = self.config.effective_policy(state.policy);
-        session.insert(&*self.config.state_key, state.encode(&policy))?;
-        self.wrote.set(true);
-        self.purge_pending.set(false);
-        self.handled.set(self.handled.get() || by_handler);
-        *self.changed.borrow_mut() = Some(Some(state));
-        Ok(())
-    }
-
-    /// Records a log-in, reported on the way out.
-    pub(crate) fn set_logged_in(&self) {
-        self.logged_in.set(true);
+        self.current()
     }
 
     /// Reports the log-in of this request, if it still stands.
     pub(crate) fn report_log_in(&self) {
-        if !self.logged_in.replace(false) {
+        if self.login.replace(PendingLogin::None) == PendingLogin::None {
             return;
         }
-        if let Some(state) = self.current() {
-            self.config.events.emit(&SessionEvent::LoggedIn {
-                policy: self.config.effective_policy(state.policy),
+        let event = self.with_current(|snapshot| {
+            snapshot.map(|Snapshot { state, policy }| SessionEvent::LoggedIn {
+                policy: *policy,
                 remembered: state.remembered,
-                user: state.user,
-            });
+                user: state.user.clone(),
+            })
+        });
+        if let Some(event) = event {
+            self.config.events.emit(&event);
         }
     }
 
-    /// Forgets the state at a log-out, and the rest of the session per the
-    /// [`LogoutBehavior`].
+    /// Signs the user out: forgets the state, and the rest of the session but what the
+    /// [`LogoutBehavior`](crate::LogoutBehavior) keeps.
     pub(crate) fn sign_out(&self, session: &Session) {
-        if let Some(state) = self.current() {
+        let leaving = self.current();
+        if let Some(state) = &leaving {
             let now = self.config.now();
-            self.config.signed_out.record(&state, now);
+            self.config.signed_out.record(state, now);
             self.config.events.emit(&SessionEvent::LoggedOut {
                 session_age: now.since(state.login),
-                user: state.user,
+                user: state.user.clone(),
             });
         }
-        self.logged_in.set(false);
-        match self.config.logout_behavior {
-            LogoutBehavior::PurgeSession => {
+        self.login.set(PendingLogin::None);
+        let user = leaving.as_ref().map(|state| state.user.as_str());
+        let purge = match session_data::leave(session, &self.config, user) {
+            Left::Purge => {
                 session.clear();
-                self.purge_pending.set(true);
+                true
             }
-            _ => {
-                session.remove(&self.config.state_key);
-                session.renew();
-            }
-        }
-        self.resolve_pending.set(false);
-        self.handled.set(true);
-        *self.changed.borrow_mut() = Some(None);
+            Left::Kept => false,
+        };
+        *self.current.borrow_mut() = Current::Gone { purge };
     }
 
     /// Purges the session if a log-out asked for it and no log-in followed; whether it did.
     pub(crate) fn purge_if_signed_out(&self, session: &Session) -> bool {
-        let purge = self.purge_pending.replace(false);
+        let purge = matches!(*self.current.borrow(), Current::Gone { purge: true });
         if purge {
             session.purge();
         }
         purge
     }
 
-    /// Ends the session that came with this request: removes it (per the
-    /// [`LogoutBehavior`]), reports the event and records the reason. With
-    /// [`ExpiredAction::Continue`] the request goes on anonymous in a fresh session (so a
-    /// log-in page can sign the user in again at once).
-    pub(crate) fn end(&self, session: &Session, ending: Option<&Ending>, reason: ExpiryReason) {
-        match (self.config.logout_behavior, self.config.expired_action) {
-            (LogoutBehavior::PurgeSession, ExpiredAction::Respond) => session.purge(),
-            (LogoutBehavior::PurgeSession, _) => {
+    /// Ends the session that came with this request: removes it (all but what the
+    /// [`LogoutBehavior`](crate::LogoutBehavior) keeps), reports the event and records the
+    /// reason. With [`ExpiredAction::Continue`] the request goes on anonymous in a fresh
+    /// session (so a log-in page can sign the user in again at once).
+    pub(crate) fn end(
+        &self,
+        session: &Session,
+        ended: Option<&EndedSession>,
+        reason: ExpiryReason,
+    ) {
+        let user = ended.map(|ended| ended.user.as_str());
+        if session_data::leave(session, &self.config, user) == Left::Purge {
+            if self.config.expired_action == ExpiredAction::Respond {
+                session.purge();
+            } else {
                 session.clear();
                 session.renew();
             }
-            _ => {
-                session.remove(&self.config.state_key);
-                session.renew();
-            }
         }
-        *self.changed.borrow_mut() = Some(None);
-        self.expired.set(Some(reason));
-        report(&self.config, expiry_event(ending, reason, self.now));
+        *self.current.borrow_mut() = Current::Gone { purge: false };
+        self.ending.set(Ending::Ended(reason));
+        self.config
+            .events
+            .emit(&SessionEvent::expired(&expiry_event(
+                ended,
+                reason,
+                self.arrived,
+            )));
     }
 
     /// Ends the session because a route's own limit was reached; the middleware then answers
     /// as for any expiry.
     pub(crate) fn end_by_route(&self, session: &Session, reason: ExpiryReason) {
-        let ending = self.snapshot.as_ref().map(|s| Ending::from(&s.state));
-        self.end(session, ending.as_ref(), reason);
-        self.answer_expired
-            .set(self.config.expired_action == ExpiredAction::Respond);
+        let ended = self.snapshot.as_ref().map(|s| EndedSession::from(&s.state));
+        self.end(session, ended.as_ref(), reason);
+        if self.config.expired_action == ExpiredAction::Respond {
+            self.ending.set(Ending::Answer(reason));
+        }
     }
 }
 
-fn expiry_event(ending: Option<&Ending>, reason: ExpiryReason, now: UnixMs) -> ExpiryEvent {
+fn expiry_event(ended: Option<&EndedSession>, reason: ExpiryReason, now: UnixMs) -> ExpiryEvent {
     ExpiryEvent {
-        user: ending.map(|e| e.user.clone()),
+        user: ended.map(|e| e.user.clone()),
         reason,
-        session_age: ending.map(|e| now.since(e.login)),
-        idle_for: ending.and_then(|e| e.seen).map(|seen| now.since(seen)),
+        session_age: ended.map(|e| now.since(e.login)),
+        idle_for: ended.and_then(|e| e.seen).map(|seen| now.since(seen)),
     }
-}
-
-fn report(config: &Configuration, event: ExpiryEvent) {
-    config.events.emit(&SessionEvent::expired(&event));
 }

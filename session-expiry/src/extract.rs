@@ -1,16 +1,15 @@
 //! The extractors handlers use: the [`Expiry`] handle and the [`Passive`] marker.
 
-use std::{future::Ready, rc::Rc, time::Duration};
+use std::{future::Ready, rc::Rc};
 
 use actix_session::{Session, SessionExt as _};
 use actix_web::{dev::Payload, FromRequest, HttpRequest};
-use chrono::{DateTime, Utc};
 
 use crate::{
-    context::RequestContext,
+    context::{RequestContext, Snapshot},
+    login::{self, PolicySource, Proof},
     state::{ExpiryState, SessionCap},
-    unix_ms::UnixMs,
-    ExpiryError, ExpiryReason, Policy, SessionEvent, ToPolicy,
+    ExpiryError, ExpiryReason, ExpiryStatus, SessionEvent, ToPolicy,
 };
 
 /// The handle for signing users in and out and reading how long their session has left.
@@ -56,7 +55,7 @@ impl Expiry {
     /// # Ok(()) }
     /// ```
     pub fn login(&self, user: impl Into<String>) -> Result<(), ExpiryError> {
-        self.start(user.into(), None, false)
+        self.start(user.into(), PolicySource::Deferred, false)
     }
 
     /// Signs `user` in with "keep me signed in": as [`login`](Self::login), but the policy is
@@ -82,7 +81,7 @@ impl Expiry {
     /// # Ok(()) }
     /// ```
     pub fn login_remembered(&self, user: impl Into<String>) -> Result<(), ExpiryError> {
-        self.start(user.into(), None, true)
+        self.start(user.into(), PolicySource::Deferred, true)
     }
 
     /// Signs `user` in under an explicit `policy` (a [`Policy`], or a role enum with
@@ -109,27 +108,29 @@ impl Expiry {
         user: impl Into<String>,
         policy: impl ToPolicy,
     ) -> Result<(), ExpiryError> {
-        self.start(user.into(), Some(policy.to_policy()), false)
+        self.start(
+            user.into(),
+            PolicySource::Explicit(policy.to_policy()),
+            false,
+        )
     }
 
     fn start(
         &self,
         user: String,
-        explicit: Option<Policy>,
+        source: PolicySource,
         remembered: bool,
     ) -> Result<(), ExpiryError> {
-        if user.is_empty() {
-            return Err(ExpiryError::EmptyUserId);
-        }
         let config = &self.context.config;
-        let resolve = explicit.is_none() && config.resolver.is_some();
-        let snapshot = config.login_snapshot(explicit, None, remembered);
-        let state = config.login_state(user, config.now(), snapshot, remembered);
-        self.session.renew();
-        self.context.store(&self.session, state, true)?;
-        self.context.set_resolve_pending(resolve);
-        self.context.set_logged_in();
-        Ok(())
+        let state = login::state(
+            config,
+            user,
+            config.now(),
+            source,
+            remembered,
+            Proof::Credentials,
+        );
+        login::sign_in(&self.context, &self.session, state, source)
     }
 
     /// Records that the user has just proved who they are again (confirmed their password, a
@@ -152,14 +153,15 @@ impl Expiry {
         let now = self.context.config.now().max(state.seen);
         let state = ExpiryState {
             seen: now,
-            authenticated: now,
+            authenticated: Some(now),
             ..state
         };
         let event = SessionEvent::Reauthenticated {
             user: state.user.clone(),
             session_age: now.since(state.login),
         };
-        self.context.store(&self.session, state, true)?;
+        let snapshot = Snapshot::new(state, &self.context.config);
+        self.context.store(&self.session, snapshot)?;
         self.context.config.events.emit(&event);
         Ok(())
     }
@@ -206,23 +208,9 @@ impl Expiry {
     /// ```
     #[must_use]
     pub fn status(&self) -> Option<ExpiryStatus> {
-        let state = self.context.current()?;
-        let policy = self.context.config.effective_policy(state.policy);
         let now = self.context.config.now();
-        let remaining = |from: UnixMs, limit: Option<Duration>| {
-            limit.map(|limit| limit.saturating_sub(now.since(from)))
-        };
-        Some(ExpiryStatus {
-            idle_remaining: remaining(state.seen, policy.idle()),
-            absolute_remaining: remaining(state.login, policy.absolute()),
-            expires_at: policy
-                .deadline(state.login, state.seen)
-                .map(UnixMs::to_datetime),
-            refresh_granularity: self.context.config.granularity(&policy),
-            authenticated_at: state.authenticated.to_datetime(),
-            remembered: state.remembered,
-            as_of: now.to_datetime(),
-            user: state.user,
+        self.context.with_current(|snapshot| {
+            snapshot.map(|snapshot| ExpiryStatus::of(snapshot, &self.context.config, now))
         })
     }
 
@@ -241,8 +229,8 @@ impl Expiry {
     pub fn touch(&self) -> Result<(), ExpiryError> {
         let state = self.context.current().ok_or(ExpiryError::NotSignedIn)?;
         let now = self.context.config.now().max(state.seen);
-        self.context
-            .store(&self.session, ExpiryState { seen: now, ..state }, true)
+        let snapshot = Snapshot::new(ExpiryState { seen: now, ..state }, &self.context.config);
+        self.context.store(&self.session, snapshot)
     }
 
     /// Why the session this request came with has ended, if it has (with
@@ -296,19 +284,27 @@ impl Expiry {
             Some(resolver) => resolver.resolve(user.clone(), self.request.clone()).await,
             None => None,
         };
-        let snapshot = config.login_snapshot(None, resolved, remembered);
-        let state = config.login_state(user, config.now(), snapshot, remembered);
+        let source = PolicySource::Resolved(resolved);
+        let state = login::state(
+            config,
+            user,
+            config.now(),
+            source,
+            remembered,
+            Proof::Credentials,
+        );
         Ok(ResolvedLogin(state))
     }
 
     /// Signs the user in as [`resolve_login`](Self::resolve_login) prepared it (the session ID
     /// renewed, as [`Expiry::login`] does); nothing is left to resolve on the way out.
     pub(crate) fn finish_login(&self, login: ResolvedLogin) -> Result<(), ExpiryError> {
-        self.session.renew();
-        self.context.store(&self.session, login.0, true)?;
-        self.context.set_resolve_pending(false);
-        self.context.set_logged_in();
-        Ok(())
+        login::sign_in(
+            &self.context,
+            &self.session,
+            login.0,
+            PolicySource::Resolved(None),
+        )
     }
 }
 
@@ -321,60 +317,6 @@ impl ResolvedLogin {
     /// The user's session limit under the resolved policy.
     pub(crate) fn cap(&self) -> Option<SessionCap> {
         self.0.cap
-    }
-}
-
-/// How long a session has left, from [`Expiry::status`].
-///
-/// # Examples
-/// ```
-/// # fn f(expiry: session_expiry::Expiry) {
-/// let left = expiry.status().and_then(|status| status.expires_at);
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ExpiryStatus {
-    /// The signed-in user.
-    pub user: String,
-    /// Time left before inactivity ends the session; `None` without an idle timeout.
-    pub idle_remaining: Option<Duration>,
-    /// Time left before the absolute timeout; `None` without one.
-    pub absolute_remaining: Option<Duration>,
-    /// When the session ends if nothing else happens; `None` without any timeout.
-    pub expires_at: Option<DateTime<Utc>>,
-    /// How often activity is recorded at most: a client that reports activity by itself (the
-    /// browser script's typing detection) need not do it more often.
-    pub refresh_granularity: Duration,
-    /// When the user last proved who they are: the log-in, or the last
-    /// [`Expiry::reauthenticated`].
-    pub authenticated_at: DateTime<Utc>,
-    /// Whether the user signed in with "keep me signed in".
-    pub remembered: bool,
-    /// When these figures were taken.
-    pub as_of: DateTime<Utc>,
-}
-
-impl ExpiryStatus {
-    /// How long a route with `#[fresh_auth]` of `window` still lets the user through without
-    /// asking for their password again (zero once it does).
-    ///
-    /// # Examples
-    /// ```
-    /// use std::time::Duration;
-    /// # fn f(expiry: session_expiry::Expiry) {
-    /// if let Some(status) = expiry.status() {
-    ///     let left = status.fresh_auth_remaining(Duration::from_secs(300));
-    ///     println!("{}s before /settings asks for the password again", left.as_secs());
-    /// }
-    /// # }
-    /// ```
-    #[must_use]
-    pub fn fresh_auth_remaining(&self, window: Duration) -> Duration {
-        let age = (self.as_of - self.authenticated_at)
-            .to_std()
-            .unwrap_or(Duration::ZERO);
-        window.saturating_sub(age)
     }
 }
 

@@ -90,7 +90,8 @@ fn fresh(req: &HttpRequest, window: Duration) -> Result<(), ExpiryError> {
             redirect_to: redirect_for(req, config.login_path.as_deref(), None),
         });
     };
-    if context.now.since(snapshot.state.authenticated) < window {
+    let authenticated = snapshot.state.authenticated;
+    if authenticated.is_some_and(|at| context.arrived.since(at) < window) {
         return Ok(());
     }
     let reauth_path = config
@@ -134,14 +135,14 @@ fn enforce(req: &HttpRequest, limit: Policy) -> Result<(), ExpiryError> {
         return Err(ExpiryError::Expired);
     }
     let policy = snapshot.policy.stricter(limit);
-    match policy.reached(snapshot.state.login, snapshot.state.seen, context.now) {
+    match policy.reached(snapshot.state.login, snapshot.state.seen, context.arrived) {
         None => {
             context.add_route_limit(limit);
             Ok(())
         }
         Some(reason) => {
             context.end_by_route(&req.get_session(), reason);
-            if context.answer_expired() {
+            if context.answer_expired().is_some() {
                 // The middleware replaces this error's response with the expired answer.
                 Err(ExpiryError::Expired)
             } else {

@@ -96,6 +96,7 @@ mod error;
 mod event;
 mod extract;
 mod guard;
+mod login;
 mod metrics;
 mod middleware;
 mod policy;
@@ -103,10 +104,12 @@ mod remember_me_cookie;
 mod resolver;
 mod response;
 mod same_origin;
+mod session_data;
 mod session_event;
 mod signed_in;
 mod signed_out;
 mod state;
+mod status;
 mod store_marker;
 mod unix_ms;
 mod user_id_logging;
@@ -138,10 +141,10 @@ pub use self::clock::MockClock;
 pub use self::{
     adoption::Adoption,
     clock::{Clock, SystemClock},
-    config::{ExpiredAction, LogoutBehavior, OnSessionLimit, SessionExpiryBuilder},
+    config::{ExpiredAction, KeptKeys, LogoutBehavior, OnSessionLimit, SessionExpiryBuilder},
     error::ExpiryError,
     event::{ExpiryEvent, ExpiryReason, UnknownReason},
-    extract::{Expiry, ExpiryStatus, Passive},
+    extract::{Expiry, Passive},
     guard::{AbsoluteWithin, FreshAuth, IdleWithin},
     middleware::{SessionExpiry, SessionExpiryService},
     policy::{Policy, ToPolicy, DEFAULT_MAX_SESSIONS},
@@ -152,6 +155,7 @@ pub use self::{
     session_event::SessionEvent,
     signed_in::SignedIn,
     state::STATE_KEY,
+    status::ExpiryStatus,
     user_id_logging::{HashKey, UserIdLogging},
 };
 #[cfg(feature = "macros")]

@@ -19,8 +19,9 @@ use actix_web::{
 
 use crate::{
     config::{Configuration, ExpiredAction, SessionExpiryBuilder},
-    context::{Ending, RequestContext, Snapshot},
-    response,
+    context::{EndedSession, RequestContext, Snapshot},
+    login::{self, PolicySource, Proof},
+    response, session_data,
     state::{policy_from_millis, ExpiryState, PolicyMillis, LEGACY_STATE_KEY},
     store_marker::{StoreMarker, ENDING_KEY},
     unix_ms::UnixMs,
@@ -146,7 +147,7 @@ enum Verdict {
     Anonymous,
     /// A live session; `true` when its state is under the key of earlier releases, to move.
     Live(Snapshot, bool),
-    Expired(Option<Ending>, ExpiryReason),
+    Expired(Option<EndedSession>, ExpiryReason),
     /// The store could not be reached: the session cannot be checked.
     Unavailable(Duration),
 }
@@ -178,10 +179,11 @@ fn judge(session: &Session, config: &Configuration, now: UnixMs) -> Verdict {
             Verdict::Expired(None, ExpiryReason::Invalid)
         }
         Ok(state) => {
-            let policy = config.effective_policy(state.policy);
-            match policy.reached(state.login, state.seen, now) {
-                Some(reason) => Verdict::Expired(Some(Ending::from(&state)), reason),
-                None => Verdict::Live(Snapshot { state, policy }, legacy),
+            let snapshot = Snapshot::new(state, config);
+            let state = &snapshot.state;
+            match snapshot.policy.reached(state.login, state.seen, now) {
+                Some(reason) => Verdict::Expired(Some(EndedSession::from(state)), reason),
+                None => Verdict::Live(snapshot, legacy),
             }
         }
     }
@@ -198,7 +200,7 @@ fn marked(
         entries
             .get(ENDING_KEY)
             .and_then(|raw| ExpiryState::decode(raw, now, config.clock_skew_tolerance).ok())
-            .map(|state| Ending::from(&state))
+            .map(|state| EndedSession::from(&state))
     };
     match marker {
         StoreMarker::Unavailable { retry_after } => Verdict::Unavailable(retry_after),
@@ -213,12 +215,12 @@ fn marked(
                 return Verdict::Expired(None, ExpiryReason::Invalid);
             };
             let reason = dropped_reason(config, policy, login, now);
-            let ending = Ending {
+            let ended = EndedSession {
                 user,
                 login,
                 seen: None,
             };
-            Verdict::Expired(Some(ending), reason)
+            Verdict::Expired(Some(ended), reason)
         }
         StoreMarker::Unknown => Verdict::Expired(None, ExpiryReason::Invalid),
     }
@@ -285,36 +287,21 @@ fn admit<B>(
     let config = Arc::clone(config);
     let not_activity = config.ignore_cross_site_navigations && is_cross_site_navigation(&req);
     let context = match judge(&session, &config, now) {
-        Verdict::Anonymous => match adopted_user(&req, &config) {
-            None => RequestContext::new(config, now, None, None),
-            Some(user) => {
-                config
-                    .events
-                    .emit(&SessionEvent::Adopted { user: user.clone() });
-                let state = config.login_state(user, now, None, false);
-                let policy = config.effective_policy(None);
-                let snapshot = Snapshot {
-                    state: state.clone(),
-                    policy,
-                };
-                let context = RequestContext::new(config, now, Some(snapshot), None);
-                context.store(&session, state, true)?;
-                context.set_resolve_pending(true);
-                context
-            }
+        Verdict::Anonymous => match adopted_user(&req, &session, &config) {
+            None => RequestContext::new(config, now, None),
+            Some(user) => adopt(config, &session, user, now)?,
         },
         Verdict::Live(snapshot, legacy) => {
-            let state = legacy.then(|| snapshot.state.clone());
-            let context = RequestContext::new(config, now, Some(snapshot), None);
-            if let Some(state) = state {
+            if legacy {
+                // Moved under the current key as it is; the way out refreshes it as usual.
                 session.remove(LEGACY_STATE_KEY);
-                context.store(&session, state, false)?;
+                session.insert(&*config.state_key, snapshot.state.encode(&snapshot.policy))?;
             }
-            context
+            RequestContext::new(config, now, Some(snapshot))
         }
-        Verdict::Expired(ending, reason) => {
-            let context = RequestContext::new(Arc::clone(&config), now, None, None);
-            context.end(&session, ending.as_ref(), reason);
+        Verdict::Expired(ended, reason) => {
+            let context = RequestContext::new(Arc::clone(&config), now, None);
+            context.end(&session, ended.as_ref(), reason);
             if config.expired_action == ExpiredAction::Respond {
                 let answer = response::expired(req.request(), reason, config.login_path.as_deref());
                 return Ok(Admitted::Answered(
@@ -449,9 +436,10 @@ async fn resolve_then_finish<B>(
             .resolve(state.user.clone(), res.request().clone())
             .await;
         if resolved.is_some() || state.remembered {
-            let snapshot = config.login_snapshot(None, resolved, state.remembered);
-            let resolved = config.login_state(state.user, state.login, snapshot, state.remembered);
-            context.store(&session, resolved, true)?;
+            let remembered = state.remembered;
+            let source = PolicySource::Resolved(resolved);
+            let state = login::with_policy(config, state, source, remembered);
+            context.store(&session, Snapshot::new(state, config))?;
         }
     }
     finish(res, &session, &context)
@@ -469,12 +457,35 @@ fn is_cross_site_navigation(req: &ServiceRequest) -> bool {
             .is_some_and(|mode| mode.as_bytes() == b"navigate")
 }
 
-/// The user to adopt for a session without expiry state, per [`Adoption`].
-fn adopted_user(req: &ServiceRequest, config: &Configuration) -> Option<String> {
+/// The user to adopt for a session without expiry state, per [`Adoption`]: never one this
+/// crate ended, whatever identity entries of another mechanism remain in it.
+fn adopted_user(req: &ServiceRequest, session: &Session, config: &Configuration) -> Option<String> {
     match &config.adoption {
-        Adoption::Adopt(find_user) => find_user(req.request()).filter(|user| !user.is_empty()),
+        Adoption::Adopt(find_user) if !session_data::was_ended(session) => {
+            find_user(req.request()).filter(|user| !user.is_empty())
+        }
         _ => None,
     }
+}
+
+/// Signs in the user another mechanism signed in: the clocks start now, and the session does
+/// not count as freshly authenticated (no credentials were presented). Route guards see it as
+/// a session that arrived signed in.
+fn adopt(
+    config: Arc<Configuration>,
+    session: &Session,
+    user: String,
+    now: UnixMs,
+) -> Result<RequestContext, actix_web::Error> {
+    config
+        .events
+        .emit(&SessionEvent::Adopted { user: user.clone() });
+    let source = PolicySource::Deferred;
+    let state = login::state(&config, user, now, source, false, Proof::Adopted);
+    let snapshot = Snapshot::new(state.clone(), &config);
+    let context = RequestContext::new(config, now, Some(snapshot));
+    login::sign_in(&context, session, state, source)?;
+    Ok(context)
 }
 
 /// The way out: answer a session a route ended, report a log-in, refresh last-seen when due,
@@ -482,8 +493,7 @@ fn adopted_user(req: &ServiceRequest, config: &Configuration) -> Option<String> 
 /// before, by [`resolve_then_finish`].)
 fn finish<B>(res: ServiceResponse<B>, session: &Session, context: &RequestContext) -> Outcome<B> {
     let config = &context.config;
-    if context.answer_expired() {
-        let reason = context.expired().unwrap_or(ExpiryReason::Invalid);
+    if let Some(reason) = context.answer_expired() {
         let answer = response::expired(res.request(), reason, config.login_path.as_deref());
         return Ok(res.into_response(answer).map_into_right_body());
     }
@@ -496,8 +506,8 @@ fn finish<B>(res: ServiceResponse<B>, session: &Session, context: &RequestContex
     let now = config.now();
     if let Some(refreshed) = context.refresh_due(now) {
         // A session signed out meanwhile (another tab) must not be written back (cookie store).
-        if session.contains_key(key) && !config.signed_out.contains(&refreshed, now) {
-            context.store(session, refreshed, false)?;
+        if session.contains_key(key) && !config.signed_out.contains(&refreshed.state, now) {
+            context.store(session, refreshed)?;
             crate::metrics::refresh();
         }
     }

@@ -15,12 +15,13 @@ pub type ResolveFuture = Pin<Box<dyn Future<Output = Option<ResolvedPolicy>>>>;
 /// # Examples
 /// ```
 /// use std::time::Duration;
-/// use session_expiry::{Policy, ResolvedPolicy};
+/// use session_expiry::{Policy, ResolvedPolicy, ToPolicy};
 ///
 /// let admin = Policy::new().with_idle(Duration::from_secs(600));
 /// let resolved = ResolvedPolicy::of(&admin);
 /// // No remember-me policy of its own: ticking the box changes nothing.
 /// assert_eq!(resolved.policy_for(true), admin);
+/// assert_eq!(resolved.remember_me_policy(), None);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResolvedPolicy {
@@ -33,7 +34,7 @@ impl ResolvedPolicy {
     ///
     /// # Examples
     /// ```
-    /// use session_expiry::{Policy, ResolvedPolicy};
+    /// use session_expiry::{Policy, ResolvedPolicy, ToPolicy};
     /// let resolved = ResolvedPolicy::of(&Policy::nist_aal2());
     /// assert_eq!(resolved.policy_for(false), Policy::nist_aal2());
     /// ```
@@ -44,21 +45,24 @@ impl ResolvedPolicy {
             remember_me: role.remember_me_policy(),
         }
     }
+}
 
-    /// The policy of a log-in, remembered or not; a remember-me policy inherits what it leaves
-    /// unset from the plain one.
-    ///
-    /// # Examples
-    /// ```
-    /// use session_expiry::{Policy, ResolvedPolicy};
-    /// assert_eq!(ResolvedPolicy::of(&Policy::high_value()).policy_for(true), Policy::high_value());
-    /// ```
-    #[must_use]
-    pub fn policy_for(&self, remember_me: bool) -> Policy {
-        match self.remember_me {
-            Some(remembered) if remember_me => remembered.or(self.policy),
-            _ => self.policy,
-        }
+/// A resolved policy is a role of its own: it can be passed wherever a [`ToPolicy`] is taken.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// use session_expiry::{Policy, ResolvedPolicy, ToPolicy};
+/// let admin = Policy::new().with_idle(Duration::from_secs(600));
+/// assert_eq!(ResolvedPolicy::of(&admin).to_policy(), admin);
+/// ```
+impl ToPolicy for ResolvedPolicy {
+    fn to_policy(&self) -> Policy {
+        self.policy
+    }
+
+    fn remember_me_policy(&self) -> Option<Policy> {
+        self.remember_me
     }
 }
 

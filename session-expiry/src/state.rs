@@ -27,7 +27,7 @@ use crate::{unix_ms::UnixMs, Policy};
 /// 2.alice.m5d4ruo0.1aao.13v6o.12kw0.h5a80.0.r.2s
 /// │ │     │        │    │     │     │     │ │ └ session limit (a store hint): 100; `-` none
 /// │ │     │        │    │     │     │     │ └ flags: `r` remembered, `x` refuse beyond the limit
-/// │ │     │        │    │     │     │     └ last (re-)authentication, ms after log-in
+/// │ │     │        │    │     │     │     └ last (re-)authentication, ms after log-in (`-` none yet: adopted)
 /// │ │     │        │    │     │     └ the user's absolute timeout, ms (`-` none; empty: global)
 /// │ │     │        │    │     └ the user's idle timeout, ms (`-` none; empty: global)
 /// │ │     │        │    └ deadline (a store hint), ms after log-in; `-` none
@@ -74,8 +74,9 @@ pub(crate) struct ExpiryState {
     pub(crate) user: String,
     pub(crate) login: UnixMs,
     pub(crate) seen: UnixMs,
-    /// The last time the user proved who they are: the log-in, or a later re-authentication.
-    pub(crate) authenticated: UnixMs,
+    /// The last time the user proved who they are: the log-in, or a later re-authentication;
+    /// `None` for an adopted session that has not proved it yet (stored as `-`).
+    pub(crate) authenticated: Option<UnixMs>,
     /// The user's own policy, fixed at log-in; `None` means the global default.
     pub(crate) policy: Option<Policy>,
     /// Signed in with "keep me signed in".
@@ -128,14 +129,15 @@ pub(crate) fn policy_millis(policy: &Policy) -> PolicyMillis {
 }
 
 impl ExpiryState {
-    /// A fresh state for a log-in at `now`.
-    pub(crate) fn new(user: String, now: UnixMs, policy: Option<Policy>) -> Self {
+    /// A fresh state for a log-in at `now` under the global policy, `authenticated` then or
+    /// not at all (adopted).
+    pub(crate) fn new(user: String, now: UnixMs, authenticated: Option<UnixMs>) -> Self {
         Self {
             user,
             login: now,
             seen: now,
-            authenticated: now,
-            policy,
+            authenticated,
+            policy: None,
             remembered: false,
             cap: None,
         }
@@ -171,7 +173,12 @@ impl ExpiryState {
         } else {
             out.push('.');
         }
-        let _infallible = write!(out, ".{}.", base36(after_login(self.authenticated)));
+        out.push('.');
+        match self.authenticated {
+            Some(at) => out.push_str(&base36(after_login(at))),
+            None => out.push('-'),
+        }
+        out.push('.');
         if self.remembered {
             out.push('r');
         }
@@ -194,7 +201,9 @@ impl ExpiryState {
             return Err(InvalidState::EmptyUser);
         }
         let latest_credible = now.plus(skew);
-        if state.seen > latest_credible || state.authenticated > latest_credible {
+        if state.seen > latest_credible
+            || state.authenticated.is_some_and(|at| at > latest_credible)
+        {
             return Err(InvalidState::FromTheFuture);
         }
         Ok(state)
@@ -236,7 +245,7 @@ impl Record {
             (Numeric::Empty, Numeric::Empty) => None,
             (idle, absolute) => Some(policy_from_millis((idle.optional()?, absolute.optional()?))),
         };
-        let authenticated = after_login(fields.numeric()?.required()?)?;
+        let authenticated = fields.numeric()?.optional()?.map(after_login).transpose()?;
         let (remembered, refuse) = match fields.text()? {
             "" => (false, false),
             "r" => (true, false),
@@ -284,7 +293,7 @@ impl Record {
                 user,
                 login,
                 seen,
-                authenticated: login,
+                authenticated: Some(login),
                 policy: policy.map(policy_from_millis),
                 remembered: false,
                 cap: None,
@@ -532,7 +541,7 @@ mod tests {
             user: "alice".into(),
             login: at(1_000_000),
             seen: at(1_500_000),
-            authenticated: at(1_200_000),
+            authenticated: Some(at(1_200_000)),
             policy: Some(
                 Policy::new()
                     .with_idle(Duration::from_secs(600))
@@ -566,10 +575,15 @@ mod tests {
 
     #[test]
     fn a_state_without_user_policy_or_limits_stores_dashes_and_blanks() {
-        let state = ExpiryState::new("bob".into(), at(1_000), None);
+        let state = ExpiryState::new("bob".into(), at(1_000), Some(at(1_000)));
         let raw = stored(&state, &Policy::new());
         assert_eq!(raw, r#""2.bob.rs.0.-...0..-""#);
         assert_eq!(decode(&raw).unwrap(), state);
+        // Adopted, not authenticated yet: a dash.
+        let adopted = ExpiryState::new("bob".into(), at(1_000), None);
+        let raw = stored(&adopted, &Policy::new());
+        assert_eq!(raw, r#""2.bob.rs.0.-...-..-""#);
+        assert_eq!(decode(&raw).unwrap(), adopted);
         let refusing = ExpiryState {
             cap: Some(SessionCap {
                 max: 3,
@@ -593,7 +607,7 @@ mod tests {
             "ünï.cödé ✓",
             "%41",
         ] {
-            let state = ExpiryState::new(user.into(), at(1_000), None);
+            let state = ExpiryState::new(user.into(), at(1_000), Some(at(1_000)));
             let encoded = state.encode(&Policy::new());
             assert!(!encoded.contains(['"', '\\']) && !encoded.chars().any(char::is_control));
             let raw = serde_json::to_string(&encoded).unwrap();
@@ -607,7 +621,7 @@ mod tests {
         let raw = r#"[1,"alice",1000000,1500000,2100000,[600000,null]]"#;
         let state = decode(raw).unwrap();
         assert_eq!(login_millis(raw), Some(1_000_000));
-        assert_eq!(state.authenticated, state.login);
+        assert_eq!(state.authenticated, Some(state.login));
         assert_eq!(state.policy, alice().policy);
         assert_eq!(peek(raw).unwrap().deadline, Some(at(2_100_000)));
         assert!(decode(r#"[1,"bob",1000,1000,null,null]"#)
@@ -698,7 +712,7 @@ mod tests {
             let raw = format!("\"2.{}\"", fields.join("."));
             if let Ok(state) = decode(&raw) {
                 prop_assert!(state.login <= state.seen);
-                prop_assert!(state.login <= state.authenticated);
+                prop_assert!(state.authenticated.is_none_or(|auth| state.login <= auth));
                 prop_assert!(state.seen <= at(2_000_000).plus(SKEW));
                 prop_assert!(!state.user.is_empty());
             }
@@ -707,7 +721,7 @@ mod tests {
         #[test]
         fn any_state_survives_encoding(
             user in "\\PC{1,12}", login in 0u64..4_000_000_000_000, seen in 0u64..1_000_000,
-            auth in 0u64..1_000_000, idle in proptest::option::of(1u64..10_000_000),
+            auth in proptest::option::of(0u64..1_000_000), idle in proptest::option::of(1u64..10_000_000),
             remembered in any::<bool>(), cap in proptest::option::of((1u32.., any::<bool>())),
         ) {
             let login = at(login);
@@ -716,7 +730,7 @@ mod tests {
                 user,
                 login,
                 seen: later(seen),
-                authenticated: later(auth),
+                authenticated: auth.map(later),
                 policy: idle.map(|ms| Policy::new().with_idle(Duration::from_millis(ms)).without_absolute()),
                 remembered,
                 cap: cap.map(|(max, refuse)| SessionCap { max, refuse }),

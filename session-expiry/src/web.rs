@@ -80,8 +80,10 @@ use crate::{asset, response::NO_STORE, Expiry, ExpiryError, Passive, SameOrigin}
 /// - `GET {prefix}/status` (passive: it never counts as activity): `200` with
 ///   `{"user":"alice","idle_remaining_secs":1740,"absolute_remaining_secs":431940,"expires_at":"2025-01-01T00:30:00Z","refresh_secs":60}`
 ///   (a `null` where there is no such limit; `refresh_secs` is the refresh granularity: activity
-///   reported more often is not recorded; `authenticated_at`, the last (re-)authentication, for
-///   routes with `#[fresh_auth]`), or `401` `{"error":"unauthenticated"}`.
+///   reported more often is not recorded, in whole seconds and never `0` for a window that is not;
+///   `authenticated_at`, the last (re-)authentication, for routes with `#[fresh_auth]`, `null`
+///   for an adopted session that has not proved it; `remembered`, whether the user ticked "keep
+///   me signed in" and their role allows it), or `401` `{"error":"unauthenticated"}`.
 /// - `POST {prefix}/keepalive`: records activity now; `204`, or `401` when not signed in, or
 ///   `403` `{"error":"cross_site_request"}` when another origin sent it (see [`SameOrigin`]).
 /// - `GET {prefix}/expiry.js` and `GET {prefix}/expiry.css`: the browser script (see the
@@ -132,11 +134,22 @@ async fn status(_: Passive, expiry: Expiry) -> Result<HttpResponse, ExpiryError>
             "expires_at": status
                 .expires_at
                 .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-            "refresh_secs": status.refresh_granularity.as_secs(),
+            "refresh_secs": whole_secs_at_least_one(status.refresh_granularity),
             "authenticated_at": status
                 .authenticated_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            "remembered": status.remembered,
         })))
+}
+
+/// Whole seconds, never 0 for a window that is not: a client told 0 would report activity
+/// on every keystroke.
+fn whole_secs_at_least_one(window: std::time::Duration) -> u64 {
+    if window.is_zero() {
+        0
+    } else {
+        window.as_secs().max(1)
+    }
 }
 
 async fn keepalive(expiry: Expiry) -> Result<HttpResponse, ExpiryError> {

@@ -201,7 +201,7 @@ async fn signed_in_gives_handlers_the_user_or_the_unauthenticated_answer() {
 #[actix_web::test]
 async fn keeping_session_data_at_log_out_keeps_the_cart_under_a_new_id() {
     let clock = MockClock::new();
-    let client = client!(expiry(&clock).logout_behavior(LogoutBehavior::KeepSessionData));
+    let client = client!(expiry(&clock).logout_behavior(LogoutBehavior::keep(["cart"])));
     client.login().await;
     client.json(TestRequest::post().uri("/cart")).await;
     let before = client.cookie().unwrap();
@@ -228,13 +228,13 @@ async fn keeping_session_data_at_log_out_keeps_the_cart_under_a_new_id() {
 #[actix_web::test]
 async fn an_expiry_that_continues_follows_the_log_out_behaviour() {
     for (behavior, kept) in [
-        (LogoutBehavior::KeepSessionData, true),
+        (LogoutBehavior::keep(["cart"]), true),
         (LogoutBehavior::PurgeSession, false),
     ] {
         let clock = MockClock::new();
         let client = client!(expiry(&clock)
             .expired_action(ExpiredAction::Continue)
-            .logout_behavior(behavior));
+            .logout_behavior(behavior.clone()));
         client.login().await;
         client.json(TestRequest::post().uri("/cart")).await;
         clock.advance(IDLE);

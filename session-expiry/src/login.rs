@@ -1,0 +1,116 @@
+//! Signing a user in: the one routine behind [`Expiry::login`](crate::Expiry::login) and its
+//! variants, the Redis registry's checked log-in, adoption, and the policy resolution on the
+//! way out.
+
+use actix_session::Session;
+
+use crate::{
+    config::{Configuration, OnSessionLimit},
+    context::{RequestContext, Snapshot},
+    session_data,
+    state::{ExpiryState, SessionCap},
+    unix_ms::UnixMs,
+    ExpiryError, Policy, ResolvedPolicy, ToPolicy as _,
+};
+
+/// Where a log-in's policy comes from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum PolicySource {
+    /// The handler named it ([`Expiry::login_with`](crate::Expiry::login_with)).
+    Explicit(Policy),
+    /// The resolver answered (or found no role: `None`).
+    Resolved(Option<ResolvedPolicy>),
+    /// The resolver is consulted on the way out; until then the global policy applies.
+    Deferred,
+}
+
+/// How the user proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Proof {
+    /// Credentials the app checked: the log-in counts as a fresh authentication.
+    Credentials,
+    /// Adopted from another mechanism: no credentials were presented, so `#[fresh_auth]` asks
+    /// for the password until [`Expiry::reauthenticated`](crate::Expiry::reauthenticated).
+    Adopted,
+}
+
+/// The state a log-in of `user` at `at` stores.
+pub(crate) fn state(
+    config: &Configuration,
+    user: String,
+    at: UnixMs,
+    source: PolicySource,
+    remembered: bool,
+    proof: Proof,
+) -> ExpiryState {
+    let authenticated = (proof == Proof::Credentials).then_some(at);
+    with_policy(
+        config,
+        ExpiryState::new(user, at, authenticated),
+        source,
+        remembered,
+    )
+}
+
+/// `state` under the policy `source` gives it, with its session limit; its instants are kept.
+///
+/// A remembered log-in takes the role's remember-me policy; a role without one is not
+/// remembered at all (its cookie ends with the browser), so ticking the box never takes a user
+/// beyond what their role allows. Users without a role of their own take the builder's
+/// remember-me policy, if any.
+pub(crate) fn with_policy(
+    config: &Configuration,
+    state: ExpiryState,
+    source: PolicySource,
+    remembered: bool,
+) -> ExpiryState {
+    let (own, remembered) = match source {
+        PolicySource::Explicit(policy) => (Some(policy), remembered),
+        PolicySource::Resolved(Some(role)) => {
+            let remembered = remembered && role.remember_me_policy().is_some();
+            (Some(role.policy_for(remembered)), remembered)
+        }
+        PolicySource::Resolved(None) | PolicySource::Deferred => {
+            (config.remember_me.filter(|_| remembered), remembered)
+        }
+    };
+    let policy = own.map(|own| own.or(config.policy));
+    let cap = config
+        .effective_policy(policy)
+        .session_limit()
+        .map(|max| SessionCap {
+            max,
+            refuse: config.on_session_limit == OnSessionLimit::Refuse,
+        });
+    ExpiryState {
+        policy,
+        remembered,
+        cap,
+        ..state
+    }
+}
+
+/// Signs the user of `state` in on this request's session: data another user left goes, the
+/// session ID is renewed (unless adopted: that session keeps its ID, as no credentials were
+/// presented), and the log-in is reported on the way out, after a `Deferred` policy is
+/// resolved.
+pub(crate) fn sign_in(
+    context: &RequestContext,
+    session: &Session,
+    state: ExpiryState,
+    source: PolicySource,
+) -> Result<(), ExpiryError> {
+    if state.user.is_empty() {
+        return Err(ExpiryError::EmptyUserId);
+    }
+    let previous = context.user();
+    session_data::hand_over(session, &context.config, previous.as_deref(), &state.user);
+    let state_adopted = state.authenticated.is_none();
+    if !state_adopted {
+        session.renew();
+    }
+    let deferred = matches!(source, PolicySource::Deferred) && context.config.resolver.is_some();
+    context.store(session, Snapshot::new(state, &context.config))?;
+    context.set_login_pending(deferred, state_adopted);
+    Ok(())
+}
