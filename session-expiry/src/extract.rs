@@ -46,8 +46,8 @@ impl Expiry {
     /// its way (switching user).
     ///
     /// # Errors
-    /// [`ExpiryError::EmptyUserId`] for an empty id; [`ExpiryError::Session`] if the session
-    /// refuses the state.
+    /// [`ExpiryError::EmptyUserId`] for an empty id, [`ExpiryError::UserIdTooLong`] for one
+    /// over 1 KiB; [`ExpiryError::Session`] if the session refuses the state.
     ///
     /// # Examples
     /// ```
@@ -118,9 +118,7 @@ impl Expiry {
         explicit: Option<Policy>,
         remembered: bool,
     ) -> Result<(), ExpiryError> {
-        if user.is_empty() {
-            return Err(ExpiryError::EmptyUserId);
-        }
+        crate::state::check_user_id(&user)?;
         let config = &self.context.config;
         let resolve = explicit.is_none() && config.resolver.is_some();
         let snapshot = config.login_snapshot(explicit, None, remembered);
@@ -288,9 +286,7 @@ impl Expiry {
         user: String,
         remembered: bool,
     ) -> Result<ResolvedLogin, ExpiryError> {
-        if user.is_empty() {
-            return Err(ExpiryError::EmptyUserId);
-        }
+        crate::state::check_user_id(&user)?;
         let config = &self.context.config;
         let resolved = match &config.resolver {
             Some(resolver) => resolver.resolve(user.clone(), self.request.clone()).await,

@@ -152,7 +152,7 @@ pub use self::{
     session_event::SessionEvent,
     signed_in::SignedIn,
     state::STATE_KEY,
-    user_id_logging::{HashKey, UserIdLogging},
+    user_id_logging::{HashKey, HashKeyTooShort, UserIdLogging},
 };
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]

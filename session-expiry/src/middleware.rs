@@ -472,7 +472,9 @@ fn is_cross_site_navigation(req: &ServiceRequest) -> bool {
 /// The user to adopt for a session without expiry state, per [`Adoption`].
 fn adopted_user(req: &ServiceRequest, config: &Configuration) -> Option<String> {
     match &config.adoption {
-        Adoption::Adopt(find_user) => find_user(req.request()).filter(|user| !user.is_empty()),
+        Adoption::Adopt(find_user) => {
+            find_user(req.request()).filter(|user| crate::state::check_user_id(user).is_ok())
+        }
         _ => None,
     }
 }
