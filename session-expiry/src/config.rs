@@ -582,9 +582,11 @@ impl SessionExpiryBuilder {
     /// # Examples
     /// ```
     /// use session_expiry::{SessionExpiry, UserIdLogging};
+    /// # fn main() -> Result<(), session_expiry::HashKeyTooShort> {
     /// let m = SessionExpiry::builder()
-    ///     .log_user_ids(UserIdLogging::hashed(b"a secret of at least 32 bytes, not this one"))
+    ///     .log_user_ids(UserIdLogging::hashed(b"a secret of at least 32 bytes, not this one")?)
     ///     .build();
+    /// # Ok(()) }
     /// ```
     pub fn log_user_ids(mut self, logging: UserIdLogging) -> Self {
         self.configuration.events.user_ids = logging;

@@ -13,6 +13,7 @@ use actix_web::{http::StatusCode, HttpResponse, ResponseError};
 /// use session_expiry::ExpiryError;
 /// assert_eq!(ExpiryError::NotSignedIn.status_code(), 401);
 /// assert_eq!(ExpiryError::MiddlewareMissing.status_code(), 500);
+/// assert_eq!(ExpiryError::UserIdTooLong { len: 2048 }.status_code(), 500);
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -59,6 +60,22 @@ pub enum ExpiryError {
     /// A log-in named an empty user id.
     #[error("the user id must not be empty")]
     EmptyUserId,
+    /// A log-in named a user id longer than a session holds (1 KiB, in UTF-8): `500`, with a
+    /// log line giving its length (never the id).
+    ///
+    /// A server error on purpose: the id is the application's own (it signs in the user it
+    /// authenticated), so the client has nothing to correct, and an operator should hear of it.
+    /// Give such users a shorter id of their own (a database key) and keep the long one in the
+    /// session beside it.
+    #[error(
+        "the user id is {len} bytes long, more than the {} a session holds: sign users in by a \
+         shorter id (a database key)",
+        crate::state::MAX_USER_ID_BYTES
+    )]
+    UserIdTooLong {
+        /// The id's length in bytes.
+        len: usize,
+    },
     /// The session refused the state (it could not be serialised).
     #[error("could not store the expiry state in the session")]
     Session(#[from] SessionInsertError),
@@ -78,9 +95,10 @@ impl ResponseError for ExpiryError {
             | Self::SignInRequired { redirect_to: None }
             | Self::ReauthenticationRequired { redirect_to: None } => StatusCode::UNAUTHORIZED,
             Self::TooManySessions { .. } => StatusCode::FORBIDDEN,
-            Self::MiddlewareMissing | Self::EmptyUserId | Self::Session(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Self::MiddlewareMissing
+            | Self::EmptyUserId
+            | Self::UserIdTooLong { .. }
+            | Self::Session(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

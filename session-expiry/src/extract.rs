@@ -45,8 +45,8 @@ impl Expiry {
     /// its way (switching user).
     ///
     /// # Errors
-    /// [`ExpiryError::EmptyUserId`] for an empty id; [`ExpiryError::Session`] if the session
-    /// refuses the state.
+    /// [`ExpiryError::EmptyUserId`] for an empty id, [`ExpiryError::UserIdTooLong`] for one
+    /// over 1 KiB; [`ExpiryError::Session`] if the session refuses the state.
     ///
     /// # Examples
     /// ```
@@ -276,9 +276,7 @@ impl Expiry {
         user: String,
         remembered: bool,
     ) -> Result<ResolvedLogin, ExpiryError> {
-        if user.is_empty() {
-            return Err(ExpiryError::EmptyUserId);
-        }
+        crate::state::check_user_id(&user)?;
         let config = &self.context.config;
         let resolved = match &config.resolver {
             Some(resolver) => resolver.resolve(user.clone(), self.request.clone()).await,

@@ -156,7 +156,7 @@ pub use self::{
     signed_in::SignedIn,
     state::STATE_KEY,
     status::ExpiryStatus,
-    user_id_logging::{HashKey, UserIdLogging},
+    user_id_logging::{HashKey, HashKeyTooShort, UserIdLogging},
 };
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]

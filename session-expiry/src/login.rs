@@ -100,9 +100,7 @@ pub(crate) fn sign_in(
     state: ExpiryState,
     source: PolicySource,
 ) -> Result<(), ExpiryError> {
-    if state.user.is_empty() {
-        return Err(ExpiryError::EmptyUserId);
-    }
+    crate::state::check_user_id(&state.user)?;
     let previous = context.user();
     session_data::hand_over(session, &context.config, previous.as_deref(), &state.user);
     let state_adopted = state.authenticated.is_none();

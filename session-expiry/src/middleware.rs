@@ -462,7 +462,7 @@ fn is_cross_site_navigation(req: &ServiceRequest) -> bool {
 fn adopted_user(req: &ServiceRequest, session: &Session, config: &Configuration) -> Option<String> {
     match &config.adoption {
         Adoption::Adopt(find_user) if !session_data::was_ended(session) => {
-            find_user(req.request()).filter(|user| !user.is_empty())
+            find_user(req.request()).filter(|user| crate::state::check_user_id(user).is_ok())
         }
         _ => None,
     }

@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use crate::{unix_ms::UnixMs, Policy};
+use crate::{unix_ms::UnixMs, ExpiryError, Policy};
 
 /// The session key under which the middleware keeps its state, unless
 /// [`state_key`](crate::SessionExpiryBuilder::state_key) names another.
@@ -60,6 +60,35 @@ pub(crate) const LEGACY_STATE_KEY: &str = "session-expiry";
 const FORMAT_VERSION: &str = "2";
 const LEGACY_VERSION: u64 = 1;
 
+/// The longest user id a session holds, in bytes (UTF-8): a log-in with a longer one is refused
+/// ([`ExpiryError::UserIdTooLong`]), and stored state with one is invalid.
+pub(crate) const MAX_USER_ID_BYTES: usize = 1024;
+/// Base-36 digits of the largest `u64` (`3w5e11264sgsf`): a longer number, even one of leading
+/// zeros, was not written by this crate.
+const U64_DIGITS: usize = 13;
+/// Base-36 digits of the largest `u32` (`1z141z3`), for the session limit.
+const U32_DIGITS: usize = 7;
+/// The longest version-2 record this crate writes: the quotes, the version, ten separators, a
+/// user id of which every byte is escaped (`%XX`), six `u64` fields, two flags and the limit.
+const MAX_RECORD_BYTES: usize =
+    2 + 1 + 10 + 3 * MAX_USER_ID_BYTES + 6 * U64_DIGITS + 2 + U32_DIGITS;
+/// The longest version-1 record earlier releases wrote: JSON escapes a control character in
+/// six bytes (`\u001f`), and five numbers of at most 20 digits.
+const MAX_LEGACY_RECORD_BYTES: usize = 6 * MAX_USER_ID_BYTES + 5 * 20 + 32;
+
+/// Checks a user id that a log-in is about to store: not empty, at most
+/// [`MAX_USER_ID_BYTES`]. Every log-in path calls it, so that no session is written that its
+/// next request would read as invalid.
+pub(crate) fn check_user_id(user: &str) -> Result<(), ExpiryError> {
+    if user.is_empty() {
+        return Err(ExpiryError::EmptyUserId);
+    }
+    if user.len() > MAX_USER_ID_BYTES {
+        return Err(ExpiryError::UserIdTooLong { len: user.len() });
+    }
+    Ok(())
+}
+
 /// How many sessions the user may keep, as a hint for stores with a session registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct SessionCap {
@@ -102,6 +131,8 @@ pub(crate) enum InvalidState {
     FromTheFuture,
     #[error("state says the user was last seen before logging in")]
     SeenBeforeLogin,
+    #[error("state holds a field longer than any this crate writes")]
+    Oversize,
 }
 
 /// A per-user policy snapshot as the stores keep it: `[idle_ms, absolute_ms]`, `None` for no
@@ -221,6 +252,9 @@ impl Record {
         if raw.starts_with('[') {
             return Self::parse_legacy(raw);
         }
+        if raw.len() > MAX_RECORD_BYTES {
+            return Err(InvalidState::Oversize);
+        }
         // A JSON string that needs no escaping: this format never produces one that does.
         let text = raw
             .strip_prefix('"')
@@ -253,7 +287,7 @@ impl Record {
             "rx" => (true, true),
             _ => return Err(InvalidState::Malformed),
         };
-        let cap = match fields.numeric()?.optional()? {
+        let cap = match fields.numeric_of(U32_DIGITS)?.optional()? {
             None => None,
             Some(max) => Some(SessionCap {
                 max: u32::try_from(max).map_err(|_| InvalidState::OutOfRange)?,
@@ -279,9 +313,15 @@ impl Record {
         #[derive(serde::Deserialize)]
         struct Wire(u64, String, u64, u64, Option<u64>, Option<PolicyMillis>);
 
+        if raw.len() > MAX_LEGACY_RECORD_BYTES {
+            return Err(InvalidState::Oversize);
+        }
         let Wire(version, user, login, seen, deadline, policy) = serde_json::from_str(raw)?;
         if version != LEGACY_VERSION {
             return Err(InvalidState::UnknownVersion);
+        }
+        if user.len() > MAX_USER_ID_BYTES {
+            return Err(InvalidState::Oversize);
         }
         let login = instant(login)?;
         let seen = instant(seen)?;
@@ -390,8 +430,13 @@ impl<'a> Fields<'a> {
         rest.get(..len).ok_or(InvalidState::Malformed)
     }
 
-    /// The next field as a number, read as it is scanned.
+    /// The next field as a number of a `u64`'s digits at most, read as it is scanned.
     fn numeric(&mut self) -> Result<Numeric, InvalidState> {
+        self.numeric_of(U64_DIGITS)
+    }
+
+    /// The next field as a number of `max_digits` digits at most, read as it is scanned.
+    fn numeric_of(&mut self, max_digits: usize) -> Result<Numeric, InvalidState> {
         let rest = self
             .text
             .as_bytes()
@@ -410,6 +455,9 @@ impl<'a> Fields<'a> {
                         b'.' => break,
                         _ => return Err(InvalidState::Malformed),
                     };
+                    if len == max_digits {
+                        return Err(InvalidState::Oversize);
+                    }
                     n = n
                         .checked_mul(36)
                         .and_then(|n| n.checked_add(u64::from(digit)))
@@ -486,6 +534,14 @@ fn escape_user(user: &str, out: &mut String) {
 }
 
 fn unescape_user(field: &str) -> Result<String, InvalidState> {
+    let user = unescape(field)?;
+    if user.len() > MAX_USER_ID_BYTES {
+        return Err(InvalidState::Oversize);
+    }
+    Ok(user)
+}
+
+fn unescape(field: &str) -> Result<String, InvalidState> {
     if !field
         .bytes()
         .any(|byte| matches!(byte, b'%' | b'"' | b'\\'))
@@ -677,6 +733,102 @@ mod tests {
         for (raw, what) in cases {
             assert!(decode(raw).is_err(), "{what} should be invalid: {raw}");
         }
+        let long_user = "u".repeat(MAX_USER_ID_BYTES + 1);
+        let escaped_user = "%2E".repeat(MAX_USER_ID_BYTES + 1);
+        let zeros = "0".repeat(U64_DIGITS);
+        let oversize = [
+            (
+                format!(r#""2.{long_user}.rs.0.-...0..-""#),
+                "a user id over 1 KiB",
+            ),
+            (
+                format!(r#""2.{escaped_user}.rs.0.-...0..-""#),
+                "escaped, over 1 KiB",
+            ),
+            (format!(r#""2.a.{zeros}rs.0.-...0..-""#), "leading zeros"),
+            (
+                format!(r#""2.a.rs.{zeros}0.-...0..-""#),
+                "a 14-digit offset",
+            ),
+            (
+                format!(r#""2.a.rs.0.-.{zeros}1.-.0..-""#),
+                "a 14-digit policy",
+            ),
+            (
+                r#""2.a.rs.0.-...0..00000001""#.to_owned(),
+                "an 8-digit limit",
+            ),
+            (
+                format!(r#""2.a.rs.0.-...0..-{}""#, " ".repeat(MAX_RECORD_BYTES)),
+                "a long record",
+            ),
+            (
+                format!(r#"[1,"{long_user}",1,1,null,null]"#),
+                "legacy: a user id over 1 KiB",
+            ),
+            (
+                format!(
+                    r#"[1,"a",1,1,null,null{}]"#,
+                    " ".repeat(MAX_LEGACY_RECORD_BYTES)
+                ),
+                "legacy: a long record",
+            ),
+        ];
+        for (raw, what) in &oversize {
+            assert!(
+                matches!(decode(raw), Err(InvalidState::Oversize)),
+                "{what} should be oversize: {:?}",
+                decode(raw)
+            );
+            assert!(peek(raw).is_none(), "{what}: not even peeked");
+        }
+    }
+
+    #[test]
+    fn the_longest_fields_this_crate_writes_are_still_read() {
+        // A user id of 1 KiB, all of it escaped, and every number as long as its type allows.
+        let user = ".".repeat(MAX_USER_ID_BYTES);
+        let login = at(1_000);
+        let state = ExpiryState {
+            user: user.clone(),
+            login,
+            seen: login,
+            authenticated: Some(login),
+            policy: Some(
+                Policy::new()
+                    .with_idle(Duration::from_millis(u64::MAX))
+                    .with_absolute(Duration::from_millis(u64::MAX)),
+            ),
+            remembered: true,
+            cap: Some(SessionCap {
+                max: u32::MAX,
+                refuse: true,
+            }),
+        };
+        let raw = stored(&state, &Policy::new());
+        assert!(raw.len() <= MAX_RECORD_BYTES, "{}", raw.len());
+        assert_eq!(decode(&raw).unwrap(), state);
+        let padded = format!(
+            r#""2.a.{}rs.0.-...0..{}1""#,
+            "0".repeat(U64_DIGITS - 2),
+            "0".repeat(U32_DIGITS - 1)
+        );
+        assert!(decode(&padded).is_ok(), "{padded}");
+        let controls = "\u{1f}".repeat(MAX_USER_ID_BYTES);
+        let legacy = (1, &controls, 1, 1, u64::MAX / 4096, (u64::MAX, u64::MAX));
+        let legacy = serde_json::to_string(&legacy).unwrap();
+        assert!(legacy.len() <= MAX_LEGACY_RECORD_BYTES, "{}", legacy.len());
+        assert_eq!(decode(&legacy).unwrap().user, controls);
+    }
+
+    #[test]
+    fn a_log_in_refuses_an_empty_or_an_oversize_user_id() {
+        assert!(matches!(check_user_id(""), Err(ExpiryError::EmptyUserId)));
+        assert!(check_user_id(&"é".repeat(MAX_USER_ID_BYTES / 2)).is_ok());
+        assert!(matches!(
+            check_user_id(&"é".repeat(MAX_USER_ID_BYTES / 2 + 1)),
+            Err(ExpiryError::UserIdTooLong { len: 1026 })
+        ));
     }
 
     #[test]

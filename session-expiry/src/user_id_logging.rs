@@ -9,15 +9,23 @@ use sha2::Sha256;
 /// evictions) name the user. Hooks always get the id itself: they are the application's.
 ///
 /// # Examples
-/// ```
+/// ```no_run
 /// use session_expiry::{SessionExpiry, UserIdLogging};
 ///
-/// // The same user gets the same pseudonym in every line, so lines can still be correlated,
-/// // but the log alone does not say who it is.
-/// let key = std::env::var("LOG_PSEUDONYM_KEY").unwrap_or_default();
-/// let middleware = SessionExpiry::builder()
-///     .log_user_ids(UserIdLogging::hashed(key))
-///     .build();
+/// fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     // The same user gets the same pseudonym in every line, so lines can still be
+///     // correlated, but the log alone does not say who it is. The key is a secret of at
+///     // least 32 bytes (`openssl rand -base64 32` makes one): without it, or with a shorter
+///     // one, the app does not start, rather than log pseudonyms that anyone can recompute
+///     // from a list of e-mail addresses.
+///     let key = std::env::var("LOG_PSEUDONYM_KEY")?;
+///     let middleware = SessionExpiry::builder()
+///         .log_user_ids(UserIdLogging::hashed(key)?)
+///         .build();
+///     // ... App::new().wrap(middleware) ...
+///     # drop(middleware);
+///     Ok(())
+/// }
 /// ```
 #[derive(Clone, Default)]
 #[non_exhaustive]
@@ -32,27 +40,104 @@ pub enum UserIdLogging {
     Omitted,
 }
 
-/// The secret key of [`UserIdLogging::Hashed`]; never shown by `Debug`.
+/// The secret key of [`UserIdLogging::Hashed`], at least [`HashKey::MIN_LEN`] bytes; never
+/// shown by `Debug`.
 ///
 /// # Examples
 /// ```
-/// let logging = session_expiry::UserIdLogging::hashed("secret");
+/// # fn main() -> Result<(), session_expiry::HashKeyTooShort> {
+/// let logging = session_expiry::UserIdLogging::hashed("a secret of at least 32 bytes, not this one")?;
 /// assert_eq!(format!("{logging:?}"), "Hashed(..)");
+/// # Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct HashKey(Arc<[u8]>);
 
-impl UserIdLogging {
-    /// Names users by a keyed hash of their id. Keep `key` secret (and the same on every
-    /// instance, so that their lines agree): whoever has it can test guesses of user ids.
+impl HashKey {
+    /// The shortest key accepted, in bytes: 256 bits, as much as HMAC-SHA-256 makes use of.
+    /// A shorter or guessable key lets whoever reads the log test guesses of user ids (e-mail
+    /// addresses) against the pseudonyms.
     ///
     /// # Examples
     /// ```
-    /// let logging = session_expiry::UserIdLogging::hashed(b"a long random secret");
+    /// assert_eq!(session_expiry::HashKey::MIN_LEN, 32);
+    /// ```
+    pub const MIN_LEN: usize = 32;
+
+    /// `key`, if it is at least [`MIN_LEN`](Self::MIN_LEN) bytes long.
+    ///
+    /// # Errors
+    /// [`HashKeyTooShort`] for a shorter key, the empty one included.
+    ///
+    /// # Examples
+    /// ```
+    /// use session_expiry::HashKey;
+    /// assert!(HashKey::new([7; 32]).is_ok());
+    /// assert_eq!(HashKey::new("short").unwrap_err().key_len(), 5);
+    /// ```
+    pub fn new(key: impl AsRef<[u8]>) -> Result<Self, HashKeyTooShort> {
+        let key = key.as_ref();
+        if key.len() < Self::MIN_LEN {
+            return Err(HashKeyTooShort { len: key.len() });
+        }
+        Ok(Self(Arc::from(key)))
+    }
+}
+
+/// A key for [`UserIdLogging::hashed`] shorter than [`HashKey::MIN_LEN`] bytes (32).
+///
+/// # Examples
+/// ```
+/// let error = session_expiry::UserIdLogging::hashed("").unwrap_err();
+/// assert_eq!(error.key_len(), 0);
+/// assert!(error.to_string().contains("at least 32 bytes"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the key of UserIdLogging::hashed is {len} bytes long; it must be a secret of at least {} \
+     bytes (`openssl rand -base64 32` makes one), the same on every instance",
+    HashKey::MIN_LEN
+)]
+pub struct HashKeyTooShort {
+    len: usize,
+}
+
+impl HashKeyTooShort {
+    /// The length of the key refused, in bytes.
+    ///
+    /// # Examples
+    /// ```
+    /// let error = session_expiry::HashKey::new([0; 31]).unwrap_err();
+    /// assert_eq!(error.key_len(), 31);
     /// ```
     #[must_use]
-    pub fn hashed(key: impl AsRef<[u8]>) -> Self {
-        Self::Hashed(HashKey(Arc::from(key.as_ref())))
+    pub fn key_len(&self) -> usize {
+        self.len
+    }
+}
+
+impl UserIdLogging {
+    /// Names users by a keyed hash of their id. `key` is a secret of at least
+    /// [`HashKey::MIN_LEN`] (32) random bytes; keep it secret (and the same on every
+    /// instance, so that their lines agree): whoever has it can test guesses of user ids.
+    ///
+    /// A `Result`, as actix-web's `Key::try_from` for cookie keys: check it where the app
+    /// starts (`?` in `main`), so that a missing or short key stops the start-up and never a
+    /// request.
+    ///
+    /// # Errors
+    /// [`HashKeyTooShort`] for a key shorter than 32 bytes, the empty one included.
+    ///
+    /// # Examples
+    /// ```
+    /// use session_expiry::UserIdLogging;
+    /// # fn main() -> Result<(), session_expiry::HashKeyTooShort> {
+    /// let logging = UserIdLogging::hashed(b"a long random secret, 32 bytes or more")?;
+    /// assert!(UserIdLogging::hashed(b"too short").is_err());
+    /// # Ok(()) }
+    /// ```
+    pub fn hashed(key: impl AsRef<[u8]>) -> Result<Self, HashKeyTooShort> {
+        HashKey::new(key).map(Self::Hashed)
     }
 
     /// How a log line names `user`, `None` to leave it out.
@@ -92,8 +177,8 @@ mod tests {
 
     #[test]
     fn a_hashed_id_is_stable_keyed_and_not_the_id() {
-        let a = UserIdLogging::hashed("key one");
-        let b = UserIdLogging::hashed("key two");
+        let a = UserIdLogging::hashed("key one, thirty-two bytes or more").unwrap();
+        let b = UserIdLogging::hashed("key two, thirty-two bytes or more").unwrap();
         let alice = a.name("alice").unwrap();
         assert_eq!(alice.len(), 16);
         assert!(!alice.contains("alice"));
@@ -102,5 +187,17 @@ mod tests {
         assert_ne!(a.name("bob"), a.name("alice"));
         assert_eq!(UserIdLogging::Plain.name("alice").as_deref(), Some("alice"));
         assert_eq!(UserIdLogging::Omitted.name("alice"), None);
+    }
+
+    #[test]
+    fn a_key_shorter_than_32_bytes_is_refused_with_its_length() {
+        for len in [0, 1, 16, 31] {
+            let error = UserIdLogging::hashed(vec![b'k'; len]).unwrap_err();
+            assert_eq!(error.key_len(), len);
+            assert!(error.to_string().contains("at least 32 bytes"), "{error}");
+        }
+        for len in [32, 64] {
+            assert!(UserIdLogging::hashed(vec![b'k'; len]).is_ok());
+        }
     }
 }

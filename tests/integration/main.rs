@@ -40,5 +40,7 @@ mod redis_support;
 mod robustness;
 mod routes;
 mod same_origin;
+mod signed_out_flood;
 mod step_up;
 mod timeouts;
+mod user_id_bounds;

@@ -314,7 +314,10 @@ async fn cross_site_navigations_can_be_kept_from_counting_as_activity() {
 #[actix_web::test]
 async fn expiry_log_lines_can_name_users_by_a_keyed_hash_or_not_at_all() {
     for (logging, hashed) in [
-        (UserIdLogging::hashed("a secret key"), true),
+        (
+            UserIdLogging::hashed("a secret key of 32 bytes or more").unwrap(),
+            true,
+        ),
         (UserIdLogging::Omitted, false),
     ] {
         let clock = MockClock::new();
