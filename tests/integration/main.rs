@@ -23,6 +23,7 @@ mod support;
 mod answers;
 mod browser_script;
 mod events;
+mod metrics_access;
 mod policies;
 mod policy_integrity;
 mod quickstart;
