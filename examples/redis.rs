@@ -14,7 +14,9 @@
 //! `ABSOLUTE_TIMEOUT_SECS`. Routes: the quickstart's, and `GET /sessions` (a page at a time,
 //! `?cursor=`), `POST /sessions/revoke-all`, `POST /sessions/revoke-others`,
 //! `DELETE /sessions/{id}`, and `GET /metrics`
-//! (Prometheus text format).
+//! (Prometheus text format), answered to peers on loopback only unless `METRICS_ALLOW` says
+//! more: `any`, or a comma-separated list of addresses and networks allowed besides loopback
+//! (`METRICS_ALLOW=10.0.0.0/8,192.168.1.5`); other peers get `403`.
 
 mod demo;
 mod metrics_page;
@@ -59,6 +61,14 @@ async fn main() -> io::Result<()> {
         .await
         .map_err(|error| io::Error::other(format!("cannot use {redis}: {error}")))?;
     let registry = web::Data::new(store.registry());
+    let metrics_access =
+        metrics_page::MetricsAccess::parse(&env::var("METRICS_ALLOW").unwrap_or_default())
+            .map_err(|error| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("METRICS_ALLOW: {error}"),
+                )
+            })?;
     // The crate's counters (feature `metrics`), served at GET /metrics.
     let metrics = web::Data::new(
         PrometheusBuilder::new()
@@ -95,7 +105,7 @@ async fn main() -> io::Result<()> {
             .app_data(warning.clone())
             .configure(demo::routes)
             .configure(sessions::routes)
-            .configure(metrics_page::routes)
+            .configure(metrics_page::routes(metrics_access.clone()))
             .wrap(expiry.clone())
             .wrap(demo::sessions(store.clone(), key.clone()))
             .wrap(demo::remember_me_cookie())

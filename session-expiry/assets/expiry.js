@@ -75,6 +75,9 @@
   };
   var REASONS = ["idle", "absolute", "revoked", "evicted", "invalid"];
   var RETRY_MS = 1000;
+  // Another tab's messages are hints to ask the server again: at most one such check a second
+  // (plus the one under way), so that a flood of messages is no flood of requests.
+  var RECHECK_GAP_MS = 1000;
   // The server reports its refresh window in whole seconds (0 for very short idle timeouts).
   var MIN_KEEPALIVE_GAP_MS = 1000;
 
@@ -285,14 +288,16 @@
     user: null, // the signed-in user, from the status endpoint
     idleAt: null, // epoch ms of the idle deadline, null when there is none
     absAt: null, // epoch ms of the absolute deadline, null when there is none
-    learnedAt: 0, // when the deadlines above were learned (by this tab or another)
     idleSpan: 0, // the longest idle time left this tab has seen: about the idle timeout
     refreshMs: MIN_KEEPALIVE_GAP_MS, // the server's refresh window
-    keepaliveAt: 0, // when a keep-alive was last sent, by this tab or another
+    keepaliveAt: 0, // when a keep-alive was last sent by this tab, or recorded (server's word)
     timer: null,
     nextCheckAt: 0,
     checkWhenVisible: false,
     inFlight: null,
+    recheckQueued: false, // a check asked for by another tab's message waits its turn
+    recheckedAt: 0, // when the last of those left
+    verifying: false, // another tab's message is not yet checked with the server
     failures: 0,
     pendingReason: null, // why another tab saw the session end
     signedOutElsewhere: false,
@@ -340,8 +345,9 @@
     });
   }
 
-  /** Asks the server how long the session has left; never while the tab is hidden. */
-  function check() {
+  /** Asks the server how long the session has left; never while the tab is hidden. `quiet`:
+   * a check on another tab's word, which told every tab already (so this one tells none). */
+  function check(quiet) {
     if (state.leaving) return Promise.resolve();
     if (document.hidden) {
       state.checkWhenVisible = true;
@@ -351,7 +357,11 @@
     state.checkWhenVisible = false;
     state.inFlight = request("GET", config.statusUrl)
       .then(function (response) {
-        if (response.ok) return json(response).then(learn);
+        if (response.ok) {
+          return json(response).then(function (body) {
+            learn(body, quiet === true);
+          });
+        }
         if (response.status === 401) return json(response).then(lost);
         retryLater();
       }, retryLater)
@@ -367,8 +377,31 @@
     setTimer(check, delay);
   }
 
-  /** The session is alive: remember its deadlines, tell the other tabs, plan the next step. */
-  function learn(body) {
+  /** Another tab said something changed: ask the server (once the check under way is back, as
+   * it may have left before the change), never more than one check waiting and one a second. */
+  function recheck() {
+    state.verifying = true;
+    if (state.recheckQueued) return;
+    state.recheckQueued = true;
+    var wait = Math.max(0, state.recheckedAt + RECHECK_GAP_MS - Date.now());
+    setTimeout(function () {
+      (state.inFlight || Promise.resolve())
+        .then(function () {
+          state.recheckQueued = false;
+          state.recheckedAt = Date.now();
+          return check(true);
+        })
+        .then(function () {
+          if (state.recheckQueued) return; // another message came meanwhile: its turn next
+          state.verifying = false;
+          activity.settle();
+        });
+    }, wait);
+  }
+
+  /** The session is alive: remember its deadlines, tell the other tabs (unless `quiet`), plan
+   * the next step. */
+  function learn(body, quiet) {
     if (typeof body.user !== "string") return retryLater();
     if (state.user !== null && body.user !== state.user) {
       // Someone else signed in meanwhile (in another tab): this page is not theirs.
@@ -382,13 +415,19 @@
     state.user = body.user;
     state.idleAt = deadline(now, body.idle_remaining_secs);
     state.absAt = deadline(now, body.absolute_remaining_secs);
-    state.learnedAt = now;
     if (typeof body.refresh_secs === "number" && isFinite(body.refresh_secs)) {
       state.refreshMs = Math.max(MIN_KEEPALIVE_GAP_MS, body.refresh_secs * 1000);
     }
     if (state.idleAt !== null) state.idleSpan = Math.max(state.idleSpan, state.idleAt - now);
+    if (quiet && state.idleAt !== null) {
+      // Another tab's keep-alive holds this tab's back only as far as the server recorded it:
+      // the last activity it knows is about the idle timeout before the idle deadline.
+      state.keepaliveAt = Math.max(state.keepaliveAt, Math.min(now, state.idleAt - state.idleSpan));
+    }
     if (first) drafts.signedIn(body.user);
-    tell({ type: "status", user: state.user, idleAt: state.idleAt, absAt: state.absAt });
+    // The deadlines go along for tabs running an older copy of this script; this one takes
+    // them only as a reason to ask the server.
+    if (!quiet) tell({ type: "status", user: state.user, idleAt: state.idleAt, absAt: state.absAt });
     schedule();
   }
 
@@ -479,10 +518,15 @@
   /** Records activity on the server now ("stay signed in", or the user typing). */
   function keepAlive() {
     state.keepaliveAt = Date.now();
-    tell({ type: "keepalive" }); // the other tabs hold back theirs for a window
     return request("POST", config.keepaliveUrl).then(function (response) {
-      // A check already under way may have left before the keep-alive: wait, then ask anew.
-      if (response.ok) return (state.inFlight || Promise.resolve()).then(check);
+      if (response.ok) {
+        // Told once the server has it: the other tabs ask the server, then hold back theirs.
+        tell({ type: "keepalive" });
+        // A check already under way may have left before the keep-alive: wait, then ask anew.
+        return (state.inFlight || Promise.resolve()).then(function () {
+          return check();
+        });
+      }
       if (response.status === 401) return json(response).then(lost);
       retryLater();
     }, retryLater);
@@ -511,13 +555,26 @@
       return changed;
     }
 
-    function seen(event) {
-      if (!event.isTrusted || state.user === null || state.leaving || document.hidden) return;
-      if (event.type === "pointermove" && !moved(event)) return;
+    var waiting = false; // activity seen while another tab's keep-alive was being checked
+
+    /** Posts keep-alive for activity now, unless one was recorded within the window. */
+    function report() {
+      if (state.user === null || state.leaving || document.hidden) return;
       if (dialog.isOpen()) return; // the warning asked a question: its buttons answer it
       var now = Date.now();
       if (now - state.keepaliveAt < state.refreshMs || !worthwhile(now)) return;
+      if (state.verifying) {
+        // Another tab may have just sent one: the server says so in a moment, or not.
+        waiting = true;
+        return;
+      }
       keepAlive();
+    }
+
+    function seen(event) {
+      if (!event.isTrusted) return;
+      if (event.type === "pointermove" && !moved(event)) return;
+      report();
     }
 
     return {
@@ -525,6 +582,13 @@
         EVENTS.forEach(function (type) {
           document.addEventListener(type, seen, { capture: true, passive: true });
         });
+      },
+      /** The server has answered on another tab's word: activity held back for it counts now,
+       * unless the server recorded activity within the window. */
+      settle: function () {
+        if (!waiting) return;
+        waiting = false;
+        report();
       },
     };
   })();
@@ -548,24 +612,15 @@
     }
   }
 
+  /** Another tab's message. Any script of this origin can post one, so none is acted on as it
+   * stands: each is a reason to ask the server, whose answer alone closes or postpones the
+   * warning, holds back keep-alives, or ends the session. */
   function heard(message) {
     if (!message || message.from === tabId || state.leaving) return;
-    if (message.type === "keepalive") {
-      state.keepaliveAt = Math.max(state.keepaliveAt, message.at);
-      return;
-    }
-    if (message.type === "status") {
-      if (message.user !== state.user) return check();
-      if (message.at <= state.learnedAt) return;
-      state.idleAt = typeof message.idleAt === "number" ? message.idleAt : null;
-      state.absAt = typeof message.absAt === "number" ? message.absAt : null;
-      state.learnedAt = message.at;
-      return schedule();
-    }
+    if (message.type === "status") return recheck(); // new deadlines, or another user
     if (message.type === "expired") state.pendingReason = message.reason;
     if (message.type === "signout") state.signedOutElsewhere = true;
-    // Never act on another tab's word alone: ask the server first.
-    if (state.user !== null) check();
+    if (state.user !== null) recheck();
   }
 
   function listenToOtherTabs() {
@@ -1021,7 +1076,12 @@
   }
 
   /** For pages that talk to the server themselves: `SessionExpiry.check()` after a request. */
-  window.SessionExpiry = Object.freeze({ check: check, staySignedIn: keepAlive });
+  window.SessionExpiry = Object.freeze({
+    check: function () {
+      return check();
+    },
+    staySignedIn: keepAlive,
+  });
 
   function start() {
     showReasons();

@@ -18,6 +18,9 @@ use session_expiry::{fresh_auth, Expiry, SessionExpiry};
 
 use crate::demo;
 
+/// The status endpoint, whose checks the log keeps too.
+const STATUS: &str = "/session/status";
+
 /// The timeouts of one test's app, in real time.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
@@ -27,7 +30,7 @@ pub struct Timeouts {
     pub warn: Duration,
 }
 
-/// A state-changing request the app answered.
+/// A state-changing request (or a status check) the app answered.
 #[derive(Debug, Clone)]
 pub struct Posted {
     /// When it arrived.
@@ -40,7 +43,7 @@ pub struct Posted {
     pub fetch_site: Option<String>,
 }
 
-/// Every non-GET request of one app, in the order they arrived.
+/// Every non-GET request of one app, and every `GET /session/status`, in the order they arrived.
 #[derive(Debug, Clone, Default)]
 pub struct RequestLog(Arc<Mutex<Vec<Posted>>>);
 
@@ -58,6 +61,11 @@ impl RequestLog {
     /// The keep-alives so far.
     pub fn keepalives(&self) -> Vec<Posted> {
         self.to("/session/keepalive")
+    }
+
+    /// The status checks so far (the test's own included).
+    pub fn statuses(&self) -> Vec<Posted> {
+        self.to(STATUS)
     }
 }
 
@@ -95,7 +103,9 @@ impl TestApp {
                         .wrap(expiry.clone())
                         .wrap(demo::sessions(CookieSessionStore::default(), key.clone()))
                         .wrap_fn(move |req, srv| {
-                            let seen = (req.method() != actix_web::http::Method::GET).then(|| {
+                            let logged = req.method() != actix_web::http::Method::GET
+                                || req.path() == STATUS;
+                            let seen = logged.then(|| {
                                 let text = |name| {
                                     req.headers()
                                         .get(name)

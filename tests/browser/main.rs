@@ -21,6 +21,7 @@ mod activity;
 mod csrf;
 mod drafts;
 mod expiry;
+mod forged_messages;
 mod i18n;
 mod tabs;
 mod warning;

@@ -217,7 +217,7 @@ async fn the_redis_example_serves_its_counters_to_prometheus() {
             .app_data(web::Data::new(handle))
             .configure(demo::routes)
             .configure(sessions::routes)
-            .configure(metrics_page::routes)
+            .configure(metrics_page::routes(metrics_page::MetricsAccess::default()))
             .wrap(expiry(&clock).build())
             .wrap(
                 SessionMiddleware::builder(store, cookie_key())
@@ -235,7 +235,13 @@ async fn the_redis_example_serves_its_counters_to_prometheus() {
     clock.advance(IDLE);
     client.json(TestRequest::get().uri("/")).await;
 
-    let page = client.send(TestRequest::get().uri("/metrics")).await;
+    let page = client
+        .send(
+            TestRequest::get()
+                .uri("/metrics")
+                .peer_addr(([127, 0, 0, 1], 9100).into()),
+        )
+        .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page
         .header("content-type")

@@ -24,6 +24,7 @@ mod answers;
 mod browser_script;
 mod ended_means_ended;
 mod events;
+mod metrics_access;
 mod policies;
 mod policy_integrity;
 mod quickstart;
