@@ -19,6 +19,15 @@ impl Errors {
         self.0.is_empty()
     }
 
+    /// `Err` with the errors if any were reported, so that a phase can end in `errors.finish()?`.
+    pub(crate) fn finish(self) -> Result<(), Self> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(self)
+        }
+    }
+
     /// The errors as `compile_error!` invocations.
     pub(crate) fn to_compile_errors(&self) -> TokenStream {
         self.0.iter().map(syn::Error::to_compile_error).collect()

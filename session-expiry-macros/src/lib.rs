@@ -136,5 +136,5 @@ pub fn passive(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_derive(ExpiryPolicy, attributes(expiry))]
 pub fn derive_expiry_policy(input: TokenStream) -> TokenStream {
-    derive::expand(input.into()).into()
+    derive::derive(input.into()).into()
 }

@@ -31,17 +31,22 @@ impl RouteAttr {
 
     /// The guard type for the parsed arguments, or `None` after reporting why not.
     fn guard(self, args: TokenStream, errors: &mut Errors) -> Option<TokenStream> {
+        let (guard, if_zero) = match self {
+            Self::IdleTimeout => (quote!(::session_expiry::IdleWithin), ENDS_EVERY_SESSION),
+            Self::AbsoluteTimeout => (quote!(::session_expiry::AbsoluteWithin), ENDS_EVERY_SESSION),
+            Self::FreshAuth => (
+                quote!(::session_expiry::FreshAuth),
+                "would ask for the password again on every request",
+            ),
+            Self::Passive => return passive_guard(args, errors),
+        };
+        let secs = self.seconds(args, if_zero, errors)?;
+        Some(quote!(#guard<#secs>))
+    }
+
+    /// The window written in `args`, in whole seconds.
+    fn seconds(self, args: TokenStream, if_zero: &str, errors: &mut Errors) -> Option<u64> {
         let name = self.name();
-        if let Self::Passive = self {
-            if !args.is_empty() {
-                errors.push(syn::Error::new_spanned(
-                    args,
-                    "`#[passive]` takes no arguments; write `#[passive]` alone",
-                ));
-                return None;
-            }
-            return Some(quote!(::session_expiry::Passive));
-        }
         let span = if args.is_empty() {
             Span::call_site()
         } else {
@@ -62,18 +67,22 @@ impl RouteAttr {
         let usage = Usage {
             what: &format!("`#[{name}]`"),
             example: &format!("`#[{name}(minutes = 30)]`"),
-            if_zero: match self {
-                Self::FreshAuth => "would ask for the password again on every request",
-                _ => ENDS_EVERY_SESSION,
-            },
+            if_zero,
         };
-        let secs = total_seconds(&terms, usage, span, errors)?;
-        Some(match self {
-            Self::IdleTimeout => quote!(::session_expiry::IdleWithin<#secs>),
-            Self::FreshAuth => quote!(::session_expiry::FreshAuth<#secs>),
-            _ => quote!(::session_expiry::AbsoluteWithin<#secs>),
-        })
+        total_seconds(&terms, usage, span, errors)
     }
+}
+
+/// `#[passive]` takes no window: its guard is the plain `Passive` extractor.
+fn passive_guard(args: TokenStream, errors: &mut Errors) -> Option<TokenStream> {
+    if !args.is_empty() {
+        errors.push(syn::Error::new_spanned(
+            args,
+            "`#[passive]` takes no arguments; write `#[passive]` alone",
+        ));
+        return None;
+    }
+    Some(quote!(::session_expiry::Passive))
 }
 
 pub(crate) fn expand(attr: RouteAttr, args: TokenStream, item: TokenStream) -> TokenStream {
