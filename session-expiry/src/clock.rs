@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 /// A source of the current time.
 ///
 /// The middleware reads every instant through its clock, so tests can move time with
-/// [`MockClock`](crate::MockClock) (feature `test-util`) instead of sleeping.
+/// `MockClock` (feature `test-util`) instead of sleeping.
 ///
 /// # Examples
 /// ```

@@ -593,7 +593,7 @@ impl SessionExpiryBuilder {
         self
     }
 
-    /// Reads time from `clock`; tests pass a [`MockClock`](crate::MockClock).
+    /// Reads time from `clock`; tests pass a `MockClock` (feature `test-util`).
     ///
     /// Defaults to [`SystemClock`].
     ///

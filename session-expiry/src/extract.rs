@@ -84,7 +84,7 @@ impl Expiry {
         self.start(user.into(), PolicySource::Deferred, true)
     }
 
-    /// Signs `user` in under an explicit `policy` (a [`Policy`], or a role enum with
+    /// Signs `user` in under an explicit `policy` (a [`Policy`](crate::Policy), or a role enum with
     /// `#[derive(ExpiryPolicy)]`), bypassing the [`PolicyResolver`](crate::PolicyResolver):
     /// the caller answers for it. What it leaves unset comes from the global policy; it may be
     /// longer than the global one, but never beyond the builder's

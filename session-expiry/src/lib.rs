@@ -78,8 +78,8 @@
 //!   log and (feature `metrics`) to counters.
 //!
 //! # Testing your own timeouts
-//! With the `test-util` feature, [`MockClock`] moves time forward without sleeping: pass a
-//! clone to [`SessionExpiryBuilder::clock`] and call [`MockClock::advance`] in the test.
+//! With the `test-util` feature, `MockClock` moves time forward without sleeping: pass a
+//! clone to [`SessionExpiryBuilder::clock`] and call `MockClock::advance` in the test.
 //!
 //! [Actix Web]: https://docs.rs/actix-web
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::{config::Configuration, context::Snapshot, unix_ms::UnixMs};
 
-/// How long a session has left, from [`Expiry::status`].
+/// How long a session has left, from [`Expiry::status`](crate::Expiry::status).
 ///
 /// # Examples
 /// ```
@@ -29,7 +29,7 @@ pub struct ExpiryStatus {
     /// browser script's typing detection) need not do it more often.
     pub refresh_granularity: Duration,
     /// When the user last proved who they are: the log-in, or the last
-    /// [`Expiry::reauthenticated`].
+    /// [`Expiry::reauthenticated`](crate::Expiry::reauthenticated).
     /// `None` for a session adopted from another mechanism (see
     /// [`Adoption`](crate::Adoption)) that has not proved it since: no credentials were
     /// presented, so `#[fresh_auth]` routes ask for the password.

@@ -11,7 +11,7 @@ use super::{
 use crate::{session_event::Events, Clock, SessionEvent, SystemClock, UserIdLogging, STATE_KEY};
 
 /// A fluent builder for [`RedisStore`]; start with [`RedisStore::builder`] (one Redis), or
-/// [`RedisStore::cluster_builder`] (a Redis Cluster, feature `redis-cluster`). Every setting
+/// `RedisStore::cluster_builder` (a Redis Cluster, feature `redis-cluster`). Every setting
 /// means the same on both.
 ///
 /// # Examples
@@ -148,7 +148,7 @@ impl RedisStoreBuilder {
     }
 
     /// Reads time from `clock`, to turn deadlines into TTLs and to prune the registry. Give it
-    /// the clock the middleware has: tests pass the same [`MockClock`](crate::MockClock) to both.
+    /// the clock the middleware has: tests pass the same `MockClock` to both.
     ///
     /// Defaults to [`SystemClock`].
     ///

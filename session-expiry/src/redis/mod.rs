@@ -137,7 +137,7 @@
 //! microseconds, and nothing of it runs unless sessions are listed.
 //!
 //! # Redis Cluster
-//! With the `redis-cluster` feature, [`RedisStore::cluster_builder`] takes the URLs of some of a
+//! With the `redis-cluster` feature, `RedisStore::cluster_builder` takes the URLs of some of a
 //! cluster's nodes; everything else is as on one Redis.
 //! - Every operation touches the keys of one user, so of one hash slot: no `CROSSSLOT` error.
 //!   A session without a user is a single key; signing in renews the session key, which
