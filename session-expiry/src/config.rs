@@ -262,7 +262,7 @@ impl SessionExpiryBuilder {
 
     /// Ends a session after this long without activity.
     ///
-    /// Defaults to 30 minutes. See [`no_idle_timeout`](Self::no_idle_timeout) to turn it off.
+    /// Defaults to 30 minutes. See [`without_idle_timeout`](Self::without_idle_timeout) to turn it off.
     ///
     /// # Examples
     /// ```
@@ -280,16 +280,16 @@ impl SessionExpiryBuilder {
     ///
     /// # Examples
     /// ```
-    /// let m = session_expiry::SessionExpiry::builder().no_idle_timeout().build();
+    /// let m = session_expiry::SessionExpiry::builder().without_idle_timeout().build();
     /// ```
-    pub fn no_idle_timeout(mut self) -> Self {
+    pub fn without_idle_timeout(mut self) -> Self {
         self.configuration.policy = self.configuration.policy.without_idle();
         self
     }
 
     /// Ends a session this long after log-in, however active it is.
     ///
-    /// Defaults to 5 days. See [`no_absolute_timeout`](Self::no_absolute_timeout) to turn it
+    /// Defaults to 5 days. See [`without_absolute_timeout`](Self::without_absolute_timeout) to turn it
     /// off.
     ///
     /// # Examples
@@ -308,9 +308,9 @@ impl SessionExpiryBuilder {
     ///
     /// # Examples
     /// ```
-    /// let m = session_expiry::SessionExpiry::builder().no_absolute_timeout().build();
+    /// let m = session_expiry::SessionExpiry::builder().without_absolute_timeout().build();
     /// ```
-    pub fn no_absolute_timeout(mut self) -> Self {
+    pub fn without_absolute_timeout(mut self) -> Self {
         self.configuration.policy = self.configuration.policy.without_absolute();
         self
     }
@@ -365,10 +365,16 @@ impl SessionExpiryBuilder {
     /// than anyone uses, so that only runaway scripts and shared credentials meet it, while it
     /// bounds what one account can make the store keep.
     ///
+    /// # Panics
+    ///
+    /// If `max` is 0, as [`Policy::with_max_sessions`] does: use
+    /// [`without_max_sessions`](Self::without_max_sessions) for no limit.
+    ///
     /// # Examples
     /// ```
     /// let m = session_expiry::SessionExpiry::builder().max_sessions(5).build();
     /// ```
+    #[track_caller]
     pub fn max_sessions(mut self, max: u32) -> Self {
         self.configuration.policy = self.configuration.policy.with_max_sessions(max);
         self
@@ -378,10 +384,10 @@ impl SessionExpiryBuilder {
     ///
     /// # Examples
     /// ```
-    /// let m = session_expiry::SessionExpiry::builder().no_session_limit().build();
+    /// let m = session_expiry::SessionExpiry::builder().without_max_sessions().build();
     /// ```
-    pub fn no_session_limit(mut self) -> Self {
-        self.configuration.policy = self.configuration.policy.without_session_limit();
+    pub fn without_max_sessions(mut self) -> Self {
+        self.configuration.policy = self.configuration.policy.without_max_sessions();
         self
     }
 
@@ -645,7 +651,8 @@ impl SessionExpiryBuilder {
     }
 
     /// Calls `hook` with every session that ended on its own ([`ExpiryEvent`]), after it is
-    /// purged. A thin alias of [`on_event`](Self::on_event) for [`SessionEvent::Expired`].
+    /// purged: a shorthand for an [`on_event`](Self::on_event) hook that only looks at
+    /// [`SessionEvent::Expired`], which carries the same `ExpiryEvent`.
     ///
     /// Defaults to no hook.
     ///
@@ -657,19 +664,8 @@ impl SessionExpiryBuilder {
     /// ```
     pub fn on_expired(self, hook: impl Fn(&ExpiryEvent) + Send + Sync + 'static) -> Self {
         self.on_event(move |event| {
-            if let SessionEvent::Expired {
-                user,
-                reason,
-                session_age,
-                idle_for,
-            } = event
-            {
-                hook(&ExpiryEvent {
-                    user: user.clone(),
-                    reason: *reason,
-                    session_age: *session_age,
-                    idle_for: *idle_for,
-                });
+            if let SessionEvent::Expired(expired) = event {
+                hook(expired);
             }
         })
     }
@@ -776,7 +772,9 @@ mod tests {
 
     #[test]
     fn the_builder_can_drop_one_timeout_and_keep_the_other() {
-        let config = SessionExpiryBuilder::new().no_idle_timeout().configuration;
+        let config = SessionExpiryBuilder::new()
+            .without_idle_timeout()
+            .configuration;
         assert_eq!(config.policy.idle(), None);
         assert_eq!(config.policy.absolute(), Some(Duration::from_secs(432_000)));
     }

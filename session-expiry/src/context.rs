@@ -198,10 +198,14 @@ impl RequestContext {
             .set(self.route_limits.get().stricter(limit));
     }
 
+    /// Records when the way out read the clock: what the cookie's lifetime is counted from.
+    pub(crate) fn depart(&self, now: UnixMs) {
+        self.departed.set(now);
+    }
+
     /// Whether last-seen should be refreshed on the way out at `now`, and to what. Only for a
     /// session no handler wrote: a log-in, touch or log-out already said what to store.
     pub(crate) fn refresh_due(&self, now: UnixMs) -> Option<Snapshot> {
-        self.departed.set(now);
         if self.passive.get()
             || self.ending.get() != Ending::Not
             || !matches!(*self.current.borrow(), Current::AsArrived)
@@ -339,13 +343,11 @@ impl RequestContext {
         }
         *self.current.borrow_mut() = Current::Gone { purge: false };
         self.ending.set(Ending::Ended(reason));
-        self.config
-            .events
-            .emit(&SessionEvent::expired(&expiry_event(
-                ended,
-                reason,
-                self.arrived,
-            )));
+        self.config.events.emit(&SessionEvent::Expired(expiry_event(
+            ended,
+            reason,
+            self.arrived,
+        )));
     }
 
     /// Ends the session because a route's own limit was reached; the middleware then answers

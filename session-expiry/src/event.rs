@@ -79,8 +79,10 @@ impl FromStr for ExpiryReason {
     }
 }
 
-/// Reported when the middleware ends a session: to `tracing` at info level and to the hook set
-/// with [`on_expired`](crate::SessionExpiryBuilder::on_expired). It never carries the session key.
+/// Reported when the middleware ends a session, as [`SessionEvent::Expired`](crate::SessionEvent::Expired):
+/// to `tracing` at info level, to every [`on_event`](crate::SessionExpiryBuilder::on_event) hook,
+/// and to the shorthand [`on_expired`](crate::SessionExpiryBuilder::on_expired). It never carries
+/// the session key.
 ///
 /// # Examples
 /// ```

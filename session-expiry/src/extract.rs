@@ -7,7 +7,7 @@ use actix_web::{dev::Payload, FromRequest, HttpRequest};
 
 use crate::{
     context::{RequestContext, Snapshot},
-    login::{self, PolicySource, Proof},
+    login::{self, PolicySource},
     state::{ExpiryState, SessionCap},
     ExpiryError, ExpiryReason, ExpiryStatus, SessionEvent, ToPolicy,
 };
@@ -121,15 +121,7 @@ impl Expiry {
         source: PolicySource,
         remembered: bool,
     ) -> Result<(), ExpiryError> {
-        let config = &self.context.config;
-        let state = login::state(
-            config,
-            user,
-            config.now(),
-            source,
-            remembered,
-            Proof::Credentials,
-        );
+        let state = login::with_credentials(&self.context.config, user, source, remembered);
         login::sign_in(&self.context, &self.session, state, source)
     }
 
@@ -282,15 +274,8 @@ impl Expiry {
             Some(resolver) => resolver.resolve(user.clone(), self.request.clone()).await,
             None => None,
         };
-        let source = PolicySource::Resolved(resolved);
-        let state = login::state(
-            config,
-            user,
-            config.now(),
-            source,
-            remembered,
-            Proof::Credentials,
-        );
+        let state =
+            login::with_credentials(config, user, PolicySource::Resolved(resolved), remembered);
         Ok(ResolvedLogin(state))
     }
 

@@ -81,6 +81,10 @@
 //! With the `test-util` feature, `MockClock` moves time forward without sleeping: pass a
 //! clone to [`SessionExpiryBuilder::clock`] and call `MockClock::advance` in the test.
 //!
+//! # How it is built
+//! The modules, a request's path through the middleware and the protocol between a store and
+//! the middleware are described in the repository's `ARCHITECTURE.md`.
+//!
 //! [Actix Web]: https://docs.rs/actix-web
 
 #![forbid(unsafe_code)]
@@ -147,7 +151,7 @@ pub use self::{
     extract::{Expiry, Passive},
     guard::{AbsoluteWithin, FreshAuth, IdleWithin},
     middleware::{SessionExpiry, SessionExpiryService},
-    policy::{Policy, ToPolicy, DEFAULT_MAX_SESSIONS},
+    policy::{Policy, Setting, ToPolicy, DEFAULT_MAX_SESSIONS},
     remember_me_cookie::{RememberMeCookie, RememberMeCookieService},
     resolver::{PolicyResolver, ResolveFuture, ResolvedPolicy},
     response::{same_site_path, wants_json},

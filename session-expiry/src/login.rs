@@ -52,6 +52,24 @@ pub(crate) fn state(
     )
 }
 
+/// The state a log-in with checked credentials stores now (the handler's `login*` calls and the
+/// registry's eager log-in).
+pub(crate) fn with_credentials(
+    config: &Configuration,
+    user: String,
+    source: PolicySource,
+    remembered: bool,
+) -> ExpiryState {
+    state(
+        config,
+        user,
+        config.now(),
+        source,
+        remembered,
+        Proof::Credentials,
+    )
+}
+
 /// `state` under the policy `source` gives it, with its session limit; its instants are kept.
 ///
 /// A remembered log-in takes the role's remember-me policy; a role without one is not

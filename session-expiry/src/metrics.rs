@@ -16,11 +16,11 @@ pub(crate) fn event(event: &SessionEvent) {
             metrics::histogram!("session_expiry_session_duration_seconds", "reason" => "logout")
                 .record(session_age.as_secs_f64());
         }
-        SessionEvent::Expired {
+        SessionEvent::Expired(crate::ExpiryEvent {
             reason,
             session_age,
             ..
-        } => {
+        }) => {
             let reason = reason.as_str();
             metrics::counter!("session_expiry_expired_total", "reason" => reason).increment(1);
             if let Some(age) = session_age {

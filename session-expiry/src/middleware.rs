@@ -504,6 +504,7 @@ fn finish<B>(res: ServiceResponse<B>, session: &Session, context: &RequestContex
     let key = &*config.state_key;
     // Read the clock after the handler: a long request must not record a stale time.
     let now = config.now();
+    context.depart(now);
     if let Some(refreshed) = context.refresh_due(now) {
         // A session signed out meanwhile (another tab) must not be written back (cookie store).
         if session.contains_key(key) && !config.signed_out.contains(&refreshed.state, now) {

@@ -38,14 +38,27 @@ pub struct Policy {
     max_sessions: Setting<u32>,
 }
 
-/// One dimension of a [`Policy`].
+/// One dimension of a [`Policy`], as [`Policy::idle_setting`] and its siblings report it.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+/// use session_expiry::{Policy, Setting};
+///
+/// let policy = Policy::new().with_idle(Duration::from_secs(900)).without_absolute();
+/// assert_eq!(policy.idle_setting(), Setting::Limit(Duration::from_secs(900)));
+/// assert_eq!(policy.absolute_setting(), Setting::Unlimited);
+/// assert_eq!(policy.max_sessions_setting(), Setting::Inherit);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-enum Setting<T> {
-    /// Whatever the policy underneath says.
+pub enum Setting<T> {
+    /// Unset: whatever the policy underneath says (in the global policy: no timeout, and
+    /// [`DEFAULT_MAX_SESSIONS`] sessions).
     #[default]
     Inherit,
-    /// Explicitly no limit.
+    /// Explicitly no limit, whatever the policy underneath says.
     Unlimited,
+    /// This limit.
     Limit(T),
 }
 
@@ -180,19 +193,36 @@ impl Policy {
         self
     }
 
-    /// At most `max` sessions per user at once (at least one); a log-in beyond it evicts the
-    /// user's least recently active session, or is refused (see
+    /// At most `max` sessions per user at once; a log-in beyond it evicts the user's least
+    /// recently active session, or is refused (see
     /// [`on_session_limit`](crate::SessionExpiryBuilder::on_session_limit)). Needs a store
     /// with a session registry (the Redis store): the cookie store cannot count sessions.
+    ///
+    /// # Panics
+    ///
+    /// If `max` is 0: no user could ever sign in. Use
+    /// [`without_max_sessions`](Self::without_max_sessions) for no limit. In a `const` item
+    /// the panic is a compile error, as `#[expiry(max_sessions = 0)]` is in the derive; check a
+    /// number read at run time (from a database, say) before passing it.
     ///
     /// # Examples
     /// ```
     /// let policy = session_expiry::Policy::new().with_max_sessions(3);
     /// assert_eq!(policy.max_sessions(), Some(3));
     /// ```
+    ///
+    /// ```compile_fail
+    /// const NONE: session_expiry::Policy = session_expiry::Policy::new().with_max_sessions(0);
+    /// # let _ = NONE;
+    /// ```
     #[must_use]
+    #[track_caller]
     pub const fn with_max_sessions(mut self, max: u32) -> Self {
-        self.max_sessions = Setting::Limit(if max == 0 { 1 } else { max });
+        assert!(
+            max > 0,
+            "with_max_sessions(0): a user needs at least one session; use without_max_sessions()"
+        );
+        self.max_sessions = Setting::Limit(max);
         self
     }
 
@@ -200,11 +230,11 @@ impl Policy {
     ///
     /// # Examples
     /// ```
-    /// let policy = session_expiry::Policy::new().without_session_limit();
+    /// let policy = session_expiry::Policy::new().without_max_sessions();
     /// assert_eq!(policy.max_sessions(), None);
     /// ```
     #[must_use]
-    pub const fn without_session_limit(mut self) -> Self {
+    pub const fn without_max_sessions(mut self) -> Self {
         self.max_sessions = Setting::Unlimited;
         self
     }
@@ -240,6 +270,43 @@ impl Policy {
     #[must_use]
     pub const fn max_sessions(&self) -> Option<u32> {
         self.max_sessions.limit()
+    }
+
+    /// How this policy sets the idle timeout: inherited, explicitly unlimited, or a limit.
+    ///
+    /// # Examples
+    /// ```
+    /// use session_expiry::{Policy, Setting};
+    /// assert_eq!(Policy::new().without_idle().idle_setting(), Setting::Unlimited);
+    /// ```
+    #[must_use]
+    pub const fn idle_setting(&self) -> Setting<Duration> {
+        self.idle
+    }
+
+    /// How this policy sets the absolute timeout: inherited, explicitly unlimited, or a limit.
+    ///
+    /// # Examples
+    /// ```
+    /// use session_expiry::{Policy, Setting};
+    /// assert_eq!(Policy::new().absolute_setting(), Setting::Inherit);
+    /// ```
+    #[must_use]
+    pub const fn absolute_setting(&self) -> Setting<Duration> {
+        self.absolute
+    }
+
+    /// How this policy sets the session limit: inherited, explicitly unlimited, or a limit.
+    ///
+    /// # Examples
+    /// ```
+    /// use session_expiry::{Policy, Setting};
+    /// let policy = Policy::new().with_max_sessions(3);
+    /// assert_eq!(policy.max_sessions_setting(), Setting::Limit(3));
+    /// ```
+    #[must_use]
+    pub const fn max_sessions_setting(&self) -> Setting<u32> {
+        self.max_sessions
     }
 
     /// This policy, with what it leaves unset taken from `fallback`.
@@ -539,6 +606,12 @@ mod tests {
     }
 
     #[test]
+    #[should_panic(expected = "use without_max_sessions()")]
+    fn zero_sessions_is_refused() {
+        let _ = Policy::new().with_max_sessions(0);
+    }
+
+    #[test]
     fn an_unset_dimension_inherits_and_an_unlimited_one_does_not() {
         let global = Policy::new()
             .with_idle(30 * MIN)
@@ -551,8 +624,7 @@ mod tests {
         assert_eq!((dropped.idle(), dropped.absolute()), (Some(30 * MIN), None));
         assert_eq!(Policy::unlimited().or(global).idle(), None);
         assert_eq!(Policy::new().session_limit(), Some(DEFAULT_MAX_SESSIONS));
-        assert_eq!(Policy::new().without_session_limit().session_limit(), None);
-        assert_eq!(Policy::new().with_max_sessions(0).max_sessions(), Some(1));
+        assert_eq!(Policy::new().without_max_sessions().session_limit(), None);
     }
 
     #[test]

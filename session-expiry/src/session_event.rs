@@ -3,7 +3,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use crate::{ExpiryEvent, ExpiryReason, Policy, UserIdLogging};
+use crate::{ExpiryEvent, Policy, UserIdLogging};
 
 /// What happened to a session: reported to the hook set with
 /// [`on_event`](crate::SessionExpiryBuilder::on_event), logged with `tracing`, and with the
@@ -32,7 +32,9 @@ use crate::{ExpiryEvent, ExpiryReason, Policy, UserIdLogging};
 /// let middleware = SessionExpiry::builder()
 ///     .on_event(|event: &SessionEvent| match event {
 ///         SessionEvent::LoggedIn { user, .. } => println!("{user} signed in"),
-///         SessionEvent::Expired { user, reason, .. } => println!("{user:?} signed out: {reason}"),
+///         SessionEvent::Expired(expired) => {
+///             println!("{:?} signed out: {}", expired.user, expired.reason)
+///         }
 ///         _ => {}
 ///     })
 ///     .build();
@@ -60,17 +62,7 @@ pub enum SessionEvent {
     },
     /// A session ended on its own: a timeout, a revocation or eviction met at its next request,
     /// or state that could not be trusted.
-    #[non_exhaustive]
-    Expired {
-        /// The user, when the state was readable enough to name one.
-        user: Option<String>,
-        /// Why it ended.
-        reason: ExpiryReason,
-        /// Time since log-in, when known.
-        session_age: Option<Duration>,
-        /// Time since the last recorded activity, when known.
-        idle_for: Option<Duration>,
-    },
+    Expired(ExpiryEvent),
     /// A user confirmed who they are again ([`Expiry::reauthenticated`](crate::Expiry::reauthenticated)).
     #[non_exhaustive]
     Reauthenticated {
@@ -121,7 +113,7 @@ impl SessionEvent {
         match self {
             Self::LoggedIn { .. } => "logged_in",
             Self::LoggedOut { .. } => "logged_out",
-            Self::Expired { .. } => "expired",
+            Self::Expired(_) => "expired",
             Self::Reauthenticated { .. } => "reauthenticated",
             Self::Revoked { .. } => "revoked",
             Self::Evicted { .. } => "evicted",
@@ -149,16 +141,7 @@ impl SessionEvent {
             | Self::Revoked { user, .. }
             | Self::Evicted { user, .. }
             | Self::Adopted { user } => Some(user),
-            Self::Expired { user, .. } => user.as_deref(),
-        }
-    }
-
-    pub(crate) fn expired(event: &ExpiryEvent) -> Self {
-        Self::Expired {
-            user: event.user.clone(),
-            reason: event.reason,
-            session_age: event.session_age,
-            idle_for: event.idle_for,
+            Self::Expired(expired) => expired.user.as_deref(),
         }
     }
 }
@@ -208,12 +191,12 @@ fn log(event: &SessionEvent, user_ids: &UserIdLogging) {
             session_age_secs = session_age.as_secs(),
             "signed out"
         ),
-        SessionEvent::Expired {
+        SessionEvent::Expired(ExpiryEvent {
             reason,
             session_age,
             idle_for,
             ..
-        } => tracing::info!(
+        }) => tracing::info!(
             target: "session_expiry",
             event = name,
             user,

@@ -14,7 +14,9 @@ use metrics_util::{
     debugging::{DebugValue, DebuggingRecorder, Snapshotter},
     CompositeKey, MetricKind,
 };
-use session_expiry::{redis::RequestScope, Adoption, ExpiryReason, MockClock, SessionEvent};
+use session_expiry::{
+    redis::RequestScope, Adoption, ExpiryEvent, ExpiryReason, MockClock, SessionEvent,
+};
 
 use crate::{
     demo, metrics_page,
@@ -73,12 +75,12 @@ async fn the_hook_sees_log_in_log_out_log_in_and_an_idle_expiry_in_order() {
         other => panic!("{other:?}"),
     }
     match &events[3] {
-        SessionEvent::Expired {
+        SessionEvent::Expired(ExpiryEvent {
             reason,
             session_age,
             idle_for,
             ..
-        } => {
+        }) => {
             assert_eq!(*reason, ExpiryReason::Idle);
             assert_eq!((*session_age, *idle_for), (Some(IDLE), Some(IDLE)));
         }

@@ -223,10 +223,10 @@ async fn precedence_over_every_combination_of_global_user_ceiling_and_route() {
                         "global {global:?}, user {user:?}, ceiling {ceiling:?}, route {route:?}"
                     );
                     let clock = MockClock::new();
-                    let mut b = builder(&clock).no_absolute_timeout();
+                    let mut b = builder(&clock).without_absolute_timeout();
                     b = match global {
                         Some(mins) => b.idle_timeout(MINUTE * mins),
-                        None => b.no_idle_timeout(),
+                        None => b.without_idle_timeout(),
                     };
                     if let Some(mins) = ceiling {
                         b = b.max_policy(Policy::new().with_idle(MINUTE * mins));

@@ -83,7 +83,7 @@ fn policy(limits: &Limits) -> TokenStream {
     };
     let max_sessions = match limits.max_sessions {
         SessionLimit::AtMost(max) => quote!(.with_max_sessions(#max)),
-        SessionLimit::Unlimited => quote!(.without_session_limit()),
+        SessionLimit::Unlimited => quote!(.without_max_sessions()),
         SessionLimit::Inherited => TokenStream::new(),
     };
     quote!(::session_expiry::Policy::new() #idle #absolute #max_sessions)
