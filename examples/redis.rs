@@ -49,6 +49,11 @@ async fn main() -> io::Result<()> {
     }
     // Every instance derives the same key, so each reads the others' cookies.
     let key = Key::derive_from(secret.as_bytes());
+    let mut expiry = settings.expiry();
+    if let Some(max) = max_sessions()? {
+        expiry = expiry.max_sessions(max);
+    }
+    let expiry = expiry.build();
     let (builder, redis) = match &cluster {
         Some(urls) => (
             RedisStore::cluster_builder(urls.split(',').map(str::trim).filter(|u| !u.is_empty())),
@@ -56,7 +61,9 @@ async fn main() -> io::Result<()> {
         ),
         None => (RedisStore::builder(url.as_str()), format!("Redis at {url}")),
     };
+    // The store takes the middleware's clock, state key, log settings and hooks.
     let store = builder
+        .for_middleware(&expiry)
         .build()
         .await
         .map_err(|error| io::Error::other(format!("cannot use {redis}: {error}")))?;
@@ -79,11 +86,6 @@ async fn main() -> io::Result<()> {
     );
     let warning = web::Data::new(demo::Warning::from_env()?);
     let (host, port) = (settings.host.clone(), settings.port);
-    let mut expiry = settings.expiry();
-    if let Some(max) = max_sessions()? {
-        expiry = expiry.max_sessions(max);
-    }
-    let expiry = expiry.build();
     tracing::info!(
         "listening on http://{host}:{port} (idle {}s, absolute {}s), sessions in {}",
         settings.idle.as_secs(),

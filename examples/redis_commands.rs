@@ -50,16 +50,16 @@ async fn main() -> io::Result<()> {
         Deployment::Single(server) => RedisStore::builder(server.url()),
         Deployment::Cluster(cluster) => RedisStore::cluster_builder(cluster.urls()),
     };
-    let store = builder
-        .clock(clock.clone())
-        .build()
-        .await
-        .map_err(io::Error::other)?;
     let expiry = SessionExpiry::builder()
         .idle_timeout(Duration::from_secs(30 * 60))
         .absolute_timeout(Duration::from_secs(8 * 3600))
         .clock(clock.clone())
         .build();
+    let store = builder
+        .for_middleware(&expiry)
+        .build()
+        .await
+        .map_err(io::Error::other)?;
     let app = test::init_service(
         App::new()
             .configure(demo::routes)

@@ -165,12 +165,6 @@ struct Bench {
 impl Bench {
     async fn start(url: &str, sessions: usize, max_sessions: u32) -> io::Result<Self> {
         let prefix = format!("bench-registry:{sessions}:{max_sessions}:");
-        let store = RedisStore::builder(url)
-            .key_prefix(prefix.as_str())
-            .build()
-            .await
-            .map_err(io::Error::other)?;
-        let registry = web::Data::new(store.registry());
         let key = Key::generate();
         let expiry = SessionExpiry::builder()
             .idle_timeout(Duration::from_secs(30 * 60))
@@ -178,6 +172,13 @@ impl Bench {
             .max_sessions(max_sessions)
             .login_path("/login");
         let expiry = expiry.build();
+        let store = RedisStore::builder(url)
+            .key_prefix(prefix.as_str())
+            .for_middleware(&expiry)
+            .build()
+            .await
+            .map_err(io::Error::other)?;
+        let registry = web::Data::new(store.registry());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(registry.clone())

@@ -508,8 +508,8 @@ impl SessionExpiryBuilder {
         self
     }
 
-    /// The session key under which this crate keeps its state. With the Redis store, give its
-    /// builder the same key ([`RedisStoreBuilder::state_key`](crate::redis::RedisStoreBuilder::state_key)).
+    /// The session key under which this crate keeps its state. The Redis store takes it from
+    /// the middleware ([`RedisStoreBuilder::for_middleware`](crate::redis::RedisStoreBuilder::for_middleware)).
     ///
     /// Defaults to [`STATE_KEY`] (`_se`).
     ///

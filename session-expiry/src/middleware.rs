@@ -105,6 +105,12 @@ impl SessionExpiry {
             configuration: Arc::new(configuration),
         }
     }
+
+    /// What this middleware was built with, for a store that must agree with it.
+    #[cfg(feature = "redis")]
+    pub(crate) fn configuration(&self) -> &Configuration {
+        &self.configuration
+    }
 }
 
 impl Default for SessionExpiry {

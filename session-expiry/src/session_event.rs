@@ -8,7 +8,8 @@ use crate::{ExpiryEvent, Policy, UserIdLogging};
 /// What happened to a session: reported to the hook set with
 /// [`on_event`](crate::SessionExpiryBuilder::on_event), logged with `tracing`, and with the
 /// `metrics` feature counted. The Redis store reports its own ([`Revoked`](Self::Revoked),
-/// [`Evicted`](Self::Evicted)) to the hook of `RedisStoreBuilder::on_event`.
+/// [`Evicted`](Self::Evicted)) to the same hooks, given the middleware with
+/// `RedisStoreBuilder::for_middleware`.
 ///
 /// # Log lines
 /// Every event is an info-level `tracing` event with target `session_expiry` and these stable

@@ -16,6 +16,7 @@ use metrics_util::{
 };
 use session_expiry::{
     redis::RequestScope, Adoption, ExpiryEvent, ExpiryReason, MockClock, SessionEvent,
+    UserIdLogging,
 };
 
 use crate::{
@@ -271,18 +272,15 @@ async fn the_store_reports_evictions_and_revocations_to_the_same_hook() {
         let sink = Arc::clone(events);
         move |event: &SessionEvent| sink.lock().unwrap().push(event.clone())
     };
+    // One hook, given once: the store takes it from the middleware it serves.
+    let middleware = || expiry(&clock).max_sessions(2).on_event(hook(&events));
     let store = target
-        .builder(&clock)
-        .on_event(hook(&events))
+        .builder_for(&middleware().build())
         .build()
         .await
         .unwrap();
     let registry = store.registry();
-    let app = redis_app(
-        store,
-        expiry(&clock).max_sessions(2).on_event(hook(&events)),
-    )
-    .await;
+    let app = redis_app(store, middleware()).await;
     let devices: Vec<_> = (0..3).map(|_| Client::new(&app)).collect();
     for device in &devices {
         clock.advance(MINUTE);
@@ -305,4 +303,30 @@ async fn the_store_reports_evictions_and_revocations_to_the_same_hook() {
         &events[4],
         SessionEvent::Revoked { user, sessions: 2, .. } if user == "alice"
     ));
+}
+
+#[actix_web::test]
+async fn the_stores_log_lines_name_users_as_the_middleware_does() {
+    let target = Target::single();
+    let clock = MockClock::new();
+    let middleware = || {
+        expiry(&clock).log_user_ids(
+            UserIdLogging::hashed("a secret key of 32 bytes or more").expect("32 bytes"),
+        )
+    };
+    let store = target
+        .builder_for(&middleware().build())
+        .build()
+        .await
+        .unwrap();
+    let registry = store.registry();
+    let app = redis_app(store, middleware()).await;
+    Client::new(&app).login().await;
+    let (_guard, buffer) = capture_logs();
+    assert_eq!(registry.revoke_all("alice").await.unwrap(), 1);
+    let lines = logs(&buffer);
+    // The registry's own line, with the pseudonym the middleware's lines use.
+    assert!(lines.contains("revoked"), "{lines}");
+    assert!(lines.contains("user="), "{lines}");
+    assert!(!lines.contains("alice"), "{lines}");
 }

@@ -18,7 +18,7 @@ use actix_web::{
 };
 use session_expiry::{
     redis::{RedisStore, RedisStoreBuilder, RequestScope},
-    MockClock, SessionExpiryBuilder,
+    MockClock, SessionExpiry, SessionExpiryBuilder,
 };
 
 use crate::{
@@ -98,13 +98,18 @@ impl Target {
 
     /// A store builder for this target, reading time from `clock`, with short timeouts.
     pub fn builder(&self, clock: &MockClock) -> RedisStoreBuilder {
+        self.builder_for(&SessionExpiry::builder().clock(clock.clone()).build())
+    }
+
+    /// A store builder for this target serving `middleware`, with short timeouts.
+    pub fn builder_for(&self, middleware: &SessionExpiry) -> RedisStoreBuilder {
         let builder = match &self.deployment {
             Deployment::Single(url) => RedisStore::builder(url.as_str()),
             Deployment::Cluster(urls) => RedisStore::cluster_builder(urls),
         };
         builder
             .key_prefix(self.prefix.as_str())
-            .clock(clock.clone())
+            .for_middleware(middleware)
             .connection_timeout(Duration::from_millis(300))
             .response_timeout(Duration::from_millis(300))
             .retry_after(Duration::from_secs(2))

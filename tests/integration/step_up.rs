@@ -366,8 +366,7 @@ async fn the_redis_store_finds_the_state_under_a_key_of_ones_own() {
     let target = crate::redis_support::Target::single();
     let clock = MockClock::new();
     let store = target
-        .builder(&clock)
-        .state_key("auth")
+        .builder_for(&expiry(&clock).state_key("auth").build())
         .build()
         .await
         .unwrap();

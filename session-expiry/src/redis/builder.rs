@@ -8,7 +8,7 @@ use super::{
     store::Backend,
     RedisStore, RedisStoreError,
 };
-use crate::{session_event::Events, Clock, SessionEvent, SystemClock, UserIdLogging, STATE_KEY};
+use crate::{session_event::Events, Clock, SessionExpiry, SystemClock, STATE_KEY};
 
 /// A fluent builder for [`RedisStore`]; start with [`RedisStore::builder`] (one Redis), or
 /// `RedisStore::cluster_builder` (a Redis Cluster, feature `redis-cluster`). Every setting
@@ -147,75 +147,42 @@ impl RedisStoreBuilder {
         self
     }
 
-    /// Reads time from `clock`, to turn deadlines into TTLs and to prune the registry. Give it
-    /// the clock the middleware has: tests pass the same `MockClock` to both.
+    /// Takes from `middleware`, the [`SessionExpiry`] this store serves, everything both must
+    /// agree on: its clock (deadlines become TTLs, the registry is pruned by it), the session
+    /// key of its state ([`state_key`](crate::SessionExpiryBuilder::state_key)), how log lines
+    /// name users ([`log_user_ids`](crate::SessionExpiryBuilder::log_user_ids)) and its event
+    /// hooks ([`on_event`](crate::SessionExpiryBuilder::on_event)), which then also get the
+    /// store's own events: [`Revoked`](crate::SessionEvent::Revoked) (through the registry) and
+    /// [`Evicted`](crate::SessionEvent::Evicted) (a log-in beyond the user's session limit). One
+    /// source of truth: nothing to set twice and keep equal by hand.
     ///
-    /// Defaults to [`SystemClock`].
-    ///
-    /// # Examples
-    /// ```
-    /// use session_expiry::SystemClock;
-    /// let builder = session_expiry::redis::RedisStore::builder("redis://127.0.0.1")
-    ///     .clock(SystemClock);
-    /// ```
-    pub fn clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
-
-    /// The session key under which the middleware keeps its state: the same as
-    /// [`SessionExpiryBuilder::state_key`](crate::SessionExpiryBuilder::state_key).
-    ///
-    /// Defaults to [`STATE_KEY`].
+    /// Without it the store assumes [`SessionExpiry::new`]'s defaults (the system clock,
+    /// [`STATE_KEY`](crate::STATE_KEY), plain user ids, no hook): pass the middleware whenever
+    /// it sets any of these.
     ///
     /// # Examples
-    /// ```
-    /// let builder = session_expiry::redis::RedisStore::builder("redis://127.0.0.1")
-    ///     .state_key("auth");
-    /// ```
-    pub fn state_key(mut self, key: impl Into<String>) -> Self {
-        self.state_key = Arc::from(key.into());
-        self
-    }
-
-    /// How the store's log lines (revocations, evictions) name the user: the same choice as
-    /// [`SessionExpiryBuilder::log_user_ids`](crate::SessionExpiryBuilder::log_user_ids).
-    ///
-    /// Defaults to [`UserIdLogging::Plain`].
-    ///
-    /// # Examples
-    /// ```
-    /// use session_expiry::UserIdLogging;
-    /// let builder = session_expiry::redis::RedisStore::builder("redis://127.0.0.1")
-    ///     .log_user_ids(UserIdLogging::Omitted);
-    /// ```
-    pub fn log_user_ids(mut self, logging: UserIdLogging) -> Self {
-        self.events.user_ids = logging;
-        self
-    }
-
-    /// Calls `hook` with the store's [`SessionEvent`]s: [`Revoked`](SessionEvent::Revoked)
-    /// (through the registry) and [`Evicted`](SessionEvent::Evicted) (a log-in beyond the
-    /// user's session limit). They are logged either way. Give it the hook you give
-    /// [`SessionExpiryBuilder::on_event`](crate::SessionExpiryBuilder::on_event), which gets the
-    /// events of the middleware: together, every event of a session's life.
-    ///
-    /// Defaults to no hook.
-    ///
-    /// # Examples
-    /// ```
-    /// use std::sync::Arc;
+    /// ```no_run
     /// use session_expiry::{redis::RedisStore, SessionEvent, SessionExpiry};
     ///
-    /// let audit = Arc::new(|event: &SessionEvent| println!("{}: {:?}", event.name(), event.user()));
-    /// let builder = RedisStore::builder("redis://127.0.0.1").on_event({
-    ///     let audit = Arc::clone(&audit);
-    ///     move |event| audit(event)
-    /// });
-    /// let middleware = SessionExpiry::builder().on_event(move |event| audit(event)).build();
+    /// # async fn run() -> Result<(), session_expiry::redis::RedisStoreError> {
+    /// let expiry = SessionExpiry::builder()
+    ///     .state_key("auth")
+    ///     .on_event(|event: &SessionEvent| println!("{}", event.name()))
+    ///     .build();
+    /// let store = RedisStore::builder("redis://127.0.0.1:6379")
+    ///     .for_middleware(&expiry)
+    ///     .build()
+    ///     .await?;
+    /// # Ok(()) }
     /// ```
-    pub fn on_event(mut self, hook: impl Fn(&SessionEvent) + Send + Sync + 'static) -> Self {
-        self.events.hooks.push(Arc::new(hook));
+    pub fn for_middleware(mut self, middleware: &SessionExpiry) -> Self {
+        let configuration = middleware.configuration();
+        self.clock = configuration
+            .clock
+            .clone()
+            .unwrap_or_else(|| Arc::new(SystemClock));
+        self.state_key = Arc::clone(&configuration.state_key);
+        self.events = configuration.events.clone();
         self
     }
 

@@ -52,7 +52,12 @@
 //!
 //! #[actix_web::main]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     let store = RedisStore::builder("redis://127.0.0.1:6379").build().await?;
+//!     let expiry = SessionExpiry::builder().login_path("/login").build();
+//!     // The store takes the middleware's clock, state key, log settings and hooks.
+//!     let store = RedisStore::builder("redis://127.0.0.1:6379")
+//!         .for_middleware(&expiry)
+//!         .build()
+//!         .await?;
 //!     let registry = store.registry();
 //!     // Every instance must use the same key: load it from your secrets.
 //!     let key = Key::generate();
@@ -60,7 +65,7 @@
 //!         App::new()
 //!             .app_data(web::Data::new(registry.clone()))
 //!             .service(sessions)
-//!             .wrap(SessionExpiry::builder().login_path("/login").build())
+//!             .wrap(expiry.clone())
 //!             .wrap(SessionMiddleware::new(store.clone(), key.clone()))
 //!             .wrap(RequestScope::new())
 //!     })
