@@ -274,11 +274,7 @@ async fn the_store_reports_evictions_and_revocations_to_the_same_hook() {
     };
     // One hook, given once: the store takes it from the middleware it serves.
     let middleware = || expiry(&clock).max_sessions(2).on_event(hook(&events));
-    let store = target
-        .builder_for(&middleware().build())
-        .build()
-        .await
-        .unwrap();
+    let store = target.store_for(&middleware().build()).await;
     let registry = store.registry();
     let app = redis_app(store, middleware()).await;
     let devices: Vec<_> = (0..3).map(|_| Client::new(&app)).collect();
@@ -314,11 +310,7 @@ async fn the_stores_log_lines_name_users_as_the_middleware_does() {
             UserIdLogging::hashed("a secret key of 32 bytes or more").expect("32 bytes"),
         )
     };
-    let store = target
-        .builder_for(&middleware().build())
-        .build()
-        .await
-        .unwrap();
+    let store = target.store_for(&middleware().build()).await;
     let registry = store.registry();
     let app = redis_app(store, middleware()).await;
     Client::new(&app).login().await;

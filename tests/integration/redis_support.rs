@@ -119,6 +119,11 @@ impl Target {
         self.builder(clock).build().await.unwrap()
     }
 
+    /// A store serving `middleware` (its clock, state key, log settings and hooks).
+    pub async fn store_for(&self, middleware: &SessionExpiry) -> RedisStore {
+        self.builder_for(middleware).build().await.unwrap()
+    }
+
     /// A plain connection to look at what the store wrote.
     pub async fn inspect(&self) -> Inspector {
         let connection = match &self.deployment {

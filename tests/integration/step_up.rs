@@ -366,10 +366,8 @@ async fn the_redis_store_finds_the_state_under_a_key_of_ones_own() {
     let target = crate::redis_support::Target::single();
     let clock = MockClock::new();
     let store = target
-        .builder_for(&expiry(&clock).state_key("auth").build())
-        .build()
-        .await
-        .unwrap();
+        .store_for(&expiry(&clock).state_key("auth").build())
+        .await;
     let registry = store.registry();
     let app = crate::redis_support::redis_app(store, expiry(&clock).state_key("auth")).await;
     let client = Client::new(&app);
