@@ -8,6 +8,9 @@ use sha2::Sha256;
 /// How this crate's log lines (expiries, adoptions; with the Redis store, revocations and
 /// evictions) name the user. Hooks always get the id itself: they are the application's.
 ///
+/// With the Redis store (given the middleware with `RedisStoreBuilder::for_middleware`), the key
+/// of [`hashed`](Self::hashed) also keys the user tag in Redis key names and session keys.
+///
 /// # Examples
 /// ```no_run
 /// use session_expiry::{SessionExpiry, UserIdLogging};
@@ -54,6 +57,19 @@ pub enum UserIdLogging {
 pub struct HashKey(Arc<[u8]>);
 
 impl HashKey {
+    /// HMAC-SHA-256 of `domain` then `input` under this key.
+    #[cfg(feature = "redis")]
+    pub(crate) fn mac(&self, domain: &[u8], input: &[u8]) -> [u8; 32] {
+        // HMAC takes a key of any length: the error case cannot happen.
+        Hmac::<Sha256>::new_from_slice(&self.0).map_or([0; 32], |mac| {
+            mac.chain_update(domain)
+                .chain_update(input)
+                .finalize()
+                .into_bytes()
+                .into()
+        })
+    }
+
     /// The shortest key accepted, in bytes: 256 bits, as much as HMAC-SHA-256 makes use of.
     /// A shorter or guessable key lets whoever reads the log test guesses of user ids (e-mail
     /// addresses) against the pseudonyms.
@@ -141,6 +157,16 @@ impl UserIdLogging {
     }
 
     /// How a log line names `user`, `None` to leave it out.
+    /// The secret key, if any: with the Redis store it also keys the user tag in Redis key
+    /// names and session keys.
+    #[cfg(feature = "redis")]
+    pub(crate) fn key(&self) -> Option<&HashKey> {
+        match self {
+            Self::Hashed(key) => Some(key),
+            Self::Plain | Self::Omitted => None,
+        }
+    }
+
     pub(crate) fn name(&self, user: &str) -> Option<String> {
         match self {
             Self::Plain => Some(user.to_owned()),

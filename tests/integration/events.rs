@@ -322,3 +322,27 @@ async fn the_stores_log_lines_name_users_as_the_middleware_does() {
     assert!(lines.contains("user="), "{lines}");
     assert!(!lines.contains("alice"), "{lines}");
 }
+
+#[actix_web::test]
+async fn with_a_hashed_user_id_key_the_redis_key_names_are_keyed_too() {
+    let target = Target::single();
+    let clock = MockClock::new();
+    let keyed = || {
+        expiry(&clock).log_user_ids(
+            UserIdLogging::hashed("a secret key of 32 bytes or more").expect("32 bytes"),
+        )
+    };
+    let plain_app = redis_app(target.store(&clock).await, expiry(&clock)).await;
+    let keyed_store = target.store_for(&keyed().build()).await;
+    let keyed_registry = keyed_store.registry();
+    let keyed_app = redis_app(keyed_store, keyed()).await;
+    Client::new(&plain_app).login().await;
+    let mut redis = target.inspect().await;
+    let unkeyed = redis.index_keys().await;
+    assert_eq!(unkeyed.len(), 1);
+    Client::new(&keyed_app).login().await;
+    // The same user, under a tag only the key can compute: a second index of its own.
+    let both = redis.index_keys().await;
+    assert_eq!(both.len(), 2, "{both:?}");
+    assert_eq!(keyed_registry.count("alice").await.unwrap(), 1);
+}

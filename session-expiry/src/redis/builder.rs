@@ -217,7 +217,7 @@ impl RedisStoreBuilder {
         };
         Ok(RedisStore::from_backend(Backend {
             connection,
-            keys: KeySpace::new(self.prefix),
+            keys: KeySpace::new(self.prefix, self.events.user_ids.key().cloned()),
             clock: self.clock,
             state_key: self.state_key,
             events: self.events,

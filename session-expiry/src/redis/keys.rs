@@ -18,11 +18,15 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use sha2::{Digest as _, Sha256};
 
 use super::id::{SessionId, ID_BYTES};
+use crate::HashKey;
 
 /// Random bytes in a session key: 256 bits.
 const RANDOM_BYTES: usize = 32;
 /// Bytes of hash a user tag keeps: 128 bits.
 const TAG_BYTES: usize = 16;
+
+/// What a user tag hashes before the user id (domain separation from other hashes).
+const USER_DOMAIN: &[u8] = b"session-expiry/user\0";
 
 /// The hash of a user id that names the user's slot and index (in hexadecimal there, in
 /// base64url in session keys).
@@ -32,9 +36,21 @@ pub(crate) struct UserTag {
 }
 
 impl UserTag {
+    /// The unkeyed tag (SHA-256): it groups a user's keys and keeps the id out of sight, not
+    /// out of reach of a guess.
     pub(crate) fn of(user: &str) -> Self {
+        Self::from_digest(&hash(USER_DOMAIN, user.as_bytes()))
+    }
+
+    /// The tag keyed by `key` (HMAC-SHA-256): without the key, a list of e-mail addresses
+    /// cannot be tested against key names or session keys.
+    pub(crate) fn keyed(key: &HashKey, user: &str) -> Self {
+        Self::from_digest(&key.mac(USER_DOMAIN, user.as_bytes()))
+    }
+
+    fn from_digest(digest: &[u8; 32]) -> Self {
         let mut bytes = [0; TAG_BYTES];
-        bytes.copy_from_slice(&hash(b"session-expiry/user\0", user.as_bytes())[..TAG_BYTES]);
+        bytes.copy_from_slice(&digest[..TAG_BYTES]);
         Self { bytes }
     }
 
@@ -119,11 +135,21 @@ pub(crate) fn id_of(key: &str) -> SessionId {
 #[derive(Debug, Clone)]
 pub(crate) struct KeySpace {
     prefix: String,
+    /// Keys the user tags when the middleware hashes user ids in its log lines.
+    tag_key: Option<HashKey>,
 }
 
 impl KeySpace {
-    pub(crate) fn new(prefix: String) -> Self {
-        Self { prefix }
+    pub(crate) fn new(prefix: String, tag_key: Option<HashKey>) -> Self {
+        Self { prefix, tag_key }
+    }
+
+    /// The tag of `user`'s keys: keyed when a key is configured.
+    pub(crate) fn tag_of(&self, user: &str) -> UserTag {
+        match &self.tag_key {
+            Some(key) => UserTag::keyed(key, user),
+            None => UserTag::of(user),
+        }
     }
 
     /// Where a session's data lives.
@@ -252,7 +278,7 @@ mod tests {
 
     #[test]
     fn key_names_follow_the_layout_in_one_allocation_each() {
-        let keys = KeySpace::new("se:".to_owned());
+        let keys = KeySpace::new("se:".to_owned(), None);
         let tag = UserTag::of("alice");
         let id = id_of(&new_session_key(Some(&tag)));
         let user = format!("se:{{{}}}:", hex(&tag.bytes));
@@ -278,6 +304,21 @@ mod tests {
         assert_eq!(parsed.id, id_of(&key));
         assert_eq!(UserTag::of("alice@example.com"), tag, "stable across calls");
         assert_ne!(UserTag::of("bob@example.com"), tag);
+    }
+
+    #[test]
+    fn a_configured_key_keys_the_tag() {
+        let key = HashKey::new([7; 32]).unwrap();
+        let other = HashKey::new([8; 32]).unwrap();
+        let keyed = KeySpace::new("se:".into(), Some(key.clone())).tag_of("alice");
+        assert_eq!(keyed, UserTag::keyed(&key, "alice"), "stable across calls");
+        assert_ne!(keyed, UserTag::of("alice"), "not the unkeyed tag");
+        assert_ne!(keyed, UserTag::keyed(&other, "alice"), "depends on the key");
+        assert_ne!(keyed, UserTag::keyed(&key, "bob"));
+        assert_eq!(
+            KeySpace::new("se:".into(), None).tag_of("alice"),
+            UserTag::of("alice")
+        );
     }
 
     #[test]
@@ -332,7 +373,7 @@ mod tests {
 
     #[test]
     fn all_keys_of_a_user_share_one_hash_tag() {
-        let space = KeySpace::new("app:".into());
+        let space = KeySpace::new("app:".into(), None);
         let tag = UserTag::of("alice");
         let id = id_of(&new_session_key(Some(&tag)));
         let data = space.data(Some(&tag), &id);

@@ -77,7 +77,11 @@
 //! ```
 //!
 //! # Keys
-//! A signed-in session's key (the cookie's value) starts with a hash of its user's id; Redis keys
+//! A signed-in session's key (the cookie's value) starts with a hash of its user's id (keyed,
+//! HMAC-SHA-256, when the middleware's [`UserIdLogging::hashed`](crate::UserIdLogging::hashed)
+//! sets a secret, so that a list of e-mail addresses cannot be tested against key names;
+//! changing or adding that secret leaves earlier sessions out of their user's list until they
+//! end, so set it before going live); Redis keys
 //! are named by a hash of the session key, never the key itself; and all of one user's keys share
 //! a Redis Cluster hash tag: `<prefix>{<user hash>}:s:<session id>` for each session and, for the
 //! user's index, `<prefix>{<user hash>}:i` (a hash: each session's log-in record), `:a` (a

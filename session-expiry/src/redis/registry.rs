@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 use super::{
     device,
     id::SessionId,
-    keys::UserTag,
     listed::{backoff, Listed, Plan},
     page::{Page, PageCursor, SessionPage},
     scripts::SCRIPTS,
@@ -139,7 +138,7 @@ impl SessionRegistry {
     /// # Ok(()) }
     /// ```
     pub async fn list(&self, user: &str, page: Page) -> Result<SessionPage, RedisStoreError> {
-        let tag = UserTag::of(user);
+        let tag = self.backend.keys.tag_of(user);
         let keys = self.backend.keys.user(&tag);
         let base = self.backend.keys.sessions_of(&tag);
         let now = self.backend.now_ms();
@@ -195,7 +194,7 @@ impl SessionRegistry {
     /// # Ok(()) }
     /// ```
     pub async fn count(&self, user: &str) -> Result<usize, RedisStoreError> {
-        let keys = self.backend.keys.user(&UserTag::of(user));
+        let keys = self.backend.keys.user(&self.backend.keys.tag_of(user));
         let mut cmd = ::redis::cmd("ZCOUNT");
         cmd.arg(&keys.expiries)
             .arg(format!("({}", self.backend.now_ms()))
@@ -357,7 +356,7 @@ impl SessionRegistry {
         mode: &str,
         id: Option<&SessionId>,
     ) -> Result<usize, RedisStoreError> {
-        let tag = UserTag::of(user);
+        let tag = self.backend.keys.tag_of(user);
         let keys = &self.backend.keys;
         for _ in 0..REVOKE_ATTEMPTS {
             let mut invocation = SCRIPTS.revoke.prepare_invoke();

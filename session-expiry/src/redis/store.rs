@@ -230,7 +230,7 @@ impl RedisStore {
         let Some(info) = info.and_then(|raw| serde_json::from_str::<EndedInfo>(&raw).ok()) else {
             return Ok(None);
         };
-        if info.u.is_empty() || UserTag::of(&info.u) != *tag {
+        if info.u.is_empty() || self.backend.keys.tag_of(&info.u) != *tag {
             return Ok(None);
         }
         Ok(Some(StoreMarker::Ended {
@@ -300,7 +300,7 @@ impl RedisStore {
             );
             return session_key(new_session_key(None));
         }
-        let tag = record.user().map(UserTag::of);
+        let tag = record.user().map(|user| self.backend.keys.tag_of(user));
         let info = tag
             .as_ref()
             .map(|_| registry_info(record))
@@ -423,7 +423,7 @@ impl RedisStore {
             // `load` found nothing under such a key, so actix-session saves instead: unreachable.
             return Ok(session_key);
         };
-        let wanted = record.user().map(UserTag::of);
+        let wanted = record.user().map(|user| self.backend.keys.tag_of(user));
         if wanted.is_some() && wanted != parsed.tag {
             // The state names a user the key is not tagged for (it was signed in without
             // renewing the session): move it to that user's slot, unless it ended meanwhile.
