@@ -305,11 +305,7 @@ async fn the_store_reports_evictions_and_revocations_to_the_same_hook() {
 async fn the_stores_log_lines_name_users_as_the_middleware_does() {
     let target = Target::single();
     let clock = MockClock::new();
-    let middleware = || {
-        expiry(&clock).log_user_ids(
-            UserIdLogging::hashed("a secret key of 32 bytes or more").expect("32 bytes"),
-        )
-    };
+    let middleware = || hashing_user_ids(&clock);
     let store = target.store_for(&middleware().build()).await;
     let registry = store.registry();
     let app = redis_app(store, middleware()).await;
@@ -327,11 +323,7 @@ async fn the_stores_log_lines_name_users_as_the_middleware_does() {
 async fn with_a_hashed_user_id_key_the_redis_key_names_are_keyed_too() {
     let target = Target::single();
     let clock = MockClock::new();
-    let keyed = || {
-        expiry(&clock).log_user_ids(
-            UserIdLogging::hashed("a secret key of 32 bytes or more").expect("32 bytes"),
-        )
-    };
+    let keyed = || hashing_user_ids(&clock);
     let plain_app = redis_app(target.store(&clock).await, expiry(&clock)).await;
     let keyed_store = target.store_for(&keyed().build()).await;
     let keyed_registry = keyed_store.registry();
@@ -345,4 +337,10 @@ async fn with_a_hashed_user_id_key_the_redis_key_names_are_keyed_too() {
     let both = redis.index_keys().await;
     assert_eq!(both.len(), 2, "{both:?}");
     assert_eq!(keyed_registry.count("alice").await.unwrap(), 1);
+}
+
+/// A middleware that names users in its log lines by a keyed hash.
+fn hashing_user_ids(clock: &MockClock) -> session_expiry::SessionExpiryBuilder {
+    expiry(clock)
+        .log_user_ids(UserIdLogging::hashed("a secret key of 32 bytes or more").expect("32 bytes"))
 }
