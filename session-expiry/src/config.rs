@@ -5,8 +5,9 @@ use std::{fmt, sync::Arc, time::Duration};
 use actix_web::cookie::Key;
 
 use crate::{
-    session_event::Events, signed_out::SignedOut, unix_ms::UnixMs, Adoption, Clock, ExpiryEvent,
-    Policy, PolicyResolver, SessionEvent, SessionExpiry, SystemClock, UserIdLogging, STATE_KEY,
+    session_event::Events, signed_out::SignedOut, stack_check::StackCheck, unix_ms::UnixMs,
+    Adoption, Clock, ExpiryEvent, Policy, PolicyResolver, SessionEvent, SessionExpiry, SystemClock,
+    UserIdLogging, STATE_KEY,
 };
 
 /// What the middleware does with a request whose session has just expired.
@@ -142,6 +143,8 @@ pub(crate) struct Configuration {
     /// Sessions signed out lately in this process, so that a request still running on one
     /// does not write it back (cookie store).
     pub(crate) signed_out: Arc<SignedOut>,
+    /// What the first requests showed of the middleware stack (shared by every worker).
+    pub(crate) stack: Arc<StackCheck>,
     /// `None` for the system clock, which is then read without chrono's calendar types (every
     /// request reads the clock twice).
     pub(crate) clock: Option<Arc<dyn Clock>>,
@@ -227,6 +230,7 @@ pub(crate) fn default_configuration() -> Configuration {
         data_owner_key: Key::generate(),
         ignore_cross_site_navigations: false,
         signed_out: Arc::default(),
+        stack: Arc::default(),
         clock: None,
         clock_skew_tolerance: Duration::from_secs(30),
         events: Events::default(),

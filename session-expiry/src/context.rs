@@ -236,12 +236,6 @@ impl RequestContext {
         Ok(())
     }
 
-    /// Whether the state was written during this request (to detect a wrong middleware
-    /// order).
-    pub(crate) fn wrote(&self) -> bool {
-        matches!(*self.current.borrow(), Current::Set(_))
-    }
-
     /// Records a log-in, reported on the way out unless `adopted` (reported when adopted);
     /// `deferred`: its policy is still to resolve.
     pub(crate) fn set_login_pending(&self, deferred: bool, adopted: bool) {

@@ -112,6 +112,7 @@ mod session_data;
 mod session_event;
 mod signed_in;
 mod signed_out;
+mod stack_check;
 mod state;
 mod status;
 mod store_marker;

@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use actix_session::{Session, SessionExt as _, SessionStatus};
+use actix_session::{Session, SessionExt as _};
 use actix_web::{
     body::{EitherBody, MessageBody},
     dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform},
@@ -22,6 +22,7 @@ use crate::{
     context::{EndedSession, RequestContext, Snapshot},
     login::{self, PolicySource, Proof},
     response, session_data,
+    stack_check::Probe,
     state::{policy_from_millis, ExpiryState, PolicyMillis, LEGACY_STATE_KEY},
     store_marker::{StoreMarker, ENDING_KEY},
     unix_ms::UnixMs,
@@ -289,6 +290,16 @@ fn admit<B>(
     config: &Arc<Configuration>,
 ) -> Result<Admitted<B>, actix_web::Error> {
     let session = req.get_session();
+    if config.stack.error().is_some() {
+        // Logged when found: every request of a stack that would lose sessions is refused.
+        let answer = HttpResponse::InternalServerError().finish();
+        return Ok(Admitted::Answered(
+            req.into_response(answer).map_into_right_body(),
+        ));
+    }
+    if let Some(probe) = config.stack.arrive(&session) {
+        req.extensions_mut().insert(probe);
+    }
     let now = config.now();
     let config = Arc::clone(config);
     let not_activity = config.ignore_cross_site_navigations && is_cross_site_navigation(&req);
@@ -499,6 +510,11 @@ fn adopt(
 /// before, by [`resolve_then_finish`].)
 fn finish<B>(res: ServiceResponse<B>, session: &Session, context: &RequestContext) -> Outcome<B> {
     let config = &context.config;
+    let probed = res.request().extensions().get::<Probe>().map(Probe::depart);
+    if let Some(Err(_inside_out)) = probed {
+        let answer = HttpResponse::InternalServerError().finish();
+        return Ok(res.into_response(answer).map_into_right_body());
+    }
     if let Some(reason) = context.answer_expired() {
         let answer = response::expired(res.request(), reason, config.login_path.as_deref());
         return Ok(res.into_response(answer).map_into_right_body());
@@ -506,7 +522,6 @@ fn finish<B>(res: ServiceResponse<B>, session: &Session, context: &RequestContex
     if context.purge_if_signed_out(session) {
         return Ok(res.map_into_left_body());
     }
-    context.report_log_in();
     let key = &*config.state_key;
     // Read the clock after the handler: a long request must not record a stale time.
     let now = config.now();
@@ -518,17 +533,8 @@ fn finish<B>(res: ServiceResponse<B>, session: &Session, context: &RequestContex
             crate::metrics::refresh();
         }
     }
-    if context.wrote() && !session.contains_key(key) && session.status() != SessionStatus::Purged {
-        // SessionMiddleware ran *inside* us and already took the state away: nothing we
-        // write here would ever reach the store.
-        tracing::error!(
-            target: "session_expiry",
-            "SessionExpiry is registered outside SessionMiddleware, so it cannot see or save \
-             sessions: call `.wrap(SessionExpiry::..)` *before* `.wrap(SessionMiddleware::..)`"
-        );
-        let answer = HttpResponse::InternalServerError().finish();
-        return Ok(res.into_response(answer).map_into_right_body());
-    }
+    // Only once the stack is known to save it: an inside-out stack reports no false log-in.
+    context.report_log_in();
     Ok(res.map_into_left_body())
 }
 

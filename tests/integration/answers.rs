@@ -157,4 +157,101 @@ async fn registering_the_middleware_outside_the_session_middleware_fails_loudly(
         logs.contains("*before* `.wrap(SessionMiddleware::..)`"),
         "{logs}"
     );
+    assert!(!logs.contains("logged in"), "no false log-in event: {logs}");
+}
+
+#[actix_web::test]
+async fn an_inside_out_stack_is_found_on_the_first_request_of_any_kind() {
+    let clock = MockClock::new();
+    let (events, hook) = event_names();
+    let client = Client::new(
+        test::init_service(
+            App::new()
+                .configure(routes)
+                .wrap(session_middleware())
+                .wrap(expiry(&clock).on_event(hook).build()),
+        )
+        .await,
+    );
+    let (_guard, buffer) = capture_logs();
+    // An anonymous read, not a log-in: the mistake is reported all the same.
+    let answer = client.json(TestRequest::get().uri("/whoami")).await;
+    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    let found = logs(&buffer);
+    assert_eq!(found.matches("ERROR").count(), 1, "{found}");
+    assert!(
+        found.contains("*before* `.wrap(SessionMiddleware::..)`"),
+        "{found}"
+    );
+    // Every later request is refused; the line is not repeated.
+    let answer = client.json(TestRequest::post().uri("/login/alice")).await;
+    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(logs(&buffer).matches("ERROR").count(), 1);
+    assert!(events.lock().unwrap().is_empty(), "no false logged_in");
+}
+
+#[actix_web::test]
+async fn no_session_middleware_is_found_on_the_first_request_and_refused_from_then_on() {
+    let clock = MockClock::new();
+    let client = Client::new(
+        test::init_service(App::new().configure(routes).wrap(expiry(&clock).build())).await,
+    );
+    let (_guard, buffer) = capture_logs();
+    // The first request cannot be judged before its answer is gone; it is reported then.
+    client.json(TestRequest::get().uri("/whoami")).await;
+    let found = logs(&buffer);
+    assert!(
+        found.contains("found no actix-session SessionMiddleware"),
+        "{found}"
+    );
+    let answer = client.json(TestRequest::post().uri("/login/alice")).await;
+    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(logs(&buffer).matches("ERROR").count(), 1);
+}
+
+#[actix_web::test]
+async fn a_right_stack_is_never_reported_even_when_the_first_handler_clears_the_session() {
+    let clock = MockClock::new();
+    let client = Client::new(
+        test::init_service(
+            App::new()
+                .configure(routes)
+                .route(
+                    "/clear",
+                    web::post().to(|session: actix_session::Session| async move {
+                        session.clear();
+                        HttpResponse::Ok().finish()
+                    }),
+                )
+                .wrap(expiry(&clock).build())
+                .wrap(session_middleware()),
+        )
+        .await,
+    );
+    let (_guard, buffer) = capture_logs();
+    let answer = client.json(TestRequest::post().uri("/clear")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(!answer.set_cookie, "the probe is never saved");
+    let answer = client.json(TestRequest::get().uri("/whoami")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    client.login().await;
+    assert!(client
+        .json(TestRequest::get().uri("/whoami"))
+        .await
+        .body
+        .contains("alice"));
+    let found = logs(&buffer);
+    assert!(!found.contains("ERROR"), "{found}");
+}
+
+/// A hook that records the names of the events it gets.
+fn event_names() -> (
+    std::sync::Arc<std::sync::Mutex<Vec<&'static str>>>,
+    impl Fn(&session_expiry::SessionEvent) + Send + Sync + 'static,
+) {
+    let names = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&names);
+    (names, move |event: &session_expiry::SessionEvent| {
+        sink.lock().unwrap().push(event.name())
+    })
 }
