@@ -317,7 +317,7 @@ fn admit<B>(
                 "the session store is unavailable, so this session cannot be checked: \
                  answering 503"
             );
-            let answer = response::unavailable(retry_after);
+            let answer = response::unavailable(req.request(), retry_after);
             return Ok(Admitted::Answered(
                 req.into_response(answer).map_into_right_body(),
             ));
@@ -496,7 +496,7 @@ fn finish<B>(res: ServiceResponse<B>, session: &Session, context: &RequestContex
         return Ok(res.into_response(answer).map_into_right_body());
     }
     if context.purge_if_signed_out(session) {
-        return Ok(res.map_into_left_body());
+        return Ok(response::negotiated(res));
     }
     context.report_log_in();
     let key = &*config.state_key;
@@ -520,7 +520,7 @@ fn finish<B>(res: ServiceResponse<B>, session: &Session, context: &RequestContex
         let answer = HttpResponse::InternalServerError().finish();
         return Ok(res.into_response(answer).map_into_right_body());
     }
-    Ok(res.map_into_left_body())
+    Ok(response::negotiated(res))
 }
 
 #[cfg(test)]
