@@ -61,6 +61,9 @@ impl Settings {
             .remember_me_policy(Policy::nist_aal1())
             .login_path("/login")
             .reauth_path("/confirm")
+            // The default, said out loud: another site's pages (a sibling subdomain's too) are
+            // served but cannot keep an unattended session alive.
+            .activity_from_same_origin_only(true)
     }
 }
 

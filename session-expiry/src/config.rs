@@ -139,7 +139,9 @@ pub(crate) struct Configuration {
     pub(crate) logout_behavior: LogoutBehavior,
     /// Keys the owner tag of data kept across a log-out (see [`LogoutBehavior::Keep`]).
     pub(crate) data_owner_key: Key,
-    pub(crate) ignore_cross_site_navigations: bool,
+    /// Whether only the site's own requests refresh the idle clock (see
+    /// [`SessionExpiryBuilder::activity_from_same_origin_only`]).
+    pub(crate) activity_from_same_origin_only: bool,
     /// Sessions signed out lately in this process, so that a request still running on one
     /// does not write it back (cookie store).
     pub(crate) signed_out: Arc<SignedOut>,
@@ -202,8 +204,8 @@ impl fmt::Debug for Configuration {
             .field("remember_me", &self.remember_me)
             .field("on_session_limit", &self.on_session_limit)
             .field(
-                "ignore_cross_site_navigations",
-                &self.ignore_cross_site_navigations,
+                "activity_from_same_origin_only",
+                &self.activity_from_same_origin_only,
             )
             .field("clock_skew_tolerance", &self.clock_skew_tolerance)
             .field("events", &self.events)
@@ -228,7 +230,7 @@ pub(crate) fn default_configuration() -> Configuration {
         state_key: Arc::from(STATE_KEY),
         logout_behavior: LogoutBehavior::PurgeSession,
         data_owner_key: Key::generate(),
-        ignore_cross_site_navigations: false,
+        activity_from_same_origin_only: true,
         signed_out: Arc::default(),
         stack: Arc::default(),
         clock: None,
@@ -567,20 +569,34 @@ impl SessionExpiryBuilder {
         self
     }
 
-    /// Top-level navigations from another site (`Sec-Fetch-Site: cross-site`, as a link on
-    /// another site, or a page of theirs reloading a popup of yours) do not count as activity,
-    /// so that another site cannot keep an unattended session alive.
+    /// Whether only the site's own requests count as activity: with `true` (the default), a
+    /// request refreshes the idle clock only if the browser says it comes from this origin
+    /// (`Sec-Fetch-Site: same-origin`), from the user themselves (`none`: typed in the address
+    /// bar, a bookmark), or if it carries no Fetch Metadata (an old browser, an API client).
+    /// Requests from a sibling subdomain (`same-site`) and from other sites (`cross-site`), of
+    /// any kind (navigations, images, frames, scripts), are still served, but leave the idle
+    /// clock where it was.
     ///
-    /// Defaults to off: following a link from an e-mail or another site is activity.
+    /// On by default because `SameSite=Lax` cookies come along with another site's top-level
+    /// navigations and with every request a sibling subdomain makes: without this, any page
+    /// the browser has open elsewhere (a popup it reloads, an `<img>` on a subdomain that hosts
+    /// user content) could keep an unattended session alive until its absolute timeout, which
+    /// is what the idle timeout is there to prevent. Following a link from an e-mail still
+    /// reaches the page signed in; only the next request of the page itself counts.
+    ///
+    /// Turn it off (`false`) when pages of your own on another origin are what keeps sessions
+    /// active, for example a single-page app on `app.example.com` that calls this API on
+    /// `api.example.com` with credentials: those requests are `same-site`, and would otherwise
+    /// let the session end while the user works.
     ///
     /// # Examples
     /// ```
     /// let m = session_expiry::SessionExpiry::builder()
-    ///     .ignore_cross_site_navigations()
+    ///     .activity_from_same_origin_only(true)
     ///     .build();
     /// ```
-    pub fn ignore_cross_site_navigations(mut self) -> Self {
-        self.configuration.ignore_cross_site_navigations = true;
+    pub fn activity_from_same_origin_only(mut self, only: bool) -> Self {
+        self.configuration.activity_from_same_origin_only = only;
         self
     }
 

@@ -48,7 +48,8 @@ pub enum ExpiryError {
     },
     /// A log-in would exceed the user's session limit and
     /// [`OnSessionLimit::Refuse`](crate::OnSessionLimit::Refuse) is set: `403`
-    /// `{"error":"too_many_sessions","max_sessions":…}`, or a message of the handler's own.
+    /// `{"error":"too_many_sessions","max_sessions":…}` (a small HTML page for a browser
+    /// navigation, under the middleware), or a message of the handler's own.
     #[error("the user already has the most sessions allowed ({max})")]
     TooManySessions {
         /// The user's session limit.
@@ -123,10 +124,9 @@ impl ResponseError for ExpiryError {
                 StatusCode::UNAUTHORIZED,
                 serde_json::json!({ "error": "reauthentication_required" }),
             ),
-            Self::TooManySessions { max } => json(
-                StatusCode::FORBIDDEN,
-                serde_json::json!({ "error": "too_many_sessions", "max_sessions": max }),
-            ),
+            Self::TooManySessions { max } => {
+                crate::response::Refusal::TooManySessions { max: *max }.answer(None)
+            }
             Self::Expired => HttpResponse::Unauthorized()
                 .insert_header(crate::response::NO_STORE)
                 .json(serde_json::json!({ "error": "session_expired" })),

@@ -47,6 +47,37 @@ impl ExpiryReason {
     }
 }
 
+impl ExpiryReason {
+    /// An English sentence for a server-rendered log-in page that says why the user has to sign
+    /// in again: the same text as the browser script's (`expiry.js`, `reason.*`), so that both
+    /// pages say the same.
+    ///
+    /// # Examples
+    /// ```
+    /// use session_expiry::ExpiryReason;
+    /// assert_eq!(
+    ///     ExpiryReason::Idle.message(),
+    ///     "You were signed out after a period of inactivity."
+    /// );
+    /// // For `/login?reason=idle`:
+    /// let notice = "idle".parse::<ExpiryReason>().map(|reason| reason.message());
+    /// assert_eq!(notice, Ok("You were signed out after a period of inactivity."));
+    /// ```
+    #[must_use]
+    pub const fn message(&self) -> &'static str {
+        match self {
+            Self::Idle => "You were signed out after a period of inactivity.",
+            Self::Absolute => "Your session reached its maximum length. Please sign in again.",
+            Self::Revoked => "Your session was ended, possibly from another device.",
+            Self::Evicted => {
+                "You were signed out because you are signed in on too many devices and this one \
+                 had been used least recently."
+            }
+            Self::Invalid => "Your session could not be verified. Please sign in again.",
+        }
+    }
+}
+
 impl fmt::Display for ExpiryReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -105,4 +136,36 @@ pub struct ExpiryEvent {
     pub session_age: Option<Duration>,
     /// Time since the last recorded activity, when known.
     pub idle_for: Option<Duration>,
+}
+
+#[cfg(test)]
+mod message_tests {
+    use super::ExpiryReason;
+
+    /// The script's English texts, joined as the script's own string concatenation reads.
+    fn script_text(reason: ExpiryReason) -> String {
+        let script = include_str!("../assets/expiry.js");
+        let key = format!("\"reason.{}\": ", reason.as_str());
+        let start = script
+            .find(&key)
+            .map(|at| at + key.len())
+            .unwrap_or_default();
+        let end = script[start..]
+            .find("\",\n")
+            .map_or(start, |at| start + at + 1);
+        script[start..end].split('"').skip(1).step_by(2).collect()
+    }
+
+    #[test]
+    fn the_messages_are_the_browser_scripts_english_texts() {
+        for reason in [
+            ExpiryReason::Idle,
+            ExpiryReason::Absolute,
+            ExpiryReason::Revoked,
+            ExpiryReason::Evicted,
+            ExpiryReason::Invalid,
+        ] {
+            assert_eq!(reason.message(), script_text(reason), "{reason}");
+        }
+    }
 }

@@ -302,7 +302,7 @@ fn admit<B>(
     }
     let now = config.now();
     let config = Arc::clone(config);
-    let not_activity = config.ignore_cross_site_navigations && is_cross_site_navigation(&req);
+    let not_activity = config.activity_from_same_origin_only && from_another_origin(&req);
     let context = match judge(&session, &config, now) {
         Verdict::Anonymous => match adopted_user(&req, &session, &config) {
             None => RequestContext::new(config, now, None),
@@ -334,7 +334,7 @@ fn admit<B>(
                 "the session store is unavailable, so this session cannot be checked: \
                  answering 503"
             );
-            let answer = response::unavailable(retry_after);
+            let answer = response::unavailable(req.request(), retry_after);
             return Ok(Admitted::Answered(
                 req.into_response(answer).map_into_right_body(),
             ));
@@ -462,16 +462,14 @@ async fn resolve_then_finish<B>(
     finish(res, &session, &context)
 }
 
-/// A top-level navigation from another site: a link followed, or another site's page (re)loading
-/// one of ours in a window it opened.
-fn is_cross_site_navigation(req: &ServiceRequest) -> bool {
-    let headers = req.headers();
-    headers
+/// Whether the browser says another origin made it send this request: a sibling subdomain
+/// (`same-site`) or another site (`cross-site`), whatever its kind. One header lookup, as it
+/// runs on every request; an unknown value counts as another origin, as in
+/// [`check_same_origin`](crate::check_same_origin).
+fn from_another_origin(req: &ServiceRequest) -> bool {
+    req.headers()
         .get("sec-fetch-site")
-        .is_some_and(|site| site.as_bytes() == b"cross-site")
-        && headers
-            .get("sec-fetch-mode")
-            .is_some_and(|mode| mode.as_bytes() == b"navigate")
+        .is_some_and(|site| !matches!(site.as_bytes(), b"same-origin" | b"none"))
 }
 
 /// The user to adopt for a session without expiry state, per [`Adoption`]: never one this
@@ -520,7 +518,7 @@ fn finish<B>(res: ServiceResponse<B>, session: &Session, context: &RequestContex
         return Ok(res.into_response(answer).map_into_right_body());
     }
     if context.purge_if_signed_out(session) {
-        return Ok(res.map_into_left_body());
+        return Ok(response::negotiated(res));
     }
     let key = &*config.state_key;
     // Read the clock after the handler: a long request must not record a stale time.
@@ -535,7 +533,7 @@ fn finish<B>(res: ServiceResponse<B>, session: &Session, context: &RequestContex
     }
     // Only once the stack is known to save it: an inside-out stack reports no false log-in.
     context.report_log_in();
-    Ok(res.map_into_left_body())
+    Ok(response::negotiated(res))
 }
 
 #[cfg(test)]

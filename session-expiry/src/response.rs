@@ -1,7 +1,14 @@
 //! What a request whose session expired gets back, and the open-redirect guard for `next`.
 
+use std::time::Duration;
+
 use actix_web::{
-    http::header::{self, HeaderValue},
+    body::EitherBody,
+    dev::ServiceResponse,
+    http::{
+        header::{self, HeaderValue},
+        StatusCode,
+    },
     HttpRequest, HttpResponse,
 };
 
@@ -84,12 +91,129 @@ pub(crate) fn expired(
 }
 
 /// The answer to a request whose session cannot be checked because the session store is
-/// unreachable: `503` with `Retry-After`, never cached.
-pub(crate) fn unavailable(retry_after: std::time::Duration) -> HttpResponse {
-    HttpResponse::ServiceUnavailable()
-        .insert_header(NO_STORE)
-        .insert_header((header::RETRY_AFTER, retry_after.as_secs().max(1)))
-        .json(serde_json::json!({ "error": "session_store_unavailable" }))
+/// unreachable: `503` with `Retry-After`, never cached; a page for a browser navigation.
+pub(crate) fn unavailable(req: &HttpRequest, retry_after: Duration) -> HttpResponse {
+    Refusal::Unavailable(retry_after).answer(Some(req))
+}
+
+/// One of the crate's own `403` and `503` answers. Kept in the extensions of the JSON answer
+/// that an error without its request gives (`ResponseError` sees none), so that the way out
+/// can still give a browser navigation a page instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// [`SameOrigin`](crate::SameOrigin) refused a request from another origin.
+    CrossSite,
+    /// A log-in beyond the session limit, refused.
+    TooManySessions { max: u32 },
+    /// The session store is unreachable.
+    Unavailable(Duration),
+}
+
+impl Refusal {
+    /// The answer for `req`: a small HTML page for a browser navigation, JSON otherwise (and
+    /// without the request).
+    pub(crate) fn answer(self, req: Option<&HttpRequest>) -> HttpResponse {
+        if req.is_some_and(wants_page) {
+            self.page()
+        } else {
+            self.json()
+        }
+    }
+
+    fn builder(self) -> actix_web::HttpResponseBuilder {
+        let mut builder = match self {
+            Self::CrossSite | Self::TooManySessions { .. } => HttpResponse::Forbidden(),
+            Self::Unavailable(_) => HttpResponse::ServiceUnavailable(),
+        };
+        builder.insert_header(NO_STORE);
+        if let Self::Unavailable(retry_after) = self {
+            builder.insert_header((header::RETRY_AFTER, retry_after.as_secs().max(1)));
+        }
+        builder
+    }
+
+    fn json(self) -> HttpResponse {
+        let body = match self {
+            Self::CrossSite => serde_json::json!({ "error": "cross_site_request" }),
+            Self::TooManySessions { max } => {
+                serde_json::json!({ "error": "too_many_sessions", "max_sessions": max })
+            }
+            Self::Unavailable(_) => serde_json::json!({ "error": "session_store_unavailable" }),
+        };
+        let mut res = self.builder().json(body);
+        res.extensions_mut().insert(self);
+        res
+    }
+
+    pub(crate) fn page(self) -> HttpResponse {
+        let (title, text) = match self {
+            Self::CrossSite => (
+                "Request refused",
+                "This request came from another site, so it was not carried out. Go back to \
+                 the page and try again there.",
+            ),
+            Self::TooManySessions { .. } => (
+                "Too many sessions",
+                "You are signed in on too many devices. Sign out on one of them, then sign in \
+                 here again.",
+            ),
+            Self::Unavailable(_) => (
+                "Temporarily unavailable",
+                "Your session cannot be checked right now. Please try again in a moment.",
+            ),
+        };
+        self.builder()
+            .content_type("text/html; charset=utf-8")
+            .body(format!(
+                "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+                 <meta name=\"viewport\" content=\"width=device-width\">\
+                 <title>{title}</title></head>\n<body><h1>{title}</h1><p>{text}</p></body></html>\n"
+            ))
+    }
+}
+
+/// Whether a request is a browser's navigation, which should get a page rather than JSON:
+/// `Sec-Fetch-Mode: navigate`, or an `Accept` that names `text/html` (older browsers), and not
+/// a script ([`wants_json`]). A client that says neither (curl, `fetch`) gets JSON, as before.
+pub(crate) fn wants_page(req: &HttpRequest) -> bool {
+    let headers = req.headers();
+    let navigate = headers
+        .get("sec-fetch-mode")
+        .is_some_and(|mode| mode.as_bytes() == b"navigate");
+    let html = || {
+        headers
+            .get_all(header::ACCEPT)
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|range| {
+                range
+                    .split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .eq_ignore_ascii_case("text/html")
+            })
+    };
+    (navigate || html()) && !wants_json(req)
+}
+
+/// The way out for a handler's answer: one of the crate's own refusals, made without its
+/// request, becomes a page for a browser navigation. Costs one status comparison otherwise.
+pub(crate) fn negotiated<B>(res: ServiceResponse<B>) -> ServiceResponse<EitherBody<B>> {
+    if !matches!(
+        res.status(),
+        StatusCode::FORBIDDEN | StatusCode::SERVICE_UNAVAILABLE
+    ) {
+        return res.map_into_left_body();
+    }
+    let refusal = res.response().extensions().get::<Refusal>().copied();
+    match refusal {
+        Some(refusal) if wants_page(res.request()) => {
+            let page = refusal.page();
+            res.into_response(page).map_into_right_body()
+        }
+        _ => res.map_into_left_body(),
+    }
 }
 
 /// A `303 See Other` to `location`, never cached.
@@ -173,6 +297,26 @@ mod tests {
             "/login?reason=absolute"
         );
         assert_eq!(location_with_next("/login?x=1", &req, None), "/login?x=1");
+    }
+
+    #[test]
+    fn only_a_browsers_navigation_wants_a_page() {
+        let wants = |headers: &[(&str, &str)]| {
+            let mut req = TestRequest::post();
+            for &(name, value) in headers {
+                req = req.insert_header((name, value));
+            }
+            wants_page(&req.to_http_request())
+        };
+        assert!(wants(&[("Sec-Fetch-Mode", "navigate")]));
+        assert!(wants(&[("Accept", "text/html,*/*;q=0.8")]));
+        assert!(!wants(&[]), "curl");
+        assert!(!wants(&[("Accept", "*/*"), ("Sec-Fetch-Mode", "cors")]));
+        assert!(!wants(&[("Accept", "application/json")]));
+        assert!(!wants(&[
+            ("Accept", "text/html"),
+            ("X-Requested-With", "XMLHttpRequest")
+        ]));
     }
 
     #[test]

@@ -17,7 +17,8 @@ use actix_web::{
 use crate::context::RequestContext;
 
 /// A request refused by [`SameOrigin`] or [`check_same_origin`]: `403` with
-/// `{"error":"cross_site_request"}`.
+/// `{"error":"cross_site_request"}`, or a small HTML page for a browser navigation (under the
+/// [`SessionExpiry`](crate::SessionExpiry) middleware, which sees the request).
 ///
 /// # Examples
 /// ```
@@ -35,9 +36,8 @@ impl ResponseError for CrossSiteRequest {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::Forbidden()
-            .insert_header(crate::response::NO_STORE)
-            .json(serde_json::json!({ "error": "cross_site_request" }))
+        // JSON here (no request to look at); the middleware's way out gives a browser a page.
+        crate::response::Refusal::CrossSite.answer(None)
     }
 }
 
@@ -87,7 +87,8 @@ pub fn check_same_origin(req: &HttpRequest) -> Result<(), CrossSiteRequest> {
 }
 
 /// A middleware that refuses cross-site requests with a state-changing method (anything but
-/// `GET`, `HEAD`, `OPTIONS` and `TRACE`): `403` with `{"error":"cross_site_request"}`, the
+/// `GET`, `HEAD`, `OPTIONS` and `TRACE`): `403` with `{"error":"cross_site_request"}` (a small
+/// HTML page for a browser navigation, `Sec-Fetch-Mode: navigate` or `Accept: text/html`), the
 /// handler never run, and the request not counted as activity. See [`check_same_origin`] for
 /// the rule.
 ///
@@ -180,12 +181,7 @@ where
             *req.method(),
             Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
         );
-        let refused = if safe {
-            None
-        } else {
-            check_same_origin(req.request()).err()
-        };
-        if let Some(refused) = refused {
+        if !safe && check_same_origin(req.request()).is_err() {
             tracing::warn!(
                 target: "session_expiry",
                 path = req.path(),
@@ -195,7 +191,7 @@ where
             if let Ok(context) = RequestContext::of(req.request()) {
                 context.mark_passive();
             }
-            let answer = refused.error_response();
+            let answer = crate::response::Refusal::CrossSite.answer(Some(req.request()));
             return Box::pin(std::future::ready(Ok(req
                 .into_response(answer)
                 .map_into_right_body())));

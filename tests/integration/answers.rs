@@ -255,3 +255,124 @@ fn event_names() -> (
         sink.lock().unwrap().push(event.name())
     })
 }
+
+/// Routes that answer with each of the crate's own `403` and `503` refusals.
+fn refusing_routes(config: &mut web::ServiceConfig) {
+    config
+        .service(
+            web::resource("/form")
+                .wrap(session_expiry::SameOrigin::new())
+                .route(web::post().to(HttpResponse::NoContent)),
+        )
+        .route(
+            "/checked",
+            web::post().to(|req: actix_web::HttpRequest| async move {
+                session_expiry::check_same_origin(&req)?;
+                Ok::<_, actix_web::Error>(HttpResponse::NoContent().finish())
+            }),
+        )
+        .route(
+            "/full",
+            web::get().to(|| async {
+                Err::<HttpResponse, _>(session_expiry::ExpiryError::TooManySessions { max: 2 })
+            }),
+        )
+        .route(
+            "/down",
+            web::get().to(|| async {
+                Err::<HttpResponse, _>(session_expiry::redis::RedisStoreError::TimedOut {
+                    after: std::time::Duration::from_secs(2),
+                    retry_after: std::time::Duration::from_secs(5),
+                })
+            }),
+        );
+}
+
+#[actix_web::test]
+async fn the_crates_403_and_503_give_a_browser_a_page_and_an_api_client_json() {
+    let clock = MockClock::new();
+    let client = Client::new(
+        test::init_service(
+            App::new()
+                .configure(routes)
+                .configure(refusing_routes)
+                .wrap(expiry(&clock).build())
+                .wrap(session_middleware()),
+        )
+        .await,
+    );
+    client.login().await;
+    let cases = [
+        (
+            TestRequest::post().uri("/form"),
+            StatusCode::FORBIDDEN,
+            serde_json::json!({"error": "cross_site_request"}),
+        ),
+        (
+            TestRequest::post().uri("/checked"),
+            StatusCode::FORBIDDEN,
+            serde_json::json!({"error": "cross_site_request"}),
+        ),
+        (
+            TestRequest::get().uri("/full"),
+            StatusCode::FORBIDDEN,
+            serde_json::json!({"error": "too_many_sessions", "max_sessions": 2}),
+        ),
+        (
+            TestRequest::get().uri("/down"),
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({"error": "session_store_unavailable"}),
+        ),
+    ];
+    for (req, status, json) in cases {
+        let path = req.to_http_request().path().to_owned();
+        let retry_after = (status == StatusCode::SERVICE_UNAVAILABLE).then_some("5");
+        let cross_site = |req: TestRequest| req.insert_header(("Sec-Fetch-Site", "cross-site"));
+        let fresh = || {
+            let method = if path == "/form" || path == "/checked" {
+                TestRequest::post()
+            } else {
+                TestRequest::get()
+            };
+            cross_site(method.uri(&path))
+        };
+
+        // A browser's navigation (a form posted, a link followed): a small page.
+        for browser in [
+            fresh()
+                .insert_header((header::ACCEPT, BROWSER))
+                .insert_header(("Sec-Fetch-Mode", "navigate")),
+            fresh().insert_header((header::ACCEPT, "text/html")),
+        ] {
+            let page = client.send(browser).await;
+            assert_eq!(page.status, status, "{path}: {page:?}");
+            assert_eq!(
+                page.header("content-type"),
+                Some("text/html; charset=utf-8"),
+                "{path}"
+            );
+            assert!(page.body.starts_with("<!doctype html>"), "{path}: {page:?}");
+            assert!(page.body.contains("<h1>"), "{path}: {page:?}");
+            assert_eq!(page.header("cache-control"), Some("no-store"), "{path}");
+            assert_eq!(page.header("retry-after"), retry_after, "{path}");
+        }
+
+        // A script or API client: JSON, as before.
+        for api in [
+            fresh()
+                .insert_header((header::ACCEPT, "*/*"))
+                .insert_header(("Sec-Fetch-Mode", "cors")),
+            fresh().insert_header((header::ACCEPT, "application/json")),
+            fresh()
+                .insert_header((header::ACCEPT, BROWSER))
+                .insert_header(("X-Requested-With", "XMLHttpRequest")),
+            fresh(),
+        ] {
+            let answer = client.send(api).await;
+            assert_eq!(answer.status, status, "{path}: {answer:?}");
+            assert_eq!(answer.json(), json, "{path}");
+            assert_eq!(answer.header("cache-control"), Some("no-store"), "{path}");
+            assert_eq!(answer.header("retry-after"), retry_after, "{path}");
+        }
+    }
+}

@@ -279,39 +279,6 @@ async fn the_demo_cookie_ends_with_the_browser_unless_remembered() {
 }
 
 #[actix_web::test]
-async fn cross_site_navigations_can_be_kept_from_counting_as_activity() {
-    let navigation = || {
-        TestRequest::get()
-            .uri("/whoami")
-            .insert_header(("Sec-Fetch-Site", "cross-site"))
-            .insert_header(("Sec-Fetch-Mode", "navigate"))
-    };
-    for ignored in [false, true] {
-        let clock = MockClock::new();
-        let builder = if ignored {
-            expiry(&clock).ignore_cross_site_navigations()
-        } else {
-            expiry(&clock)
-        };
-        let client = app(builder).await;
-        client.login().await;
-        clock.advance(10 * MINUTE);
-        let answer = client.json(navigation()).await;
-        assert_eq!(answer.json()["user"], "alice");
-        assert_eq!(answer.set_cookie, !ignored, "ignored: {ignored}");
-        // The site's own navigations still count.
-        let own = client
-            .json(
-                TestRequest::get()
-                    .uri("/whoami")
-                    .insert_header(("Sec-Fetch-Site", "same-origin")),
-            )
-            .await;
-        assert_eq!(own.set_cookie, ignored, "ignored: {ignored}");
-    }
-}
-
-#[actix_web::test]
 async fn expiry_log_lines_can_name_users_by_a_keyed_hash_or_not_at_all() {
     for (logging, hashed) in [
         (

@@ -48,6 +48,18 @@ fn assert_unavailable(answer: &Answer) {
     );
 }
 
+#[track_caller]
+fn assert_unavailable_page(answer: &Answer) {
+    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE, "{answer:?}");
+    assert_eq!(answer.header("retry-after"), Some("2"));
+    assert_eq!(answer.header("cache-control"), Some("no-store"));
+    assert_eq!(
+        answer.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(answer.body.contains("<h1>"), "{answer:?}");
+}
+
 #[actix_web::test]
 async fn redis_stopped_mid_traffic_answers_503_then_serves_again_and_nothing_outlives_its_deadline()
 {
@@ -66,6 +78,17 @@ async fn redis_stopped_mid_traffic_answers_503_then_serves_again_and_nothing_out
     for _ in 0..3 {
         assert_unavailable(&bob.json(whoami()).await);
     }
+    // A browser's navigation gets the same answer as a page.
+    let navigation = |req: TestRequest| {
+        req.insert_header(("Accept", "text/html,*/*;q=0.8"))
+            .insert_header(("Sec-Fetch-Mode", "navigate"))
+    };
+    assert_unavailable_page(&bob.send(navigation(whoami())).await);
+    assert_unavailable_page(
+        &Client::new(&app)
+            .send(navigation(TestRequest::post().uri("/login/carol")))
+            .await,
+    );
     // Nothing is accepted unchecked: no log-in, no log-out; a request without a session runs.
     let newcomer = Client::new(&app);
     assert_unavailable(&newcomer.json(TestRequest::post().uri("/login/carol")).await);

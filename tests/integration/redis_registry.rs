@@ -187,6 +187,21 @@ pub async fn with_refuse_a_log_in_beyond_the_limit_is_answered_403_and_nothing_i
         serde_json::json!({"error": "too_many_sessions", "max_sessions": 2})
     );
     assert_eq!(tablet.cookie(), None);
+    // A browser's log-in form gets the refusal as a page.
+    let page = tablet
+        .send(
+            login("alice", "tablet")
+                .insert_header(("Accept", "text/html"))
+                .insert_header(("Sec-Fetch-Mode", "navigate")),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN, "{page:?}");
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(page.body.contains("Too many sessions"), "{page:?}");
+    assert_eq!(tablet.cookie(), None);
     assert_eq!(redis.session_keys().await.len(), 2);
     assert_eq!(registry.count("alice").await.unwrap(), 2);
     for client in [&phone, &laptop] {

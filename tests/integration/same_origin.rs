@@ -1,5 +1,5 @@
 //! Forged requests: another site's page cannot make a signed-in browser change state through the
-//! crate's keep-alive or any state-changing route of the examples.
+//! crate's keep-alive or any state-changing route of the examples, nor keep its session alive.
 
 use actix_session::SessionMiddleware;
 use actix_web::{
@@ -13,7 +13,7 @@ use crate::{
     demo,
     redis_support::{cookie_key, Target},
     sessions,
-    support::{app, expiry, session_middleware, Client, MINUTE},
+    support::{app, expiry, session_middleware, Client, IDLE, MINUTE},
 };
 
 /// How a form on another site's page (a sibling subdomain is still same-site) arrives.
@@ -194,4 +194,110 @@ async fn another_site_cannot_revoke_sessions() {
         .insert_header(("Sec-Fetch-Site", "same-origin"));
     let revoked = laptop.json(own).await;
     assert_eq!(revoked.json(), serde_json::json!({"revoked": 1}));
+}
+
+/// The Fetch Metadata a browser sends, by who made it send the request and what for.
+const REQUEST_KINDS: [(&str, &[(&str, &str)]); 8] = [
+    (
+        "same-origin fetch",
+        &[
+            ("Sec-Fetch-Site", "same-origin"),
+            ("Sec-Fetch-Mode", "cors"),
+        ],
+    ),
+    (
+        "typed URL or bookmark",
+        &[("Sec-Fetch-Site", "none"), ("Sec-Fetch-Mode", "navigate")],
+    ),
+    ("no Fetch Metadata", &[]),
+    (
+        "sibling subdomain navigation",
+        &[
+            ("Sec-Fetch-Site", "same-site"),
+            ("Sec-Fetch-Mode", "navigate"),
+        ],
+    ),
+    (
+        "sibling subdomain image",
+        &[
+            ("Sec-Fetch-Site", "same-site"),
+            ("Sec-Fetch-Mode", "no-cors"),
+            ("Sec-Fetch-Dest", "image"),
+        ],
+    ),
+    (
+        "cross-site navigation",
+        &[
+            ("Sec-Fetch-Site", "cross-site"),
+            ("Sec-Fetch-Mode", "navigate"),
+        ],
+    ),
+    (
+        "cross-site image",
+        &[
+            ("Sec-Fetch-Site", "cross-site"),
+            ("Sec-Fetch-Mode", "no-cors"),
+            ("Sec-Fetch-Dest", "image"),
+        ],
+    ),
+    (
+        "cross-site frame",
+        &[
+            ("Sec-Fetch-Site", "cross-site"),
+            ("Sec-Fetch-Mode", "navigate"),
+            ("Sec-Fetch-Dest", "iframe"),
+        ],
+    ),
+];
+
+/// Whether a request of `kind` at 20 minutes keeps a session with a 30-minute idle timeout
+/// alive at 40 minutes. The request itself is always served.
+async fn keeps_alive(only_same_origin: Option<bool>, kind: &[(&str, &str)]) -> bool {
+    let clock = MockClock::new();
+    let builder = match only_same_origin {
+        Some(only) => expiry(&clock).activity_from_same_origin_only(only),
+        None => expiry(&clock),
+    };
+    let client = app(builder).await;
+    client.login().await;
+    clock.advance(IDLE - 10 * MINUTE);
+    let mut req = TestRequest::get().uri("/whoami");
+    for &(name, value) in kind {
+        req = req.insert_header((name, value));
+    }
+    let served = client.json(req).await;
+    assert_eq!(served.json()["user"], "alice", "{kind:?}: {served:?}");
+    clock.advance(IDLE - 10 * MINUTE);
+    let later = client.json(TestRequest::get().uri("/whoami")).await;
+    match later.status {
+        StatusCode::OK => true,
+        StatusCode::UNAUTHORIZED => {
+            assert_eq!(later.json()["reason"], "idle", "{kind:?}");
+            false
+        }
+        other => panic!("{kind:?}: unexpected {other}: {later:?}"),
+    }
+}
+
+#[actix_web::test]
+async fn only_the_sites_own_requests_keep_a_session_alive() {
+    for only_same_origin in [None, Some(true)] {
+        for (name, kind) in REQUEST_KINDS {
+            let own = !kind
+                .iter()
+                .any(|&(_, value)| value == "same-site" || value == "cross-site");
+            assert_eq!(
+                keeps_alive(only_same_origin, kind).await,
+                own,
+                "{name}, activity_from_same_origin_only: {only_same_origin:?}"
+            );
+        }
+    }
+}
+
+#[actix_web::test]
+async fn with_the_option_off_every_request_keeps_a_session_alive() {
+    for (name, kind) in REQUEST_KINDS {
+        assert!(keeps_alive(Some(false), kind).await, "{name}");
+    }
 }

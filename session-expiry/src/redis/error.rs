@@ -152,7 +152,7 @@ impl ResponseError for RedisStoreError {
         }
         tracing::error!(target: "session_expiry", error = %self.chain(), "session registry failed");
         match self.retry_after() {
-            Some(retry_after) => crate::response::unavailable(retry_after),
+            Some(retry_after) => crate::response::Refusal::Unavailable(retry_after).answer(None),
             None => HttpResponse::new(self.status_code()),
         }
     }

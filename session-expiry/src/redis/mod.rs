@@ -167,7 +167,8 @@
 //!
 //! # When Redis is unavailable
 //! - A request that carries a session cookie gets `503` with `Retry-After` and
-//!   `{"error":"session_store_unavailable"}`, and an error in the log; its handler does not run.
+//!   `{"error":"session_store_unavailable"}` (a small HTML page for a browser's navigation), and
+//!   an error in the log; its handler does not run.
 //! - A request without one runs; if it writes a session (a log-in), the save fails and
 //!   [`RequestScope`] answers `503` the same way (without it: actix-session's empty `500`).
 //! - Every wait is bounded by the connection and response timeouts of [`RedisStoreBuilder`]; the

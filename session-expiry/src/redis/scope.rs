@@ -31,6 +31,7 @@ use actix_web::{
 /// The longest user agent kept in the registry, in bytes.
 const MAX_USER_AGENT: usize = 256;
 
+use crate::response::Refusal;
 use tokio::task::futures::TaskLocalFuture;
 
 tokio::task_local! {
@@ -248,10 +249,17 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         // Not a clone of the request: actix-web needs it unshared while it routes.
         let info = RequestInfo::of(req.request(), self.trust_forwarded);
+        // Read now, as the request is gone if the save fails: one header lookup, so that a
+        // browser's navigation still gets a page then.
+        let navigation = req
+            .headers()
+            .get("sec-fetch-mode")
+            .is_some_and(|mode| mode.as_bytes() == b"navigate");
         REQUEST.scope(
             info,
             Scoped {
                 app: self.service.call(req),
+                navigation,
             },
         )
     }
@@ -264,6 +272,7 @@ pin_project_lite::pin_project! {
     pub struct Scoped<F> {
         #[pin]
         app: F,
+        navigation: bool,
     }
 }
 
@@ -274,9 +283,10 @@ where
     type Output = Result<ServiceResponse<EitherBody<B>>, actix_web::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().app.poll(cx) {
+        let this = self.project();
+        match this.app.poll(cx) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(result) => Poll::Ready(answer(result)),
+            Poll::Ready(result) => Poll::Ready(answer(result, *this.navigation)),
         }
     }
 }
@@ -285,6 +295,7 @@ where
 /// refused, `503` for a store that was unavailable (actix-session makes both an opaque `500`).
 fn answer<B>(
     result: Result<ServiceResponse<B>, actix_web::Error>,
+    navigation: bool,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     let (outage, refused) = REQUEST
         .try_with(|info| (info.outage.get(), info.refused.get()))
@@ -300,9 +311,11 @@ fn answer<B>(
         // actix-session turned the refused save into an opaque 500: say why instead.
         let refusal = crate::ExpiryError::TooManySessions { max };
         return match result {
-            Ok(res) => Ok(res
-                .into_response(actix_web::ResponseError::error_response(&refusal))
-                .map_into_right_body()),
+            Ok(res) => {
+                let answer = Refusal::TooManySessions { max }.answer(Some(res.request()));
+                Ok(res.into_response(answer).map_into_right_body())
+            }
+            Err(_) if navigation => Err(Refused(Refusal::TooManySessions { max }).into()),
             Err(_) => Err(refusal.into()),
         };
     }
@@ -316,9 +329,11 @@ fn answer<B>(
          answering 503"
     );
     match result {
-        Ok(res) => Ok(res
-            .into_response(crate::response::unavailable(retry_after))
-            .map_into_right_body()),
+        Ok(res) => {
+            let answer = crate::response::unavailable(res.request(), retry_after);
+            Ok(res.into_response(answer).map_into_right_body())
+        }
+        Err(_) if navigation => Err(Refused(Refusal::Unavailable(retry_after)).into()),
         Err(_) => Err(StoreOutage(retry_after).into()),
     }
 }
@@ -334,6 +349,21 @@ impl actix_web::ResponseError for StoreOutage {
     }
 
     fn error_response(&self) -> actix_web::HttpResponse {
-        crate::response::unavailable(self.0)
+        Refusal::Unavailable(self.0).answer(None)
+    }
+}
+
+/// The same answers as a page, for a browser's navigation whose request is gone.
+#[derive(Debug, thiserror::Error)]
+#[error("the session could not be saved: {0:?}")]
+struct Refused(Refusal);
+
+impl actix_web::ResponseError for Refused {
+    fn status_code(&self) -> StatusCode {
+        self.0.page().status()
+    }
+
+    fn error_response(&self) -> actix_web::HttpResponse {
+        self.0.page()
     }
 }
