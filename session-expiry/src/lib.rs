@@ -97,6 +97,7 @@ mod event;
 mod extract;
 mod guard;
 mod login;
+mod login_record;
 mod metrics;
 mod middleware;
 mod policy;
