@@ -279,37 +279,17 @@ impl RedisStore {
             );
             return session_key(new_session_key(None));
         }
-        let tag = record.user().map(UserTag::of);
-        let user = tag.as_ref().map(|tag| self.backend.keys.user(tag));
-        let login = tag
-            .as_ref()
-            .map(|_| login_record(record))
-            .unwrap_or_default();
-        let base = tag.as_ref().map(|tag| self.backend.keys.sessions_of(tag));
+        let login = LogIn::of(&self.backend, record);
         // One instant for the plan and the save, so both pick the same sessions.
         let now = self.backend.now_ms();
-        let mut key = new_session_key(tag.as_ref());
+        let mut key = new_session_key(login.tag.as_ref());
         let (mut collisions, mut plans) = (0, 0);
         let mut missed = Vec::new();
         while collisions < SAVE_ATTEMPTS && plans < PLAN_ATTEMPTS {
-            let listed = self.plan_save(tag.as_ref(), record, now, &missed).await?;
-            let id = id_of(&key);
-            let data = self.backend.keys.data(tag.as_ref(), &id);
-            let save = Save {
-                keys: SessionKeys {
-                    data: &data,
-                    user: user.as_ref(),
-                },
-                listed: &listed,
-                id: &id,
-                record,
-                now,
-                fallback_ttl,
-                login: &login,
-                base: base.as_deref().unwrap_or_default(),
-                cap: record.cap(),
-            };
-            match save.run(&self.backend.connection).await? {
+            let listed = self
+                .plan_save(login.tag.as_ref(), record, now, &missed)
+                .await?;
+            match self.save(&login, &key, &listed, now, fallback_ttl).await? {
                 SaveReply::Saved { evicted } => {
                     self.evicted(record, evicted);
                     return session_key(key);
@@ -318,7 +298,7 @@ impl RedisStore {
                 SaveReply::PastDeadline => return session_key(key),
                 SaveReply::KeyTaken => {
                     collisions += 1;
-                    key = new_session_key(tag.as_ref());
+                    key = new_session_key(login.tag.as_ref());
                 }
                 // The index changed since the plan was read.
                 SaveReply::Undeclared(ids) => {
@@ -337,6 +317,35 @@ impl RedisStore {
         Err(RedisStoreError::Corrupt(
             "every fresh session key tried was already taken".into(),
         ))
+    }
+
+    /// One attempt at saving `login` under `key`.
+    async fn save(
+        &self,
+        login: &LogIn<'_>,
+        key: &str,
+        listed: &Listed,
+        now: u64,
+        fallback_ttl: u64,
+    ) -> Result<SaveReply, RedisStoreError> {
+        let id = id_of(key);
+        let data = self.backend.keys.data(login.tag.as_ref(), &id);
+        Save {
+            keys: SessionKeys {
+                data: &data,
+                user: login.user.as_ref(),
+            },
+            listed,
+            id: &id,
+            record: login.record,
+            now,
+            fallback_ttl,
+            login: &login.json,
+            base: &login.base,
+            cap: login.record.cap(),
+        }
+        .run(&self.backend.connection)
+        .await
     }
 
     /// On a cluster, the sessions a save of `record` will prune or evict, to declare them, and
@@ -567,6 +576,37 @@ impl SessionStore for RedisStore {
             .await
             .map(drop)
             .map_err(|error| self.failed("delete a session", error))
+    }
+}
+
+/// What every attempt at saving one record shares: its user's slot and index, and the log-in
+/// record for the index (all empty without a user).
+struct LogIn<'r> {
+    record: &'r Record,
+    tag: Option<UserTag>,
+    user: Option<UserKeys>,
+    /// The log-in record, as JSON.
+    json: String,
+    /// The prefix of the user's data keys.
+    base: String,
+}
+
+impl<'r> LogIn<'r> {
+    fn of(backend: &Backend, record: &'r Record) -> Self {
+        let tag = record.user().map(UserTag::of);
+        Self {
+            record,
+            user: tag.as_ref().map(|tag| backend.keys.user(tag)),
+            json: tag
+                .as_ref()
+                .map(|_| login_record(record))
+                .unwrap_or_default(),
+            base: tag
+                .as_ref()
+                .map(|tag| backend.keys.sessions_of(tag))
+                .unwrap_or_default(),
+            tag,
+        }
     }
 }
 
