@@ -76,13 +76,13 @@ fn number<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, ParsingErro
         .map_err(|_| ParsingError::from(format!("{what} {text:?}, not a number")))
 }
 
-fn ids(ids: &[String]) -> Result<Vec<SessionId>, ParsingError> {
-    ids.iter()
-        .map(|id| {
-            id.parse()
-                .map_err(|_| ParsingError::from(format!("a malformed session id {id:?}")))
-        })
-        .collect()
+fn session_id(id: &str) -> Result<SessionId, ParsingError> {
+    id.parse()
+        .map_err(|_| ParsingError::from(format!("a malformed session id {id:?}")))
+}
+
+fn ids<S: AsRef<str>>(ids: &[S]) -> Result<Vec<SessionId>, ParsingError> {
+    ids.iter().map(|id| session_id(id.as_ref())).collect()
 }
 
 impl FromRedisValue for SaveReply {
@@ -95,10 +95,7 @@ impl FromRedisValue for SaveReply {
             },
             ["0"] => Self::PastDeadline,
             ["-1"] => Self::KeyTaken,
-            ["-2", rest @ ..] => Self::Undeclared(ids(&rest
-                .iter()
-                .map(|id| (*id).to_owned())
-                .collect::<Vec<_>>())?),
+            ["-2", rest @ ..] => Self::Undeclared(ids(rest)?),
             ["-3", max] => Self::Refused {
                 max: number(max, "a session limit")?,
             },
@@ -147,7 +144,7 @@ fn listed(
     seen: &str,
     deadline: &str,
 ) -> Result<ListedSession, ParsingError> {
-    let id = ids(&[id.to_owned()])?.remove(0);
+    let id = session_id(id)?;
     // A session without a log-in record (saved before records were kept) is still listed.
     let login = match login {
         "" => LoginRecord::default(),
