@@ -101,6 +101,7 @@ mod event;
 mod extract;
 mod guard;
 mod login;
+mod login_record;
 mod metrics;
 mod middleware;
 mod policy;

@@ -10,14 +10,14 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use crate::state::PolicyMillis;
+use crate::{login_record::LoginRecord, state::PolicyMillis};
 
 /// The entry that holds the marker.
 pub(crate) const MARKER_KEY: &str = "session-expiry.store";
 /// With an `unavailable` marker: how many seconds the client should wait before retrying.
 pub(crate) const RETRY_AFTER_KEY: &str = "session-expiry.retry-after";
-/// With an `ended` marker: what the store still knew of the session, as JSON
-/// `{"l": login_ms, "u": user, "p": [idle_ms, absolute_ms] | null}`.
+/// With an `ended` marker: what the store still knew of the session, as a [`LoginRecord`]
+/// (`{"l": login_ms, "u": user, "p": [idle_ms, absolute_ms] | null, …}`).
 pub(crate) const ENDED_KEY: &str = "session-expiry.ended";
 /// With a `revoked` or `evicted` marker: the session's expiry state, to name its user and age in
 /// the event. Not under the state key, so that a request that finds the state key needs no
@@ -67,12 +67,11 @@ impl StoreMarker {
             Ok("evicted") => Self::Evicted,
             Ok("ended") => entries
                 .get(ENDED_KEY)
-                .and_then(|raw| serde_json::from_str::<EndedWire>(raw).ok())
-                .filter(|ended| !ended.u.is_empty())
-                .map_or(Self::Unknown, |ended| Self::Ended {
-                    login_ms: ended.l,
-                    user: ended.u,
-                    policy: ended.p,
+                .and_then(|raw| LoginRecord::parse(raw)?.ended())
+                .map_or(Self::Unknown, |(login_ms, user, policy)| Self::Ended {
+                    login_ms,
+                    user,
+                    policy,
                 }),
             Ok("unavailable") => Self::Unavailable {
                 retry_after: entries
@@ -95,8 +94,13 @@ impl StoreMarker {
                 user,
                 policy,
             } => {
-                let ended = serde_json::json!({ "l": login_ms, "u": user, "p": policy });
-                entries.insert(ENDED_KEY.to_owned(), ended.to_string());
+                let ended = LoginRecord {
+                    login_ms: Some(login_ms),
+                    user: Some(user),
+                    policy,
+                    ..LoginRecord::default()
+                };
+                entries.insert(ENDED_KEY.to_owned(), ended.to_json());
                 "ended"
             }
             Self::Unavailable { retry_after } => {
@@ -108,14 +112,6 @@ impl StoreMarker {
         };
         entries.insert(MARKER_KEY.to_owned(), format!("\"{value}\""));
     }
-}
-
-/// The stored form of [`StoreMarker::Ended`].
-#[derive(serde::Deserialize)]
-struct EndedWire {
-    l: u64,
-    u: String,
-    p: Option<PolicyMillis>,
 }
 
 #[cfg(test)]

@@ -13,7 +13,6 @@
 //!   The braces are a Redis Cluster hash tag: all of one user's keys share a slot, so every
 //!   script touches one slot only.
 
-use ::redis::ScriptInvocation;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use sha2::{Digest as _, Sha256};
 
@@ -223,15 +222,6 @@ pub(crate) struct UserKeys {
     pub(crate) expiries: String,
     /// `:g`, ended sessions by the instant to forget their log-in record.
     pub(crate) ended: String,
-}
-
-impl UserKeys {
-    /// Adds the four keys to `invocation`'s `KEYS`.
-    pub(crate) fn declare(&self, invocation: &mut ScriptInvocation<'_>) {
-        for key in [&self.info, &self.activity, &self.expiries, &self.ended] {
-            invocation.key(key);
-        }
-    }
 }
 
 fn hash(domain: &[u8], input: &[u8]) -> [u8; 32] {

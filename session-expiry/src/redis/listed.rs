@@ -7,31 +7,17 @@
 //! Cluster redirects (`ASK`) or retries (`TRYAGAIN`) a call whose keys it knows as a whole,
 //! whereas it fails an undeclared key halfway through a script ("Script attempted to access a
 //! non local key"), or reads it as missing on the node the slot moves to. So on a cluster the
-//! ids are read first (one more round trip): the `PLAN` script names the few a save or a
+//! ids are read first (one more round trip): the PLAN script names the few a save or a
 //! listing will touch (O(log n)), revoking all reads every log-in record (`HKEYS`, O(n)); the
 //! script then refuses to run, having written nothing, if the index changed in between, and the
 //! caller asks again, a few milliseconds later ([`backoff`]).
 
-use ::redis::ScriptInvocation;
-
-use super::{keys::UserTag, page::PageCursor, scripts::SCRIPTS, store::Backend, RedisStoreError};
+use super::{id::SessionId, keys::UserTag, scripts::Plan, store::Backend, RedisStoreError};
 
 /// The data keys of the sessions a script may touch, on a cluster; nothing on one Redis (and for
 /// a session without a user, which has no index).
 #[derive(Debug, Default)]
 pub(crate) struct Listed(Option<Vec<String>>);
-
-/// What the `PLAN` script plans for.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Plan<'a> {
-    /// A log-in under this session limit (`None`: no limit).
-    Save { max: Option<u32> },
-    /// One page of the list.
-    List {
-        after: Option<&'a PageCursor>,
-        limit: usize,
-    },
-}
 
 impl Listed {
     /// Every session whose log-in record the index of `tag` holds, if scripts must declare the
@@ -46,7 +32,7 @@ impl Listed {
         Ok(Self::of(backend, tag, ids))
     }
 
-    /// The sessions a save or a listing of `tag` at `now` will touch, as the `PLAN` script
+    /// The sessions a save or a listing of `tag` at `now` will touch, as the PLAN script
     /// names them, if scripts must declare the keys they touch.
     pub(crate) async fn plan(
         backend: &Backend,
@@ -57,25 +43,17 @@ impl Listed {
         if !backend.connection.declares_keys() {
             return Ok(Self(None));
         }
-        let keys = backend.keys.user(tag);
-        let mut invocation = SCRIPTS.plan.prepare_invoke();
-        invocation.key(&keys.activity).key(&keys.expiries).arg(now);
-        match plan {
-            Plan::Save { max } => {
-                invocation
-                    .arg("save")
-                    .arg(max.map(|max| max.to_string()).unwrap_or_default());
-            }
-            Plan::List { after, limit } => {
-                let (activity, id) = PageCursor::args(after);
-                invocation.arg("list").arg(activity).arg(id).arg(limit);
-            }
-        }
-        let ids: Vec<String> = backend.connection.invoke(&invocation).await?;
+        let ids = plan
+            .run(&backend.connection, &backend.keys.user(tag), now)
+            .await?;
         Ok(Self::of(backend, tag, ids))
     }
 
-    fn of(backend: &Backend, tag: &UserTag, ids: Vec<String>) -> Self {
+    fn of(
+        backend: &Backend,
+        tag: &UserTag,
+        ids: impl IntoIterator<Item = impl std::fmt::Display>,
+    ) -> Self {
         let base = backend.keys.sessions_of(tag);
         Self(Some(
             ids.into_iter().map(|id| format!("{base}{id}")).collect(),
@@ -84,7 +62,7 @@ impl Listed {
 
     /// Declares the sessions `ids` of `tag` too (those a script met undeclared last time, so
     /// that log-ins of one user at the same moment do not keep sending one another back).
-    pub(crate) fn and(mut self, backend: &Backend, tag: &UserTag, ids: &[String]) -> Self {
+    pub(crate) fn and(mut self, backend: &Backend, tag: &UserTag, ids: &[SessionId]) -> Self {
         if let Some(keys) = &mut self.0 {
             let base = backend.keys.sessions_of(tag);
             keys.extend(ids.iter().map(|id| format!("{base}{id}")));
@@ -92,20 +70,9 @@ impl Listed {
         self
     }
 
-    /// Adds the keys to `invocation`'s `KEYS`.
-    pub(crate) fn declare(&self, invocation: &mut ScriptInvocation<'_>) {
-        for key in self.0.iter().flatten() {
-            invocation.key(key);
-        }
-    }
-
-    /// The scripts' `declared` argument: `1` when only the declared keys may be touched.
-    pub(crate) fn flag(&self) -> &'static str {
-        if self.0.is_some() {
-            "1"
-        } else {
-            ""
-        }
+    /// The data keys to declare; `None` when scripts may touch any (one Redis).
+    pub(crate) fn keys(&self) -> Option<&[String]> {
+        self.0.as_deref()
     }
 }
 

@@ -25,10 +25,39 @@ use crate::{
     unix_ms::UnixMs,
 };
 
-/// The tombstone of a revoked session (the value of `t`).
-pub(crate) const REVOKED: &str = "1";
-/// The tombstone of a session evicted to make room for a newer log-in of its user.
-pub(crate) const EVICTED: &str = "evicted";
+/// Why the store ended a session: its key's tombstone, marked in `t` (and at the head of `r`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tombstone {
+    /// Revoked through the registry.
+    Revoked,
+    /// Evicted to make room for a newer log-in of its user.
+    Evicted,
+}
+
+impl Tombstone {
+    /// The stored mark. Kept as earlier releases wrote them, so that their tombstones read.
+    pub(crate) fn mark(self) -> &'static str {
+        match self {
+            Self::Revoked => "1",
+            Self::Evicted => "evicted",
+        }
+    }
+
+    /// The tombstone a stored mark names; `None` for one this version does not know.
+    pub(crate) fn of_mark(mark: &str) -> Option<Self> {
+        [Self::Revoked, Self::Evicted]
+            .into_iter()
+            .find(|tombstone| tombstone.mark() == mark)
+    }
+
+    /// What the middleware is told about a session ended this way.
+    fn marker(self) -> StoreMarker {
+        match self {
+            Self::Revoked => StoreMarker::Revoked,
+            Self::Evicted => StoreMarker::Evicted,
+        }
+    }
+}
 
 /// A session's state, split into the hash's fields.
 #[derive(Debug)]
@@ -187,11 +216,7 @@ fn rebuild(
     let mut state = HashMap::new();
     if let Some(why) = tombstone {
         // Only what the middleware needs to report the end of the session.
-        let marker = match why {
-            REVOKED => StoreMarker::Revoked,
-            EVICTED => StoreMarker::Evicted,
-            _ => StoreMarker::Unknown,
-        };
+        let marker = Tombstone::of_mark(why).map_or(StoreMarker::Unknown, Tombstone::marker);
         marker.write(&mut state);
     } else {
         if !rest.is_empty() {
@@ -308,6 +333,17 @@ mod tests {
         assert!(!evicted.contains_key(ID_ENTRY));
         let strange = assemble(&view("why"), &id(), STATE_KEY).unwrap();
         assert_eq!(StoreMarker::read(&strange), Some(StoreMarker::Unknown));
+    }
+
+    #[test]
+    fn a_tombstone_is_marked_as_earlier_releases_marked_it() {
+        assert_eq!(Tombstone::Revoked.mark(), "1");
+        assert_eq!(Tombstone::Evicted.mark(), "evicted");
+        for tombstone in [Tombstone::Revoked, Tombstone::Evicted] {
+            assert_eq!(Tombstone::of_mark(tombstone.mark()), Some(tombstone));
+        }
+        assert_eq!(Tombstone::of_mark("why"), None);
+        assert_eq!(Tombstone::of_mark(""), None);
     }
 
     #[test]

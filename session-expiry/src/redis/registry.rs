@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 use super::{
     device,
     id::SessionId,
-    listed::{backoff, Listed, Plan},
-    page::{Page, PageCursor, SessionPage},
-    scripts::SCRIPTS,
+    listed::{backoff, Listed},
+    page::{Page, SessionPage},
+    scripts::{List, ListReply, ListedSession, Plan, Revoke, RevokeReply},
     store::Backend,
     RedisStoreError,
 };
@@ -101,14 +101,6 @@ pub struct SessionInfo {
     pub current: bool,
 }
 
-/// What the save script recorded at log-in.
-#[derive(serde::Deserialize)]
-struct LoginInfo {
-    l: Option<u64>,
-    ua: Option<String>,
-    ip: Option<String>,
-}
-
 impl SessionRegistry {
     pub(crate) fn new(backend: Arc<Backend>) -> Self {
         Self { backend }
@@ -142,7 +134,6 @@ impl SessionRegistry {
         let keys = self.backend.keys.user(&tag);
         let base = self.backend.keys.sessions_of(&tag);
         let now = self.backend.now_ms();
-        let (activity, after) = PageCursor::args(page.cursor());
         let mut missed = Vec::new();
         for _ in 0..REVOKE_ATTEMPTS {
             let plan = Plan::List {
@@ -154,27 +145,27 @@ impl SessionRegistry {
                 &tag,
                 &missed,
             );
-            let mut invocation = SCRIPTS.list.prepare_invoke();
-            keys.declare(&mut invocation);
-            listed.declare(&mut invocation);
-            invocation
-                .arg(&base)
-                .arg(now)
-                .arg(listed.flag())
-                .arg(&activity)
-                .arg(after)
-                .arg(page.limit());
-            let flat: Vec<String> = self.backend.connection.invoke(&invocation).await?;
-            match flat.as_slice() {
+            let list = List {
+                user: &keys,
+                listed: &listed,
+                base: &base,
+                now,
+                after: page.cursor(),
+                limit: page.limit(),
+            };
+            match list.run(&self.backend.connection).await? {
                 // Sessions of the page were saved after the plan was read: read it again.
-                [status, ids @ ..] if status == "-2" => {
-                    missed.extend(ids.iter().cloned());
+                ListReply::Undeclared(ids) => {
+                    missed.extend(ids);
                     backoff().await;
                 }
-                [status, next_activity, next_id, entries @ ..] if status == "1" => {
-                    return listed_page(next_activity, next_id, entries, page.current_id())
+                ListReply::Page { next, sessions } => {
+                    let sessions = sessions
+                        .into_iter()
+                        .map(|listed| session_info(listed, page.current_id()))
+                        .collect::<Result<_, _>>()?;
+                    return Ok(SessionPage { sessions, next });
                 }
-                _ => return Err(corrupt("the list script answered something unexpected")),
             }
         }
         Err(RedisStoreError::Contended {
@@ -301,7 +292,7 @@ impl SessionRegistry {
     /// # Ok(()) }
     /// ```
     pub async fn revoke(&self, user: &str, id: &SessionId) -> Result<bool, RedisStoreError> {
-        Ok(self.revoke_where(user, "one", Some(id)).await? == 1)
+        Ok(self.revoke_where(user, Revoke::One(id)).await? == 1)
     }
 
     /// Revokes every session of `user` ("log out everywhere", this device included); how many
@@ -317,7 +308,7 @@ impl SessionRegistry {
     /// # Ok(()) }
     /// ```
     pub async fn revoke_all(&self, user: &str) -> Result<usize, RedisStoreError> {
-        self.revoke_where(user, "all", None).await
+        self.revoke_where(user, Revoke::All).await
     }
 
     /// Revokes every session of `user` but `current` ("log out other devices"); how many were
@@ -347,36 +338,23 @@ impl SessionRegistry {
         user: &str,
         current: &SessionId,
     ) -> Result<usize, RedisStoreError> {
-        self.revoke_where(user, "others", Some(current)).await
+        self.revoke_where(user, Revoke::Others(current)).await
     }
 
-    async fn revoke_where(
-        &self,
-        user: &str,
-        mode: &str,
-        id: Option<&SessionId>,
-    ) -> Result<usize, RedisStoreError> {
+    async fn revoke_where(&self, user: &str, which: Revoke<'_>) -> Result<usize, RedisStoreError> {
         let tag = self.backend.keys.tag_of(user);
-        let keys = &self.backend.keys;
+        let keys = self.backend.keys.user(&tag);
+        let base = self.backend.keys.sessions_of(&tag);
         for _ in 0..REVOKE_ATTEMPTS {
-            let mut invocation = SCRIPTS.revoke.prepare_invoke();
-            keys.user(&tag).declare(&mut invocation);
-            let listed = match (mode, id) {
-                ("one", Some(id)) => {
-                    invocation.key(keys.data(Some(&tag), id));
-                    Listed::default()
-                }
-                _ => Listed::read(&self.backend, &tag).await?,
+            let listed = match which {
+                Revoke::One(_) => Listed::default(),
+                Revoke::All | Revoke::Others(_) => Listed::read(&self.backend, &tag).await?,
             };
-            listed.declare(&mut invocation);
-            invocation
-                .arg(keys.sessions_of(&tag))
-                .arg(mode)
-                .arg(id.map_or("", SessionId::as_str))
-                .arg(listed.flag());
-            // -1: a session was saved since the index was read; read it again.
-            let revoked: i64 = self.backend.connection.invoke(&invocation).await?;
-            if let Ok(revoked) = usize::try_from(revoked) {
+            let reply = which
+                .run(&self.backend.connection, &keys, &base, &listed)
+                .await?;
+            // A session was saved since the index was read: read it again.
+            if let RevokeReply::Revoked(revoked) = reply {
                 if revoked > 0 {
                     self.backend.events.emit(&SessionEvent::Revoked {
                         user: user.to_owned(),
@@ -392,72 +370,30 @@ impl SessionRegistry {
     }
 }
 
-/// The page the list script answered: the next cursor, then id, log-in record, last seen and
-/// deadline of each session.
-fn listed_page(
-    next_activity: &str,
-    next_id: &str,
-    entries: &[String],
-    current: Option<&SessionId>,
-) -> Result<SessionPage, RedisStoreError> {
-    let next = match (next_activity, next_id) {
-        ("", "") => None,
-        (activity, id) => Some(
-            PageCursor::from_script(activity, id)
-                .ok_or_else(|| corrupt("a session's activity is malformed"))?,
-        ),
-    };
-    let sessions = entries
-        .chunks(4)
-        .map(|entry| match entry {
-            [id, info, seen, deadline] => session_info(id, info, seen, deadline, current),
-            _ => Err(corrupt("a registry entry is incomplete")),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(SessionPage { sessions, next })
-}
-
+/// A listed session as the registry reports it.
 fn session_info(
-    id: &str,
-    info: &str,
-    seen: &str,
-    deadline: &str,
+    listed: ListedSession,
     current: Option<&SessionId>,
 ) -> Result<SessionInfo, RedisStoreError> {
-    let id: SessionId = id
-        .parse()
-        .map_err(|_| corrupt("a registry id is malformed"))?;
-    // A session without a log-in record (saved before records were kept) is still listed.
-    let info = match info {
-        "" => LoginInfo {
-            l: None,
-            ua: None,
-            ip: None,
-        },
-        info => serde_json::from_str(info).map_err(|_| corrupt("a registry entry is malformed"))?,
-    };
-    let instant = |ms: &str| {
-        ms.parse::<i64>()
-            .ok()
-            .and_then(DateTime::from_timestamp_millis)
+    let instant = |ms: i64| {
+        DateTime::from_timestamp_millis(ms)
             .ok_or_else(|| corrupt("a session's instant is malformed"))
     };
-    let last_seen = instant(seen)?;
+    let last_seen = instant(listed.seen_ms)?;
+    let login = listed.login;
     Ok(SessionInfo {
-        current: current == Some(&id),
-        id,
-        logged_in_at: match info.l {
-            Some(ms) => instant(&ms.to_string())?,
+        current: current == Some(&listed.id),
+        id: listed.id,
+        logged_in_at: match login.login_ms.map(i64::try_from) {
+            Some(Ok(ms)) => instant(ms)?,
+            Some(Err(_)) => return Err(corrupt("a session's instant is malformed")),
             None => last_seen,
         },
         last_seen,
-        expires_at: match deadline {
-            "" => None,
-            ms => Some(instant(ms)?),
-        },
-        device: info.ua.as_deref().and_then(device::label),
-        user_agent: info.ua,
-        ip: info.ip,
+        expires_at: listed.deadline_ms.map(instant).transpose()?,
+        device: login.user_agent.as_deref().and_then(device::label),
+        user_agent: login.user_agent,
+        ip: login.ip,
     })
 }
 

@@ -3,26 +3,22 @@
 
 use std::{collections::HashMap, fmt, sync::Arc};
 
-use ::redis::{Script, ScriptInvocation};
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration as CookieDuration;
 
 use super::{
     connection::Connection,
     id::SessionId,
-    keys::{id_of, new_session_key, parse_session_key, KeySpace, ParsedKey, UserTag},
-    listed::{backoff, Listed, Plan},
+    keys::{id_of, new_session_key, parse_session_key, KeySpace, ParsedKey, UserKeys, UserTag},
+    listed::{backoff, Listed},
     record::{assemble, assemble_layout_1, Record, Unreadable, LAYOUT_1_FIELDS, VIEW_FIELD},
     scope,
-    scripts::SCRIPTS,
+    scripts::{Delete, Extend, Plan, Save, SaveReply, SessionKeys, Update},
     RedisStoreBuilder, RedisStoreError, SessionRegistry,
 };
 use crate::{
-    session_event::Events,
-    state::{login_millis, PolicyMillis},
-    store_marker::StoreMarker,
-    unix_ms::UnixMs,
-    Clock, SessionEvent,
+    login_record::LoginRecord, session_event::Events, state::login_millis,
+    store_marker::StoreMarker, unix_ms::UnixMs, Clock, SessionEvent,
 };
 
 /// How many fresh keys `save` tries before giving up (a collision of 256 random bits means a
@@ -186,33 +182,12 @@ impl RedisStore {
         self.backend.keys.data(parsed.tag.as_ref(), &parsed.id)
     }
 
-    /// A call of `script` on one session: its keys are the session's data key and, for a
-    /// signed-in session, its user's index.
-    fn on_session<'a>(
-        &self,
-        script: &'a Script,
-        tag: Option<&UserTag>,
-        id: &SessionId,
-    ) -> ScriptInvocation<'a> {
-        let mut invocation = script.prepare_invoke();
-        invocation.key(self.backend.keys.data(tag, id));
-        if let Some(tag) = tag {
-            self.backend.keys.user(tag).declare(&mut invocation);
-        }
-        invocation
-    }
-
-    /// Adds what save and update take first: the record's fields, now, and the fallback TTL.
-    fn with_record(
-        invocation: &mut ScriptInvocation<'_>,
-        record: &Record,
-        now: u64,
-        fallback: u64,
-    ) {
-        for field in record.fields() {
-            invocation.arg(field);
-        }
-        invocation.arg(now).arg(fallback);
+    /// The keys of a script on the session `id`: its data key and, signed in, its user's index.
+    fn session_keys(&self, tag: Option<&UserTag>, id: &SessionId) -> (String, Option<UserKeys>) {
+        (
+            self.backend.keys.data(tag, id),
+            tag.map(|tag| self.backend.keys.user(tag)),
+        )
     }
 
     /// What the user's index still says about a signed-in session whose data key is gone:
@@ -227,16 +202,19 @@ impl RedisStore {
         let mut cmd = ::redis::cmd("HGET");
         cmd.arg(self.backend.keys.index(tag)).arg(id.as_str());
         let info: Option<String> = self.backend.connection.query(&cmd).await?;
-        let Some(info) = info.and_then(|raw| serde_json::from_str::<EndedInfo>(&raw).ok()) else {
+        let Some((login_ms, user, policy)) = info
+            .and_then(|raw| LoginRecord::parse(&raw))
+            .and_then(LoginRecord::ended)
+        else {
             return Ok(None);
         };
-        if info.u.is_empty() || self.backend.keys.tag_of(&info.u) != *tag {
+        if self.backend.keys.tag_of(&user) != *tag {
             return Ok(None);
         }
         Ok(Some(StoreMarker::Ended {
-            login_ms: info.l,
-            user: info.u,
-            policy: info.p,
+            login_ms,
+            user,
+            policy,
         }))
     }
 
@@ -283,7 +261,8 @@ impl RedisStore {
 
     /// Saves `record` under a fresh key, in its user's slot when it has a user, within the
     /// user's session limit: evicting their least recently active sessions, or refusing
-    /// ([`RedisStoreError::TooManySessions`]).
+    /// ([`RedisStoreError::TooManySessions`]). Each attempt plans (on a cluster, what the save
+    /// will touch), invokes the save, and interprets its reply.
     async fn create(
         &self,
         record: &Record,
@@ -300,96 +279,34 @@ impl RedisStore {
             );
             return session_key(new_session_key(None));
         }
-        let tag = record.user().map(|user| self.backend.keys.tag_of(user));
-        let info = tag
-            .as_ref()
-            .map(|_| registry_info(record))
-            .unwrap_or_default();
-        let base = tag
-            .as_ref()
-            .map(|tag| self.backend.keys.sessions_of(tag))
-            .unwrap_or_default();
-        let cap = record.cap();
-        let (max, refuse) = match cap {
-            Some(cap) => (cap.max.to_string(), if cap.refuse { "1" } else { "" }),
-            None => (String::new(), ""),
-        };
+        let login = LogIn::of(&self.backend, record);
         // One instant for the plan and the save, so both pick the same sessions.
         let now = self.backend.now_ms();
-        let mut key = new_session_key(tag.as_ref());
+        let mut key = new_session_key(login.tag.as_ref());
         let (mut collisions, mut plans) = (0, 0);
         let mut missed = Vec::new();
         while collisions < SAVE_ATTEMPTS && plans < PLAN_ATTEMPTS {
-            // On a cluster, the sessions the save will prune or evict, to declare them.
-            let listed = match &tag {
-                Some(tag) => {
-                    let plan = Plan::Save {
-                        max: cap.filter(|cap| !cap.refuse).map(|cap| cap.max),
-                    };
-                    Listed::plan(&self.backend, tag, plan, now).await?.and(
-                        &self.backend,
-                        tag,
-                        &missed,
-                    )
-                }
-                None => Listed::default(),
-            };
-            let id = id_of(&key);
-            let mut invocation = self.on_session(&SCRIPTS.save, tag.as_ref(), &id);
-            listed.declare(&mut invocation);
-            Self::with_record(&mut invocation, record, now, fallback_ttl);
-            invocation
-                .arg(id.as_str())
-                .arg(&info)
-                .arg(&base)
-                .arg(listed.flag())
-                .arg(&max)
-                .arg(refuse);
-            let answer: Vec<String> = self.backend.connection.invoke(&invocation).await?;
-            let fields: Vec<&str> = answer.iter().map(String::as_str).collect();
-            match fields.as_slice() {
-                ["1", evicted] => {
-                    let evicted = evicted.parse::<usize>().unwrap_or(0);
-                    if let (Some(user), 1..) = (record.user(), evicted) {
-                        self.backend.events.emit(&SessionEvent::Evicted {
-                            user: user.to_owned(),
-                            sessions: evicted,
-                        });
-                    }
+            let listed = self
+                .plan_save(login.tag.as_ref(), record, now, &missed)
+                .await?;
+            match self.save(&login, &key, &listed, now, fallback_ttl).await? {
+                SaveReply::Saved { evicted } => {
+                    self.evicted(record, evicted);
                     return session_key(key);
                 }
                 // Already past its deadline: nothing was saved, the key leads nowhere.
-                ["0"] => return session_key(key),
-                ["-1"] => {
+                SaveReply::PastDeadline => return session_key(key),
+                SaveReply::KeyTaken => {
                     collisions += 1;
-                    key = new_session_key(tag.as_ref());
+                    key = new_session_key(login.tag.as_ref());
                 }
                 // The index changed since the plan was read.
-                ["-2", ids @ ..] => {
+                SaveReply::Undeclared(ids) => {
                     plans += 1;
-                    missed.extend(ids.iter().map(|id| (*id).to_owned()));
+                    missed.extend(ids);
                     backoff().await;
                 }
-                ["-3", max] => {
-                    let max = max.parse().unwrap_or(u32::MAX);
-                    let user = record
-                        .user()
-                        .and_then(|user| self.backend.events.user_ids.name(user));
-                    tracing::info!(
-                        target: "session_expiry",
-                        user,
-                        max,
-                        "log-in refused: the user already holds as many sessions as their \
-                         limit allows"
-                    );
-                    scope::refused(max);
-                    return Err(RedisStoreError::TooManySessions { max });
-                }
-                _ => {
-                    return Err(RedisStoreError::Corrupt(format!(
-                        "the save script answered {answer:?}"
-                    )))
-                }
+                SaveReply::Refused { max } => return Err(self.refused(record, max)),
             }
         }
         if plans >= PLAN_ATTEMPTS {
@@ -402,11 +319,91 @@ impl RedisStore {
         ))
     }
 
+    /// One attempt at saving `login` under `key`.
+    async fn save(
+        &self,
+        login: &LogIn<'_>,
+        key: &str,
+        listed: &Listed,
+        now: u64,
+        fallback_ttl: u64,
+    ) -> Result<SaveReply, RedisStoreError> {
+        let id = id_of(key);
+        let data = self.backend.keys.data(login.tag.as_ref(), &id);
+        Save {
+            keys: SessionKeys {
+                data: &data,
+                user: login.user.as_ref(),
+            },
+            listed,
+            id: &id,
+            record: login.record,
+            now,
+            fallback_ttl,
+            login: &login.json,
+            base: &login.base,
+            cap: login.record.cap(),
+        }
+        .run(&self.backend.connection)
+        .await
+    }
+
+    /// On a cluster, the sessions a save of `record` will prune or evict, to declare them, and
+    /// those a save met undeclared before (`missed`).
+    async fn plan_save(
+        &self,
+        tag: Option<&UserTag>,
+        record: &Record,
+        now: u64,
+        missed: &[SessionId],
+    ) -> Result<Listed, RedisStoreError> {
+        let Some(tag) = tag else {
+            return Ok(Listed::default());
+        };
+        let plan = Plan::Save {
+            max: record.cap().filter(|cap| !cap.refuse).map(|cap| cap.max),
+        };
+        Ok(Listed::plan(&self.backend, tag, plan, now)
+            .await?
+            .and(&self.backend, tag, missed))
+    }
+
+    /// Reports the sessions a log-in evicted.
+    fn evicted(&self, record: &Record, evicted: usize) {
+        if let (Some(user), 1..) = (record.user(), evicted) {
+            self.backend.events.emit(&SessionEvent::Evicted {
+                user: user.to_owned(),
+                sessions: evicted,
+            });
+        }
+    }
+
+    /// A log-in the session limit `max` refused: logged, and told to the request's scope.
+    fn refused(&self, record: &Record, max: u32) -> RedisStoreError {
+        let user = record
+            .user()
+            .and_then(|user| self.backend.events.user_ids.name(user));
+        tracing::info!(
+            target: "session_expiry",
+            user,
+            max,
+            "log-in refused: the user already holds as many sessions as their limit allows"
+        );
+        scope::refused(max);
+        RedisStoreError::TooManySessions { max }
+    }
+
     /// Deletes a live session (a tombstone stays until its deadline); whether one was deleted.
     async fn remove(&self, parsed: &ParsedKey) -> Result<bool, RedisStoreError> {
-        let mut invocation = self.on_session(&SCRIPTS.delete, parsed.tag.as_ref(), &parsed.id);
-        invocation.arg(parsed.id.as_str());
-        let deleted = self.backend.connection.invoke::<i64>(&invocation).await? == 1;
+        let (data, user) = self.session_keys(parsed.tag.as_ref(), &parsed.id);
+        let delete = Delete {
+            keys: SessionKeys {
+                data: &data,
+                user: user.as_ref(),
+            },
+            id: &parsed.id,
+        };
+        let deleted = delete.run(&self.backend.connection).await?;
         if !deleted {
             scope::ended_meanwhile();
         }
@@ -432,11 +429,18 @@ impl RedisStore {
             }
             return self.create(record, fallback_ttl).await;
         }
-        let mut invocation = self.on_session(&SCRIPTS.update, parsed.tag.as_ref(), &parsed.id);
-        Self::with_record(&mut invocation, record, self.backend.now_ms(), fallback_ttl);
-        invocation.arg(parsed.id.as_str());
-        let written: i64 = self.backend.connection.invoke(&invocation).await?;
-        if written == 0 {
+        let (data, user) = self.session_keys(parsed.tag.as_ref(), &parsed.id);
+        let update = Update {
+            keys: SessionKeys {
+                data: &data,
+                user: user.as_ref(),
+            },
+            id: &parsed.id,
+            record,
+            now: self.backend.now_ms(),
+            fallback_ttl,
+        };
+        if !update.run(&self.backend.connection).await? {
             tracing::debug!(
                 target: "session_expiry",
                 session = %parsed.id,
@@ -538,12 +542,17 @@ impl SessionStore for RedisStore {
         let Some(parsed) = parse_session_key(session_key.as_ref()) else {
             return Ok(());
         };
-        let mut invocation = self.on_session(&SCRIPTS.extend, parsed.tag.as_ref(), &parsed.id);
-        invocation
-            .arg(millis(ttl))
-            .arg(self.backend.now_ms())
-            .arg(parsed.id.as_str());
-        match self.backend.connection.invoke::<i64>(&invocation).await {
+        let (data, user) = self.session_keys(parsed.tag.as_ref(), &parsed.id);
+        let extend = Extend {
+            keys: SessionKeys {
+                data: &data,
+                user: user.as_ref(),
+            },
+            id: &parsed.id,
+            ttl: millis(ttl),
+            now: self.backend.now_ms(),
+        };
+        match extend.run(&self.backend.connection).await {
             Ok(_) => Ok(()),
             // Not extending the TTL of a session without deadline only ends it early: not worth
             // failing a request that was otherwise answered.
@@ -570,28 +579,50 @@ impl SessionStore for RedisStore {
     }
 }
 
+/// What every attempt at saving one record shares: its user's slot and index, and the log-in
+/// record for the index (all empty without a user).
+struct LogIn<'r> {
+    record: &'r Record,
+    tag: Option<UserTag>,
+    user: Option<UserKeys>,
+    /// The log-in record, as JSON.
+    json: String,
+    /// The prefix of the user's data keys.
+    base: String,
+}
+
+impl<'r> LogIn<'r> {
+    fn of(backend: &Backend, record: &'r Record) -> Self {
+        let tag = record.user().map(|user| backend.keys.tag_of(user));
+        Self {
+            record,
+            user: tag.as_ref().map(|tag| backend.keys.user(tag)),
+            json: tag
+                .as_ref()
+                .map(|_| login_record(record))
+                .unwrap_or_default(),
+            base: tag
+                .as_ref()
+                .map(|tag| backend.keys.sessions_of(tag))
+                .unwrap_or_default(),
+            tag,
+        }
+    }
+}
+
 /// What the registry keeps about a session from its log-in: where it signed in (for the
 /// listing), and whose it is under which policy snapshot (to name the reason it ended once Redis
 /// has dropped its data, see [`RedisStore::ended`]).
-fn registry_info(record: &Record) -> String {
+fn login_record(record: &Record) -> String {
     let (user_agent, ip) = scope::client();
-    serde_json::json!({
-        "l": record.login_ms(),
-        "ua": user_agent,
-        "ip": ip,
-        "u": record.user(),
-        "p": record.policy(),
-    })
-    .to_string()
-}
-
-/// The part of a registry entry that names an ended session.
-#[derive(serde::Deserialize)]
-struct EndedInfo {
-    l: u64,
-    u: String,
-    #[serde(default)]
-    p: Option<PolicyMillis>,
+    LoginRecord {
+        ip,
+        login_ms: record.login_ms(),
+        policy: record.policy(),
+        user: record.user().map(str::to_owned),
+        user_agent,
+    }
+    .to_json()
 }
 
 fn session_key(key: String) -> Result<SessionKey, RedisStoreError> {
