@@ -148,6 +148,9 @@ where
         let cookie_name = Rc::clone(&self.cookie_name);
         Box::pin(async move {
             let mut res = service.call(req).await?;
+            if crate::stack_check::state_still_held(res.request()) {
+                crate::stack_check::StackError::RememberMeInside.report_once();
+            }
             if !res.headers().contains_key(header::SET_COOKIE) {
                 return Ok(res);
             }

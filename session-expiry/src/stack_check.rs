@@ -24,7 +24,8 @@ use std::{
     },
 };
 
-use actix_session::Session;
+use actix_session::{Session, SessionExt as _};
+use actix_web::HttpRequest;
 
 /// The reserved entry of a probe request (never persisted: removed on the way out).
 const PROBE_KEY: &str = "session-expiry.probe";
@@ -47,6 +48,8 @@ pub(crate) enum StackError {
     InsideOut,
     /// No `SessionMiddleware` at all.
     Missing,
+    /// `RememberMeCookie` runs inside `SessionMiddleware`, before any cookie is set.
+    RememberMeInside,
 }
 
 impl StackError {
@@ -65,8 +68,31 @@ impl StackError {
                  is ever saved: add `.wrap(SessionMiddleware::new(store, key))` right after \
                  `.wrap(SessionExpiry::..)`; answering 500"
             ),
+            Self::RememberMeInside => tracing::error!(
+                target: "session_expiry",
+                "RememberMeCookie is registered inside SessionMiddleware, so it never sees the \
+                 session cookie and every cookie keeps actix-session's lifetime: call \
+                 `.wrap(RememberMeCookie::new())` *after* `.wrap(SessionMiddleware::..)`"
+            ),
         }
     }
+
+    /// [`report`](Self::report), once per process: a layer of every worker may find it.
+    pub(crate) fn report_once(self) {
+        static REPORTED: AtomicU8 = AtomicU8::new(0);
+        let bit = 1 << self as u8;
+        if REPORTED.fetch_or(bit, Ordering::Relaxed) & bit == 0 {
+            self.report();
+        }
+    }
+}
+
+/// Whether a layer on its way out still finds the request's session state, which a
+/// `SessionMiddleware` inside it would have taken: a layer meant to run outside
+/// `SessionMiddleware` (`RememberMeCookie`) then runs inside it. A request whose state never
+/// held anything tells nothing.
+pub(crate) fn state_still_held(req: &HttpRequest) -> bool {
+    !taken(&req.get_session())
 }
 
 impl StackCheck {

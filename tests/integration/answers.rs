@@ -5,7 +5,7 @@ use actix_web::{
     test::{self, TestRequest},
     web, App, HttpResponse,
 };
-use session_expiry::{Expiry, MockClock, SessionExpiry};
+use session_expiry::{Expiry, MockClock, RememberMeCookie, SessionExpiry};
 
 use crate::support::{app, capture_logs, expiry, logs, routes, session_middleware, Client, IDLE};
 
@@ -224,7 +224,8 @@ async fn a_right_stack_is_never_reported_even_when_the_first_handler_clears_the_
                     }),
                 )
                 .wrap(expiry(&clock).build())
-                .wrap(session_middleware()),
+                .wrap(session_middleware())
+                .wrap(RememberMeCookie::new()),
         )
         .await,
     );
@@ -375,4 +376,28 @@ async fn the_crates_403_and_503_give_a_browser_a_page_and_an_api_client_json() {
             assert_eq!(answer.header("retry-after"), retry_after, "{path}");
         }
     }
+}
+
+#[actix_web::test]
+async fn remember_me_cookie_inside_the_session_middleware_is_reported() {
+    let clock = MockClock::new();
+    let client = Client::new(
+        test::init_service(
+            App::new()
+                .configure(routes)
+                .wrap(expiry(&clock).build())
+                .wrap(RememberMeCookie::new())
+                .wrap(session_middleware()),
+        )
+        .await,
+    );
+    let (_guard, buffer) = capture_logs();
+    client.login().await;
+    let found = logs(&buffer);
+    assert!(
+        found.contains(
+            "call `.wrap(RememberMeCookie::new())` *after* `.wrap(SessionMiddleware::..)`"
+        ),
+        "{found}"
+    );
 }
