@@ -23,19 +23,37 @@ type FindIdentity = dyn Fn(&HttpRequest) -> Option<String> + Send + Sync;
 ///     .build();
 /// ```
 #[derive(Clone, Default)]
-#[non_exhaustive]
-pub enum Adoption {
-    /// Leave such sessions alone: they stay anonymous to this crate.
-    #[default]
-    Ignore,
-    /// Start the clocks now for the user the function finds in the request (a log-in in all
-    /// but the session ID, which is kept: no credentials were presented). The policy resolver,
-    /// if any, is consulted as at a log-in.
-    Adopt(Arc<FindIdentity>),
+pub struct Adoption {
+    /// `None`: such sessions are left alone.
+    find_user: Option<Arc<FindIdentity>>,
 }
 
 impl Adoption {
-    /// Adopts the sessions for which `find_user` returns a user id.
+    /// Leaves such sessions alone: they stay anonymous to this crate (the default).
+    ///
+    /// # Examples
+    /// ```
+    /// let adoption = session_expiry::Adoption::ignore();
+    /// assert_eq!(format!("{adoption:?}"), "Ignore");
+    /// ```
+    #[must_use]
+    pub const fn ignore() -> Self {
+        Self { find_user: None }
+    }
+
+    /// Whether sessions are adopted at all.
+    pub(crate) fn adopts(&self) -> bool {
+        self.find_user.is_some()
+    }
+
+    /// The user to adopt in `req`, if sessions are adopted and the function finds one.
+    pub(crate) fn find_user(&self, req: &HttpRequest) -> Option<String> {
+        self.find_user.as_ref().and_then(|find_user| find_user(req))
+    }
+
+    /// Adopts the sessions for which `find_user` returns a user id: starts the clocks now for
+    /// that user (a log-in in all but the session ID, which is kept: no credentials were
+    /// presented). The policy resolver, if any, is consulted as at a log-in.
     ///
     /// # Examples
     /// ```
@@ -46,15 +64,17 @@ impl Adoption {
     pub fn adopt(
         find_user: impl Fn(&HttpRequest) -> Option<String> + Send + Sync + 'static,
     ) -> Self {
-        Self::Adopt(Arc::new(find_user))
+        Self {
+            find_user: Some(Arc::new(find_user)),
+        }
     }
 }
 
 impl fmt::Debug for Adoption {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Ignore => f.write_str("Ignore"),
-            Self::Adopt(_) => f.write_str("Adopt(..)"),
+        match self.find_user {
+            None => f.write_str("Ignore"),
+            Some(_) => f.write_str("Adopt(..)"),
         }
     }
 }

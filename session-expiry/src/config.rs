@@ -36,15 +36,15 @@ pub enum ExpiredAction {
 ///
 /// # Examples
 /// ```
-/// use session_expiry::{OnSessionLimit, SessionExpiry};
+/// use session_expiry::{OnMaxSessions, SessionExpiry};
 /// let middleware = SessionExpiry::builder()
 ///     .max_sessions(3)
-///     .on_session_limit(OnSessionLimit::Refuse)
+///     .on_max_sessions(OnMaxSessions::Refuse)
 ///     .build();
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum OnSessionLimit {
+pub enum OnMaxSessions {
     /// End the user's least recently active session(s) to make room: their next request gets
     /// the expired answer with reason `evicted`.
     #[default]
@@ -129,7 +129,7 @@ pub(crate) struct Configuration {
     /// The global policy of a remembered log-in; what it leaves unset comes from `policy`.
     pub(crate) remember_me: Option<Policy>,
     pub(crate) max_policy: Option<Policy>,
-    pub(crate) on_session_limit: OnSessionLimit,
+    pub(crate) on_max_sessions: OnMaxSessions,
     pub(crate) resolver: Option<Arc<dyn PolicyResolver>>,
     pub(crate) adoption: Adoption,
     pub(crate) refresh_granularity: Option<Duration>,
@@ -202,7 +202,7 @@ impl fmt::Debug for Configuration {
             .field("state_key", &self.state_key)
             .field("logout_behavior", &self.logout_behavior)
             .field("remember_me", &self.remember_me)
-            .field("on_session_limit", &self.on_session_limit)
+            .field("on_max_sessions", &self.on_max_sessions)
             .field(
                 "activity_from_same_origin_only",
                 &self.activity_from_same_origin_only,
@@ -221,9 +221,9 @@ pub(crate) fn default_configuration() -> Configuration {
             .with_absolute(Duration::from_secs(5 * 24 * 3600)),
         remember_me: None,
         max_policy: None,
-        on_session_limit: OnSessionLimit::EvictLeastRecentlyActive,
+        on_max_sessions: OnMaxSessions::EvictLeastRecentlyActive,
         resolver: None,
-        adoption: Adoption::Ignore,
+        adoption: Adoption::ignore(),
         refresh_granularity: None,
         login_path: None,
         reauth_path: None,
@@ -364,7 +364,7 @@ impl SessionExpiryBuilder {
 
     /// At most `max` sessions per user at once (a user's own policy may say otherwise, see
     /// [`Policy::with_max_sessions`]); what a log-in beyond it does is
-    /// [`on_session_limit`](Self::on_session_limit). Needs a store with a session registry
+    /// [`on_max_sessions`](Self::on_max_sessions). Needs a store with a session registry
     /// (the Redis store): the cookie store cannot count sessions.
     ///
     /// Defaults to [`DEFAULT_MAX_SESSIONS`](crate::DEFAULT_MAX_SESSIONS) (100): more devices
@@ -399,15 +399,15 @@ impl SessionExpiryBuilder {
 
     /// What a log-in beyond the user's session limit does.
     ///
-    /// Defaults to [`OnSessionLimit::EvictLeastRecentlyActive`].
+    /// Defaults to [`OnMaxSessions::EvictLeastRecentlyActive`].
     ///
     /// # Examples
     /// ```
-    /// use session_expiry::{OnSessionLimit, SessionExpiry};
-    /// let m = SessionExpiry::builder().on_session_limit(OnSessionLimit::Refuse).build();
+    /// use session_expiry::{OnMaxSessions, SessionExpiry};
+    /// let m = SessionExpiry::builder().on_max_sessions(OnMaxSessions::Refuse).build();
     /// ```
-    pub fn on_session_limit(mut self, action: OnSessionLimit) -> Self {
-        self.configuration.on_session_limit = action;
+    pub fn on_max_sessions(mut self, action: OnMaxSessions) -> Self {
+        self.configuration.on_max_sessions = action;
         self
     }
 
@@ -451,12 +451,12 @@ impl SessionExpiryBuilder {
     /// Chooses what happens to sessions signed in by another mechanism that carry no expiry
     /// state yet; see [`Adoption`].
     ///
-    /// Defaults to [`Adoption::Ignore`].
+    /// Defaults to [`Adoption::ignore`].
     ///
     /// # Examples
     /// ```
     /// use session_expiry::{Adoption, SessionExpiry};
-    /// let m = SessionExpiry::builder().adoption(Adoption::Ignore).build();
+    /// let m = SessionExpiry::builder().adoption(Adoption::ignore()).build();
     /// ```
     pub fn adoption(mut self, adoption: Adoption) -> Self {
         self.configuration.adoption = adoption;
@@ -603,7 +603,7 @@ impl SessionExpiryBuilder {
     /// How the log lines of expiries and adoptions name the user: the id itself, a keyed hash
     /// of it, or not at all (see [`UserIdLogging`]). The hooks always get the id itself.
     ///
-    /// Defaults to [`UserIdLogging::Plain`].
+    /// Defaults to [`UserIdLogging::plain`].
     ///
     /// # Examples
     /// ```

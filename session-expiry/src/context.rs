@@ -6,7 +6,7 @@
 //! ([`Ending`]), and a log-in to report ([`PendingLogin`]).
 
 use std::{
-    cell::{Cell, RefCell},
+    cell::{Cell, OnceCell, RefCell},
     rc::Rc,
     sync::Arc,
 };
@@ -18,6 +18,7 @@ use crate::{
     config::{Configuration, ExpiredAction},
     remember_me_cookie::CookieLifetime,
     session_data::{self, Left},
+    stack_check::Probe,
     state::ExpiryState,
     unix_ms::UnixMs,
     ExpiryError, ExpiryEvent, ExpiryReason, Policy, SessionEvent,
@@ -110,6 +111,9 @@ pub(crate) struct RequestContext {
     login: Cell<PendingLogin>,
     /// When the way out read the clock (the arrival until then).
     departed: Cell<UnixMs>,
+    /// The stack check's probe, while the first requests are checking the middleware stack;
+    /// dropped with the request, after the response.
+    probe: OnceCell<Probe>,
 }
 
 impl RequestContext {
@@ -128,7 +132,18 @@ impl RequestContext {
             route_limits: Cell::new(Policy::new()),
             login: Cell::new(PendingLogin::None),
             departed: Cell::new(arrived),
+            probe: OnceCell::new(),
         }
+    }
+
+    /// Carries the stack check's `probe` to the way out.
+    pub(crate) fn carry_probe(&self, probe: Probe) {
+        let _set_once = self.probe.set(probe);
+    }
+
+    /// The stack check's probe, if this request carries one.
+    pub(crate) fn probe(&self) -> Option<&Probe> {
+        self.probe.get()
     }
 
     /// The context the middleware left for this request.

@@ -99,6 +99,7 @@ mod context;
 mod error;
 mod event;
 mod extract;
+mod fetch_metadata;
 mod guard;
 mod login;
 mod login_record;
@@ -147,7 +148,7 @@ pub use self::clock::MockClock;
 pub use self::{
     adoption::Adoption,
     clock::{Clock, SystemClock},
-    config::{ExpiredAction, KeptKeys, LogoutBehavior, OnSessionLimit, SessionExpiryBuilder},
+    config::{ExpiredAction, KeptKeys, LogoutBehavior, OnMaxSessions, SessionExpiryBuilder},
     error::ExpiryError,
     event::{ExpiryEvent, ExpiryReason, UnknownReason},
     extract::{Expiry, Passive},

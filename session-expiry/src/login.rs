@@ -5,7 +5,7 @@
 use actix_session::Session;
 
 use crate::{
-    config::{Configuration, OnSessionLimit},
+    config::{Configuration, OnMaxSessions},
     context::{RequestContext, Snapshot},
     session_data,
     state::{ExpiryState, SessionCap},
@@ -98,7 +98,7 @@ pub(crate) fn with_policy(
         .session_limit()
         .map(|max| SessionCap {
             max,
-            refuse: config.on_session_limit == OnSessionLimit::Refuse,
+            refuse: config.on_max_sessions == OnMaxSessions::Refuse,
         });
     ExpiryState {
         policy,

@@ -26,7 +26,7 @@ use crate::{
     state::{policy_from_millis, ExpiryState, PolicyMillis, LEGACY_STATE_KEY},
     store_marker::{StoreMarker, ENDING_KEY},
     unix_ms::UnixMs,
-    Adoption, ExpiryReason, SessionEvent, STATE_KEY,
+    ExpiryReason, SessionEvent, STATE_KEY,
 };
 
 /// Ends sessions after an idle timeout, an absolute timeout, or both.
@@ -297,9 +297,7 @@ fn admit<B>(
             req.into_response(answer).map_into_right_body(),
         ));
     }
-    if let Some(probe) = config.stack.arrive(&session) {
-        req.extensions_mut().insert(probe);
-    }
+    let probe = config.stack.arrive(&session);
     let now = config.now();
     let config = Arc::clone(config);
     let not_activity = config.activity_from_same_origin_only && from_another_origin(&req);
@@ -342,6 +340,9 @@ fn admit<B>(
     };
     if not_activity {
         context.mark_passive();
+    }
+    if let Some(probe) = probe {
+        context.carry_probe(probe);
     }
     let context = Rc::new(context);
     req.extensions_mut().insert(Rc::clone(&context));
@@ -467,20 +468,20 @@ async fn resolve_then_finish<B>(
 /// runs on every request; an unknown value counts as another origin, as in
 /// [`check_same_origin`](crate::check_same_origin).
 fn from_another_origin(req: &ServiceRequest) -> bool {
-    req.headers()
-        .get("sec-fetch-site")
-        .is_some_and(|site| !matches!(site.as_bytes(), b"same-origin" | b"none"))
+    crate::fetch_metadata::site(req.headers())
+        .is_some_and(|site| !matches!(site, b"same-origin" | b"none"))
 }
 
 /// The user to adopt for a session without expiry state, per [`Adoption`]: never one this
 /// crate ended, whatever identity entries of another mechanism remain in it.
 fn adopted_user(req: &ServiceRequest, session: &Session, config: &Configuration) -> Option<String> {
-    match &config.adoption {
-        Adoption::Adopt(find_user) if !session_data::was_ended(session) => {
-            find_user(req.request()).filter(|user| crate::state::check_user_id(user).is_ok())
-        }
-        _ => None,
+    if !config.adoption.adopts() || session_data::was_ended(session) {
+        return None;
     }
+    config
+        .adoption
+        .find_user(req.request())
+        .filter(|user| crate::state::check_user_id(user).is_ok())
 }
 
 /// Signs in the user another mechanism signed in: the clocks start now, and the session does
@@ -508,8 +509,7 @@ fn adopt(
 /// before, by [`resolve_then_finish`].)
 fn finish<B>(res: ServiceResponse<B>, session: &Session, context: &RequestContext) -> Outcome<B> {
     let config = &context.config;
-    let probed = res.request().extensions().get::<Probe>().map(Probe::depart);
-    if let Some(Err(_inside_out)) = probed {
+    if let Some(Err(_inside_out)) = context.probe().map(Probe::depart) {
         let answer = HttpResponse::InternalServerError().finish();
         return Ok(res.into_response(answer).map_into_right_body());
     }

@@ -177,9 +177,7 @@ impl Refusal {
 /// a script ([`wants_json`]). A client that says neither (curl, `fetch`) gets JSON, as before.
 pub(crate) fn wants_page(req: &HttpRequest) -> bool {
     let headers = req.headers();
-    let navigate = headers
-        .get("sec-fetch-mode")
-        .is_some_and(|mode| mode.as_bytes() == b"navigate");
+    let navigate = crate::fetch_metadata::is_navigation(headers);
     let html = || {
         headers
             .get_all(header::ACCEPT)

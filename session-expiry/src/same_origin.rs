@@ -68,8 +68,8 @@ impl ResponseError for CrossSiteRequest {
 /// [`ConnectionInfo`]: actix_web::dev::ConnectionInfo
 pub fn check_same_origin(req: &HttpRequest) -> Result<(), CrossSiteRequest> {
     let headers = req.headers();
-    if let Some(site) = headers.get("sec-fetch-site") {
-        return match site.as_bytes() {
+    if let Some(site) = crate::fetch_metadata::site(headers) {
+        return match site {
             b"same-origin" | b"none" => Ok(()),
             _ => Err(CrossSiteRequest),
         };

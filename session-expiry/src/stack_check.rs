@@ -143,13 +143,21 @@ fn taken(session: &Session) -> bool {
     session.entries().capacity() == 0
 }
 
-/// A probe request's handle on its session, kept in the request's extensions: judged on the way
-/// out and again when the request is dropped.
+/// A probe request's handle on its session, carried by its context: judged on the way out and
+/// again when the request is dropped.
 pub(crate) struct Probe {
     session: Session,
     /// The way out ran to its end (a cancelled or failed request tells nothing).
     answered: Cell<bool>,
     check: Arc<StackCheck>,
+}
+
+impl std::fmt::Debug for Probe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Probe")
+            .field("answered", &self.answered.get())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Probe {

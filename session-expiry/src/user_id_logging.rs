@@ -31,19 +31,21 @@ use sha2::Sha256;
 /// }
 /// ```
 #[derive(Clone, Default)]
-#[non_exhaustive]
-pub enum UserIdLogging {
+pub struct UserIdLogging(Naming);
+
+/// How [`UserIdLogging`] names a user (opaque, so that ways can be added).
+#[derive(Clone, Default)]
+enum Naming {
     /// The user id itself.
     #[default]
     Plain,
-    /// A keyed hash of the user id (HMAC-SHA-256, the first 16 hex digits), made with
-    /// [`UserIdLogging::hashed`].
+    /// A keyed hash of the user id (HMAC-SHA-256, the first 16 hex digits).
     Hashed(HashKey),
     /// No user at all.
     Omitted,
 }
 
-/// The secret key of [`UserIdLogging::Hashed`], at least [`HashKey::MIN_LEN`] bytes; never
+/// The secret key of [`UserIdLogging::hashed`], at least [`HashKey::MIN_LEN`] bytes; never
 /// shown by `Debug`.
 ///
 /// # Examples
@@ -133,7 +135,31 @@ impl HashKeyTooShort {
 }
 
 impl UserIdLogging {
-    /// Names users by a keyed hash of their id. `key` is a secret of at least
+    /// Names users by their id itself (the default).
+    ///
+    /// # Examples
+    /// ```
+    /// let logging = session_expiry::UserIdLogging::plain();
+    /// assert_eq!(format!("{logging:?}"), "Plain");
+    /// ```
+    #[must_use]
+    pub const fn plain() -> Self {
+        Self(Naming::Plain)
+    }
+
+    /// Leaves users out of log lines.
+    ///
+    /// # Examples
+    /// ```
+    /// let logging = session_expiry::UserIdLogging::omitted();
+    /// assert_eq!(format!("{logging:?}"), "Omitted");
+    /// ```
+    #[must_use]
+    pub const fn omitted() -> Self {
+        Self(Naming::Omitted)
+    }
+
+    /// Names users by a keyed hash of their id (HMAC-SHA-256, the first 16 hex digits). `key` is a secret of at least
     /// [`HashKey::MIN_LEN`] (32) random bytes; keep it secret (and the same on every
     /// instance, so that their lines agree): whoever has it can test guesses of user ids.
     ///
@@ -153,7 +179,7 @@ impl UserIdLogging {
     /// # Ok(()) }
     /// ```
     pub fn hashed(key: impl AsRef<[u8]>) -> Result<Self, HashKeyTooShort> {
-        HashKey::new(key).map(Self::Hashed)
+        HashKey::new(key).map(|key| Self(Naming::Hashed(key)))
     }
 
     /// How a log line names `user`, `None` to leave it out.
@@ -161,32 +187,32 @@ impl UserIdLogging {
     /// names and session keys.
     #[cfg(feature = "redis")]
     pub(crate) fn key(&self) -> Option<&HashKey> {
-        match self {
-            Self::Hashed(key) => Some(key),
-            Self::Plain | Self::Omitted => None,
+        match &self.0 {
+            Naming::Hashed(key) => Some(key),
+            Naming::Plain | Naming::Omitted => None,
         }
     }
 
     pub(crate) fn name(&self, user: &str) -> Option<String> {
-        match self {
-            Self::Plain => Some(user.to_owned()),
-            Self::Hashed(HashKey(key)) => {
+        match &self.0 {
+            Naming::Plain => Some(user.to_owned()),
+            Naming::Hashed(HashKey(key)) => {
                 let mut mac = Hmac::<Sha256>::new_from_slice(key).ok()?;
                 mac.update(user.as_bytes());
                 let digest = mac.finalize().into_bytes();
                 Some(digest[..8].iter().map(|b| format!("{b:02x}")).collect())
             }
-            Self::Omitted => None,
+            Naming::Omitted => None,
         }
     }
 }
 
 impl fmt::Debug for UserIdLogging {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Plain => f.write_str("Plain"),
-            Self::Hashed(_) => f.write_str("Hashed(..)"),
-            Self::Omitted => f.write_str("Omitted"),
+        match &self.0 {
+            Naming::Plain => f.write_str("Plain"),
+            Naming::Hashed(_) => f.write_str("Hashed(..)"),
+            Naming::Omitted => f.write_str("Omitted"),
         }
     }
 }
@@ -211,8 +237,11 @@ mod tests {
         assert_eq!(a.name("alice"), Some(alice.clone()));
         assert_ne!(b.name("alice"), Some(alice));
         assert_ne!(a.name("bob"), a.name("alice"));
-        assert_eq!(UserIdLogging::Plain.name("alice").as_deref(), Some("alice"));
-        assert_eq!(UserIdLogging::Omitted.name("alice"), None);
+        assert_eq!(
+            UserIdLogging::plain().name("alice").as_deref(),
+            Some("alice")
+        );
+        assert_eq!(UserIdLogging::omitted().name("alice"), None);
     }
 
     #[test]

@@ -285,7 +285,7 @@ async fn expiry_log_lines_can_name_users_by_a_keyed_hash_or_not_at_all() {
             UserIdLogging::hashed("a secret key of 32 bytes or more").unwrap(),
             true,
         ),
-        (UserIdLogging::Omitted, false),
+        (UserIdLogging::omitted(), false),
     ] {
         let clock = MockClock::new();
         let client = app(expiry(&clock).log_user_ids(logging)).await;

@@ -12,7 +12,7 @@ use actix_web::{
 };
 use session_expiry::{
     redis::{Page, SessionId, SessionRegistry},
-    Clock as _, Expiry, ExpiryError, ExpiryEvent, ExpiryReason, MockClock, OnSessionLimit,
+    Clock as _, Expiry, ExpiryError, ExpiryEvent, ExpiryReason, MockClock, OnMaxSessions,
     SessionExpiryBuilder,
 };
 
@@ -164,7 +164,7 @@ pub async fn with_refuse_a_log_in_beyond_the_limit_is_answered_403_and_nothing_i
     let registry = store.registry();
     let middleware = expiry(&clock)
         .max_sessions(2)
-        .on_session_limit(OnSessionLimit::Refuse);
+        .on_max_sessions(OnMaxSessions::Refuse);
     let routes = |config: &mut web::ServiceConfig| {
         config.route("/checked-login/{user}", web::post().to(checked_login));
     };
@@ -464,7 +464,7 @@ pub async fn concurrent_log_ins_never_exceed_the_limit(target: &Target) {
         store,
         expiry(&clock)
             .max_sessions(3)
-            .on_session_limit(OnSessionLimit::Refuse),
+            .on_max_sessions(OnMaxSessions::Refuse),
     )
     .await;
     let clients: Vec<_> = (0..8).map(|_| Client::new(&refusing)).collect();

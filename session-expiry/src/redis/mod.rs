@@ -118,12 +118,12 @@
 //! meet it, while it bounds what one account can make Redis keep (and a session list to a few
 //! pages). The limit is the one the session's state carries from its log-in; the save script
 //! enforces it atomically, so concurrent log-ins cannot exceed it:
-//! - by default ([`OnSessionLimit::EvictLeastRecentlyActive`](crate::OnSessionLimit)), the user's
+//! - by default ([`OnMaxSessions::EvictLeastRecentlyActive`](crate::OnMaxSessions)), the user's
 //!   least recently active session becomes a tombstone, and its next request, on any instance,
 //!   gets the expired answer with reason `evicted` (browsers: `/login?…&reason=evicted`). A
 //!   limit lowered below what a user holds is reached over the following log-ins, at most 16
 //!   sessions evicted by each;
-//! - with [`OnSessionLimit::Refuse`](crate::OnSessionLimit::Refuse), the log-in is not saved:
+//! - with [`OnMaxSessions::Refuse`](crate::OnMaxSessions::Refuse), the log-in is not saved:
 //!   [`RequestScope`] answers `403` `{"error":"too_many_sessions","max_sessions":n}`. A handler
 //!   that signs users in with [`SessionRegistry::login`] learns it before, as
 //!   [`ExpiryError::TooManySessions`](crate::ExpiryError::TooManySessions), and can say it in

@@ -194,10 +194,10 @@ impl SessionRegistry {
     }
 
     /// Signs `user` in, as [`Expiry::login`] does, unless that would exceed their session limit
-    /// under [`OnSessionLimit::Refuse`](crate::OnSessionLimit::Refuse): then it returns
+    /// under [`OnMaxSessions::Refuse`](crate::OnMaxSessions::Refuse): then it returns
     /// [`ExpiryError::TooManySessions`] and signs nobody in, so the handler can say so in its
     /// own words (a log-in form that shows "sign out elsewhere first"). Under the default
-    /// [`OnSessionLimit::EvictLeastRecentlyActive`](crate::OnSessionLimit::EvictLeastRecentlyActive)
+    /// [`OnMaxSessions::EvictLeastRecentlyActive`](crate::OnMaxSessions::EvictLeastRecentlyActive)
     /// it never refuses: the save makes room.
     ///
     /// To know the limit, it resolves the user's policy now (the

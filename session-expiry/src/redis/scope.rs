@@ -147,7 +147,7 @@ pub(crate) fn renews_an_ended_session(login_ms: Option<u64>) -> bool {
 /// Gives the Redis store the request it works for: it records the client's user agent and IP in
 /// the [registry](super::SessionRegistry) at log-in, turns a save that failed because Redis was
 /// unavailable into `503` with `Retry-After` (instead of actix-session's empty `500`), a log-in
-/// the user's session limit refused ([`OnSessionLimit::Refuse`](crate::OnSessionLimit::Refuse))
+/// the user's session limit refused ([`OnMaxSessions::Refuse`](crate::OnMaxSessions::Refuse))
 /// into `403` `{"error":"too_many_sessions","max_sessions":n}`, and keeps a session that was
 /// revoked while a request renewing its ID ran from being saved again under the new ID.
 ///
@@ -251,10 +251,7 @@ where
         let info = RequestInfo::of(req.request(), self.trust_forwarded);
         // Read now, as the request is gone if the save fails: one header lookup, so that a
         // browser's navigation still gets a page then.
-        let navigation = req
-            .headers()
-            .get("sec-fetch-mode")
-            .is_some_and(|mode| mode.as_bytes() == b"navigate");
+        let navigation = crate::fetch_metadata::is_navigation(req.headers());
         REQUEST.scope(
             info,
             Scoped {

@@ -69,7 +69,7 @@ impl Backend {
 ///   [`Policy::with_max_sessions`](crate::Policy::with_max_sessions); 100 unless set), enforced
 ///   atomically by the script that saves a log-in: beyond it, the least recently active session
 ///   becomes a tombstone whose next request gets reason `evicted`, or, with
-///   [`OnSessionLimit::Refuse`](crate::OnSessionLimit::Refuse), the log-in is not saved and
+///   [`OnMaxSessions::Refuse`](crate::OnMaxSessions::Refuse), the log-in is not saved and
 ///   [`RequestScope`](super::RequestScope) answers `403` `{"error":"too_many_sessions",
 ///   "max_sessions":n}` (see [`SessionRegistry::login`] to say it in the handler instead). The
 ///   limit bounds what one account can make Redis keep, so that no account can slow the store
