@@ -1,244 +1,14 @@
 //! Configuration of the [`SessionExpiry`] middleware, built with [`SessionExpiryBuilder`].
 
-use std::{fmt, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use actix_web::cookie::Key;
 
 use crate::{
-    session_event::Events, signed_out::SignedOut, stack_check::StackCheck, unix_ms::UnixMs,
-    Adoption, Clock, ExpiryEvent, Policy, PolicyResolver, SessionEvent, SessionExpiry, SystemClock,
-    UserIdLogging, STATE_KEY,
+    configuration::{default_configuration, Configuration},
+    Adoption, Clock, ExpiredAction, ExpiryEvent, LogoutBehavior, OnMaxSessions, Policy,
+    PolicyResolver, SessionEvent, SessionExpiry, SystemClock, UserIdLogging,
 };
-
-/// What the middleware does with a request whose session has just expired.
-///
-/// # Examples
-/// ```
-/// use session_expiry::{ExpiredAction, SessionExpiry};
-/// let middleware = SessionExpiry::builder()
-///     .expired_action(ExpiredAction::Continue)
-///     .build();
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ExpiredAction {
-    /// Answer at once: `401` JSON for API clients, `303` to the log-in path for browsers.
-    #[default]
-    Respond,
-    /// Let the request through as anonymous; the handler reads the reason with
-    /// [`Expiry::expired_reason`](crate::Expiry::expired_reason).
-    Continue,
-}
-
-/// What a log-in beyond the user's session limit does (see
-/// [`Policy::with_max_sessions`]). Needs a store with a session registry (the Redis store); the
-/// cookie store cannot count a user's sessions.
-///
-/// # Examples
-/// ```
-/// use session_expiry::{OnMaxSessions, SessionExpiry};
-/// let middleware = SessionExpiry::builder()
-///     .max_sessions(3)
-///     .on_max_sessions(OnMaxSessions::Refuse)
-///     .build();
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum OnMaxSessions {
-    /// End the user's least recently active session(s) to make room: their next request gets
-    /// the expired answer with reason `evicted`.
-    #[default]
-    EvictLeastRecentlyActive,
-    /// Refuse the log-in: the store refuses to save it, and can tell the handler first
-    /// ([`ExpiryError::TooManySessions`](crate::ExpiryError::TooManySessions)).
-    Refuse,
-}
-
-/// What [`Expiry::logout`](crate::Expiry::logout) (and an expiry) does to the rest of the
-/// session.
-///
-/// Whatever it keeps, a session this crate ended is never adopted again (see
-/// [`Adoption`]), and a log-in of another user than the one who left the data drops it all;
-/// the same user signing in again gets it back. Keeping data across an expiry means a shared
-/// browser shows it to whoever uses it next while nobody is signed in: name only keys that
-/// are safe to show (a language choice, a cart without an address).
-///
-/// # Examples
-/// Keep the cart and the language choice across a log-out:
-/// ```
-/// use session_expiry::{LogoutBehavior, SessionExpiry};
-/// let middleware = SessionExpiry::builder()
-///     .logout_behavior(LogoutBehavior::keep(["cart", "lang"]))
-///     .build();
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LogoutBehavior {
-    /// Destroy the whole session, here and in the store, and remove its cookie.
-    #[default]
-    PurgeSession,
-    /// Keep only the named entries, under a new session ID; build it with
-    /// [`LogoutBehavior::keep`].
-    Keep(KeptKeys),
-}
-
-impl LogoutBehavior {
-    /// Keeps only the session entries named `keys` across a log-out or an expiry (a session
-    /// with none of them is purged as a whole).
-    ///
-    /// # Examples
-    /// ```
-    /// let keep = session_expiry::LogoutBehavior::keep(["cart"]);
-    /// ```
-    #[must_use]
-    pub fn keep<K: Into<String>>(keys: impl IntoIterator<Item = K>) -> Self {
-        Self::Keep(KeptKeys(
-            keys.into_iter()
-                .map(|key| key.into().into_boxed_str())
-                .collect(),
-        ))
-    }
-}
-
-/// The session entries a [`LogoutBehavior::Keep`] keeps.
-///
-/// # Examples
-/// ```
-/// use session_expiry::LogoutBehavior;
-/// let LogoutBehavior::Keep(keys) = LogoutBehavior::keep(["cart", "lang"]) else { unreachable!() };
-/// assert!(keys.contains("cart") && !keys.contains("address"));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeptKeys(Arc<[Box<str>]>);
-
-impl KeptKeys {
-    /// Whether the entry `key` is kept.
-    ///
-    /// # Examples
-    /// See [`KeptKeys`].
-    #[must_use]
-    pub fn contains(&self, key: &str) -> bool {
-        self.0.iter().any(|kept| &**kept == key)
-    }
-}
-
-/// Everything the middleware and its extractors need, shared by every worker.
-#[derive(Clone)]
-pub(crate) struct Configuration {
-    pub(crate) policy: Policy,
-    /// The global policy of a remembered log-in; what it leaves unset comes from `policy`.
-    pub(crate) remember_me: Option<Policy>,
-    pub(crate) max_policy: Option<Policy>,
-    pub(crate) on_max_sessions: OnMaxSessions,
-    pub(crate) resolver: Option<Arc<dyn PolicyResolver>>,
-    pub(crate) adoption: Adoption,
-    pub(crate) refresh_granularity: Option<Duration>,
-    pub(crate) login_path: Option<String>,
-    pub(crate) reauth_path: Option<String>,
-    pub(crate) state_key: Arc<str>,
-    pub(crate) logout_behavior: LogoutBehavior,
-    /// Keys the owner tag of data kept across a log-out (see [`LogoutBehavior::Keep`]).
-    pub(crate) data_owner_key: Key,
-    /// Whether only the site's own requests refresh the idle clock (see
-    /// [`SessionExpiryBuilder::activity_from_same_origin_only`]).
-    pub(crate) activity_from_same_origin_only: bool,
-    /// Sessions signed out lately in this process, so that a request still running on one
-    /// does not write it back (cookie store).
-    pub(crate) signed_out: Arc<SignedOut>,
-    /// What the first requests showed of the middleware stack (shared by every worker).
-    pub(crate) stack: Arc<StackCheck>,
-    /// `None` for the system clock, which is then read without chrono's calendar types (every
-    /// request reads the clock twice).
-    pub(crate) clock: Option<Arc<dyn Clock>>,
-    pub(crate) clock_skew_tolerance: Duration,
-    /// Where session events go: the log, the counters, the hooks.
-    pub(crate) events: Events,
-    pub(crate) expired_action: ExpiredAction,
-}
-
-/// The longest time last-seen may lag behind real activity.
-const MAX_GRANULARITY: Duration = Duration::from_secs(60);
-
-impl Configuration {
-    /// The policy for a session: the user's snapshot if log-in set one, else the global
-    /// default; capped by the ceiling, if any. (Route limits tighten it further, per request.)
-    pub(crate) fn effective_policy(&self, user_policy: Option<Policy>) -> Policy {
-        let policy = user_policy.map_or(self.policy, |own| own.or(self.policy));
-        self.max_policy
-            .map_or(policy, |ceiling| policy.stricter(ceiling))
-    }
-
-    /// Now, by the configured clock.
-    pub(crate) fn now(&self) -> UnixMs {
-        match &self.clock {
-            None => UnixMs::system_now(),
-            Some(clock) => UnixMs::of(clock.now()),
-        }
-    }
-
-    /// How stale last-seen may get before it is written again.
-    ///
-    /// Writing at most once per window only ever ends a session early (by less than one window),
-    /// never late.
-    pub(crate) fn granularity(&self, policy: &Policy) -> Duration {
-        self.refresh_granularity.unwrap_or_else(|| {
-            policy
-                .idle()
-                .map_or(MAX_GRANULARITY, |idle| (idle / 20).min(MAX_GRANULARITY))
-        })
-    }
-}
-
-impl fmt::Debug for Configuration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Configuration")
-            .field("policy", &self.policy)
-            .field("max_policy", &self.max_policy)
-            .field("resolver", &self.resolver.as_ref().map(|_| ".."))
-            .field("adoption", &self.adoption)
-            .field("refresh_granularity", &self.refresh_granularity)
-            .field("login_path", &self.login_path)
-            .field("reauth_path", &self.reauth_path)
-            .field("state_key", &self.state_key)
-            .field("logout_behavior", &self.logout_behavior)
-            .field("remember_me", &self.remember_me)
-            .field("on_max_sessions", &self.on_max_sessions)
-            .field(
-                "activity_from_same_origin_only",
-                &self.activity_from_same_origin_only,
-            )
-            .field("clock_skew_tolerance", &self.clock_skew_tolerance)
-            .field("events", &self.events)
-            .field("expired_action", &self.expired_action)
-            .finish_non_exhaustive()
-    }
-}
-
-pub(crate) fn default_configuration() -> Configuration {
-    Configuration {
-        policy: Policy::new()
-            .with_idle(Duration::from_secs(30 * 60))
-            .with_absolute(Duration::from_secs(5 * 24 * 3600)),
-        remember_me: None,
-        max_policy: None,
-        on_max_sessions: OnMaxSessions::EvictLeastRecentlyActive,
-        resolver: None,
-        adoption: Adoption::ignore(),
-        refresh_granularity: None,
-        login_path: None,
-        reauth_path: None,
-        state_key: Arc::from(STATE_KEY),
-        logout_behavior: LogoutBehavior::PurgeSession,
-        data_owner_key: Key::generate(),
-        activity_from_same_origin_only: true,
-        signed_out: Arc::default(),
-        stack: Arc::default(),
-        clock: None,
-        clock_skew_tolerance: Duration::from_secs(30),
-        events: Events::default(),
-        expired_action: ExpiredAction::Respond,
-    }
-}
 
 /// A fluent builder for [`SessionExpiry`]; start with [`SessionExpiry::builder`].
 ///
@@ -517,7 +287,7 @@ impl SessionExpiryBuilder {
     /// The session key under which this crate keeps its state. The Redis store takes it from
     /// the middleware ([`RedisStoreBuilder::for_middleware`](crate::redis::RedisStoreBuilder::for_middleware)).
     ///
-    /// Defaults to [`STATE_KEY`] (`_se`).
+    /// Defaults to [`STATE_KEY`](crate::STATE_KEY) (`_se`).
     ///
     /// # Examples
     /// ```
@@ -720,15 +490,7 @@ impl SessionExpiryBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn granularity_defaults_to_a_twentieth_of_idle_capped_at_a_minute() {
-        let config = default_configuration();
-        let idle = |secs| Policy::new().with_idle(Duration::from_secs(secs));
-        assert_eq!(config.granularity(&idle(30 * 60)), MAX_GRANULARITY);
-        assert_eq!(config.granularity(&idle(5 * 60)), Duration::from_secs(15));
-        assert_eq!(config.granularity(&Policy::new()), MAX_GRANULARITY);
-    }
+    use crate::unix_ms::UnixMs;
 
     #[test]
     fn a_ceiling_caps_user_and_global_policies_dimension_by_dimension() {

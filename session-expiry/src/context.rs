@@ -15,7 +15,8 @@ use actix_session::Session;
 use actix_web::{HttpMessage as _, HttpRequest};
 
 use crate::{
-    config::{Configuration, ExpiredAction},
+    configuration::Configuration,
+    expired_action::ExpiredAction,
     remember_me_cookie::CookieLifetime,
     session_data::{self, Left},
     stack_check::Probe,

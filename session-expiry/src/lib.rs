@@ -95,16 +95,20 @@ mod adoption;
 mod asset;
 mod clock;
 mod config;
+mod configuration;
 mod context;
 mod error;
 mod event;
+mod expired_action;
 mod extract;
 mod fetch_metadata;
 mod guard;
 mod login;
 mod login_record;
+mod logout_behavior;
 mod metrics;
 mod middleware;
+mod on_max_sessions;
 mod policy;
 mod remember_me_cookie;
 mod resolver;
@@ -148,12 +152,15 @@ pub use self::clock::MockClock;
 pub use self::{
     adoption::Adoption,
     clock::{Clock, SystemClock},
-    config::{ExpiredAction, KeptKeys, LogoutBehavior, OnMaxSessions, SessionExpiryBuilder},
+    config::SessionExpiryBuilder,
     error::ExpiryError,
     event::{ExpiryEvent, ExpiryReason, UnknownReason},
+    expired_action::ExpiredAction,
     extract::{Expiry, Passive},
     guard::{AbsoluteWithin, FreshAuth, IdleWithin},
+    logout_behavior::{KeptKeys, LogoutBehavior},
     middleware::{SessionExpiry, SessionExpiryService},
+    on_max_sessions::OnMaxSessions,
     policy::{Policy, Setting, ToPolicy, DEFAULT_MAX_SESSIONS},
     remember_me_cookie::{RememberMeCookie, RememberMeCookieService},
     resolver::{PolicyResolver, ResolveFuture, ResolvedPolicy},

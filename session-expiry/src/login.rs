@@ -5,8 +5,9 @@
 use actix_session::Session;
 
 use crate::{
-    config::{Configuration, OnMaxSessions},
+    configuration::Configuration,
     context::{RequestContext, Snapshot},
+    on_max_sessions::OnMaxSessions,
     session_data,
     state::{ExpiryState, SessionCap},
     unix_ms::UnixMs,

@@ -18,8 +18,10 @@ use actix_web::{
 };
 
 use crate::{
-    config::{Configuration, ExpiredAction, SessionExpiryBuilder},
+    config::SessionExpiryBuilder,
+    configuration::Configuration,
     context::{EndedSession, RequestContext, Snapshot},
+    expired_action::ExpiredAction,
     login::{self, PolicySource, Proof},
     response, session_data,
     stack_check::Probe,

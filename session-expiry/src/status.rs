@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::{config::Configuration, context::Snapshot, unix_ms::UnixMs};
+use crate::{configuration::Configuration, context::Snapshot, unix_ms::UnixMs};
 
 /// How long a session has left, from [`Expiry::status`](crate::Expiry::status).
 ///
