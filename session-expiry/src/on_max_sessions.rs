@@ -21,5 +21,9 @@ pub enum OnMaxSessions {
     EvictLeastRecentlyActive,
     /// Refuse the log-in: the store refuses to save it, and can tell the handler first
     /// ([`ExpiryError::TooManySessions`](crate::ExpiryError::TooManySessions)).
+    ///
+    /// Whoever holds the limit's worth of a user's sessions can then keep the owner from
+    /// signing in at all: give the refusal a way out once the password is checked (with the
+    /// Redis store, `SessionRegistry::login_signing_out_others`).
     Refuse,
 }

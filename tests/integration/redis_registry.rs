@@ -156,6 +156,18 @@ async fn checked_login(
     }
 }
 
+/// The refused log-in's way out: signs the user's other devices out, then signs in.
+async fn login_signing_out_others(
+    expiry: Expiry,
+    user: web::Path<String>,
+    registry: web::Data<SessionRegistry>,
+) -> actix_web::Result<HttpResponse> {
+    let revoked = registry
+        .login_signing_out_others(&expiry, user.into_inner())
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "revoked": revoked })))
+}
+
 pub async fn with_refuse_a_log_in_beyond_the_limit_is_answered_403_and_nothing_is_saved(
     target: &Target,
 ) {
@@ -166,7 +178,12 @@ pub async fn with_refuse_a_log_in_beyond_the_limit_is_answered_403_and_nothing_i
         .max_sessions(2)
         .on_max_sessions(OnMaxSessions::Refuse);
     let routes = |config: &mut web::ServiceConfig| {
-        config.route("/checked-login/{user}", web::post().to(checked_login));
+        config
+            .route("/checked-login/{user}", web::post().to(checked_login))
+            .route(
+                "/login-signing-out-others/{user}",
+                web::post().to(login_signing_out_others),
+            );
     };
     let private = actix_session::config::CookieContentSecurity::Private;
     let app = redis_app_with(store, middleware, private, routes).await;
@@ -215,6 +232,28 @@ pub async fn with_refuse_a_log_in_beyond_the_limit_is_answered_403_and_nothing_i
     assert_eq!(checked.status, StatusCode::CONFLICT, "{checked:?}");
     assert_eq!(checked.json()["message"], "signed in on 2 devices already");
     assert_eq!(tablet.cookie(), None);
+
+    // The way out for the owner: sign the others out and continue.
+    let locked_out = Client::new(&app);
+    let continued = locked_out
+        .json(TestRequest::post().uri("/login-signing-out-others/alice"))
+        .await;
+    assert_eq!(continued.status, StatusCode::OK, "{continued:?}");
+    assert_eq!(continued.json()["revoked"], 2);
+    assert_user(&locked_out.json(whoami()).await, "alice");
+    assert_eq!(registry.count("alice").await.unwrap(), 1);
+    for client in [&phone, &laptop] {
+        let answer = client.json(whoami()).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{answer:?}");
+        assert_eq!(answer.json()["reason"], "revoked");
+    }
+    locked_out.json(TestRequest::post().uri("/logout")).await;
+    for (client, agent) in [(&phone, "phone"), (&laptop, "laptop")] {
+        assert_eq!(
+            client.json(login("alice", agent)).await.status,
+            StatusCode::OK
+        );
+    }
 
     // Once a device signs out, there is room again.
     phone.json(TestRequest::post().uri("/logout")).await;

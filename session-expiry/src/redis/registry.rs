@@ -196,7 +196,8 @@ impl SessionRegistry {
     /// Signs `user` in, as [`Expiry::login`] does, unless that would exceed their session limit
     /// under [`OnMaxSessions::Refuse`](crate::OnMaxSessions::Refuse): then it returns
     /// [`ExpiryError::TooManySessions`] and signs nobody in, so the handler can say so in its
-    /// own words (a log-in form that shows "sign out elsewhere first"). Under the default
+    /// own words (a log-in form that offers "sign out the other devices and continue", see
+    /// [`login_signing_out_others`](Self::login_signing_out_others)). Under the default
     /// [`OnMaxSessions::EvictLeastRecentlyActive`](crate::OnMaxSessions::EvictLeastRecentlyActive)
     /// it never refuses: the save makes room.
     ///
@@ -233,6 +234,43 @@ impl SessionRegistry {
     /// ```
     pub async fn login(&self, expiry: &Expiry, user: impl Into<String>) -> Result<(), ExpiryError> {
         self.login_checked(expiry, user.into(), false).await
+    }
+
+    /// The way out of a refused log-in: revokes every session of `user`, then signs them in
+    /// here, as [`login`](Self::login) does; how many sessions were revoked. Under
+    /// [`OnMaxSessions::Refuse`](crate::OnMaxSessions::Refuse), whoever holds the limit's worth
+    /// of a user's sessions (someone else with the password, a script, stolen cookies) would
+    /// otherwise lock the owner out of every new log-in: offer "sign out the other devices and
+    /// continue" on the refusal, and call this once the password has been checked again.
+    ///
+    /// # Errors
+    /// [`RedisStoreError`] if Redis is unavailable (nothing is revoked then, nobody signed in),
+    /// and what [`login`](Self::login) returns.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// use actix_web::{post, web, HttpResponse};
+    /// use session_expiry::{redis::SessionRegistry, Expiry};
+    ///
+    /// #[post("/login/sign-out-others")]
+    /// async fn sign_out_others(
+    ///     expiry: Expiry,
+    ///     registry: web::Data<SessionRegistry>,
+    /// ) -> actix_web::Result<HttpResponse> {
+    ///     // ... check the credentials again first, then:
+    ///     let revoked = registry.login_signing_out_others(&expiry, "alice").await?;
+    ///     Ok(HttpResponse::Ok().body(format!("Signed out of {revoked} other devices.")))
+    /// }
+    /// ```
+    pub async fn login_signing_out_others(
+        &self,
+        expiry: &Expiry,
+        user: impl Into<String>,
+    ) -> actix_web::Result<usize> {
+        let user = user.into();
+        let revoked = self.revoke_all(&user).await?;
+        self.login(expiry, user).await?;
+        Ok(revoked)
     }
 
     /// [`login`](Self::login) with "keep me signed in", as [`Expiry::login_remembered`].
