@@ -582,3 +582,71 @@ pub async fn ended_sessions_leave_the_index_a_few_at_a_time_and_their_records_a_
     assert_eq!(answer.json()["user"], serde_json::Value::Null, "{answer:?}");
     assert_eq!(answer.json()["expired_reason"], serde_json::Value::Null);
 }
+
+/// Index records of ended sessions planted for one user (the index keeps them a day).
+const PLANTED_RECORDS: usize = 200_000;
+
+#[actix_web::test]
+async fn revoking_all_of_a_user_with_200_000_index_records_goes_in_steps_while_others_are_served() {
+    let target = Target::single();
+    let clock = MockClock::new();
+    let store = target.store(&clock).await;
+    let registry = store.registry();
+    let app = redis_app(store, expiry(&clock)).await;
+    let (phone, laptop, bob) = (Client::new(&app), Client::new(&app), Client::new(&app));
+    phone.json(login("alice", "phone")).await;
+    let mut redis = target.inspect().await;
+    let index = redis.index_keys().await.pop().expect("alice's index");
+    laptop.json(login("alice", "laptop")).await;
+    bob.json(login("bob", "bob")).await;
+    for batch in 0..PLANTED_RECORDS / 1000 {
+        let mut hset = redis::cmd("HSET");
+        hset.arg(&index);
+        for n in 0..1000 {
+            let id = format!("{:032x}", 0xdead_0000_0000_u64 + (batch * 1000 + n) as u64);
+            hset.arg(id).arg(r#"{"l":0,"u":"alice"}"#);
+        }
+        let _: usize = redis.command(&mut hset).await;
+    }
+    let records: usize = redis.command(redis::cmd("HLEN").arg(&index)).await;
+    assert_eq!(records, PLANTED_RECORDS + 2);
+    // Any command over 5 ms is logged (the one script of earlier releases took seconds).
+    let _: () = redis
+        .command(
+            redis::cmd("CONFIG")
+                .arg("SET")
+                .arg("slowlog-log-slower-than")
+                .arg(5000),
+        )
+        .await;
+    let _: () = redis.command(redis::cmd("SLOWLOG").arg("RESET")).await;
+
+    let revoking = actix_web::rt::spawn({
+        let registry = registry.clone();
+        async move { registry.revoke_all("alice").await }
+    });
+    for _ in 0..5 {
+        assert_user(&bob.json(whoami()).await, "bob");
+    }
+    assert!(
+        !revoking.is_finished(),
+        "bob was served while alice's index was walked"
+    );
+    assert_eq!(revoking.await.unwrap().unwrap(), 2);
+
+    for device in [&phone, &laptop] {
+        let answer = device.json(whoami()).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{answer:?}");
+        assert_eq!(answer.json()["reason"], "revoked");
+    }
+    assert_user(&bob.json(whoami()).await, "bob");
+    let slow: Vec<redis::Value> = redis
+        .command(redis::cmd("SLOWLOG").arg("GET").arg(10))
+        .await;
+    assert!(slow.is_empty(), "commands over 5 ms: {slow:?}");
+    let left: usize = redis.command(redis::cmd("HLEN").arg(&index)).await;
+    assert_eq!(
+        left, 0,
+        "the walk revoked the live ones and dropped the rest"
+    );
+}

@@ -8,9 +8,9 @@
 //! whereas it fails an undeclared key halfway through a script ("Script attempted to access a
 //! non local key"), or reads it as missing on the node the slot moves to. So on a cluster the
 //! ids are read first (one more round trip): the PLAN script names the few a save or a
-//! listing will touch (O(log n)), revoking all reads every log-in record (`HKEYS`, O(n)); the
-//! script then refuses to run, having written nothing, if the index changed in between, and the
-//! caller asks again, a few milliseconds later ([`backoff`]).
+//! listing will touch (O(log n)); the script then refuses to run, having written nothing, if the
+//! index changed in between, and the caller asks again, a few milliseconds later ([`backoff`]).
+//! Revoking all reads the index in batches (`HSCAN`) and declares each batch, on any Redis.
 
 use super::{id::SessionId, keys::UserTag, scripts::Plan, store::Backend, RedisStoreError};
 
@@ -20,18 +20,6 @@ use super::{id::SessionId, keys::UserTag, scripts::Plan, store::Backend, RedisSt
 pub(crate) struct Listed(Option<Vec<String>>);
 
 impl Listed {
-    /// Every session whose log-in record the index of `tag` holds, if scripts must declare the
-    /// keys they touch: what revoking all (or all other) sessions walks.
-    pub(crate) async fn read(backend: &Backend, tag: &UserTag) -> Result<Self, RedisStoreError> {
-        if !backend.connection.declares_keys() {
-            return Ok(Self(None));
-        }
-        let mut cmd = ::redis::cmd("HKEYS");
-        cmd.arg(backend.keys.index(tag));
-        let ids: Vec<String> = backend.connection.query(&cmd).await?;
-        Ok(Self::of(backend, tag, ids))
-    }
-
     /// The sessions a save or a listing of `tag` at `now` will touch, as the PLAN script
     /// names them, if scripts must declare the keys they touch.
     pub(crate) async fn plan(

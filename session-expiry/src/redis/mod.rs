@@ -102,7 +102,7 @@
 //! | a refresh of last-seen (at most once per granularity), log-out | one script, O(log n) |
 //! | a log-in, its eviction included | one script, O(log n) |
 //! | a page of [`SessionRegistry::list`], [`count`](SessionRegistry::count), [`revoke`](SessionRegistry::revoke) | one script or command, O(log n + page size) |
-//! | [`revoke_all`](SessionRegistry::revoke_all), [`revoke_others`](SessionRegistry::revoke_others) | one script, O(n) |
+//! | [`revoke_all`](SessionRegistry::revoke_all), [`revoke_others`](SessionRegistry::revoke_others) | O(n) in steps of 64 records (an `HSCAN` and a short script each), so others are served in between |
 //!
 //! Sessions that end are cleared from the index a few at a time by later log-ins and listings
 //! (at most 16 each), never all at once. Measured figures: `BENCHMARKS.md` ("Many sessions of

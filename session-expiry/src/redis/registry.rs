@@ -9,7 +9,7 @@ use super::{
     id::SessionId,
     listed::{backoff, Listed},
     page::{Page, SessionPage},
-    scripts::{List, ListReply, ListedSession, Plan, Revoke, RevokeReply},
+    scripts::{List, ListReply, ListedSession, Plan, Revoke},
     store::Backend,
     RedisStoreError,
 };
@@ -383,28 +383,70 @@ impl SessionRegistry {
         let tag = self.backend.keys.tag_of(user);
         let keys = self.backend.keys.user(&tag);
         let base = self.backend.keys.sessions_of(&tag);
-        for _ in 0..REVOKE_ATTEMPTS {
-            let listed = match which {
-                Revoke::One(_) => Listed::default(),
-                Revoke::All | Revoke::Others(_) => Listed::read(&self.backend, &tag).await?,
-            };
-            let reply = which
-                .run(&self.backend.connection, &keys, &base, &listed)
-                .await?;
-            // A session was saved since the index was read: read it again.
-            if let RevokeReply::Revoked(revoked) = reply {
-                if revoked > 0 {
-                    self.backend.events.emit(&SessionEvent::Revoked {
-                        user: user.to_owned(),
-                        sessions: revoked,
-                    });
-                }
-                return Ok(revoked);
+        let revoked = match which {
+            Revoke::One(_) => {
+                which
+                    .run(&self.backend.connection, &keys, &base, &[])
+                    .await?
             }
+            // In bounded steps: a batch of the index read, then revoked, until the index has
+            // been walked. No call runs long whatever the index holds (ended sessions' records
+            // stay in it for a day), so other users are served in between.
+            Revoke::All | Revoke::Others(_) => {
+                let mut batches = IndexBatches::new(&keys.info);
+                let mut revoked = 0;
+                while let Some(ids) = batches.next(&self.backend).await? {
+                    if !ids.is_empty() {
+                        revoked += which
+                            .run(&self.backend.connection, &keys, &base, &ids)
+                            .await?;
+                    }
+                }
+                revoked
+            }
+        };
+        if revoked > 0 {
+            self.backend.events.emit(&SessionEvent::Revoked {
+                user: user.to_owned(),
+                sessions: revoked,
+            });
         }
-        Err(RedisStoreError::Contended {
-            retry_after: self.backend.connection.retry_after(),
-        })
+        Ok(revoked)
+    }
+}
+
+/// How many of an index's records one step of revoking all reads (and its script then walks).
+const REVOKE_BATCH: usize = 64;
+
+/// A user's index read in batches with `HSCAN`: every session it holds the whole time is met
+/// (one may be met twice, which revoking twice does not mind).
+struct IndexBatches<'a> {
+    index: &'a str,
+    cursor: Option<u64>,
+}
+
+impl<'a> IndexBatches<'a> {
+    fn new(index: &'a str) -> Self {
+        Self {
+            index,
+            cursor: Some(0),
+        }
+    }
+
+    /// The next batch of session ids; `None` once the index has been walked.
+    async fn next(&mut self, backend: &Backend) -> Result<Option<Vec<String>>, RedisStoreError> {
+        let Some(cursor) = self.cursor else {
+            return Ok(None);
+        };
+        let mut cmd = ::redis::cmd("HSCAN");
+        cmd.arg(self.index)
+            .arg(cursor)
+            .arg("COUNT")
+            .arg(REVOKE_BATCH);
+        let (next, pairs): (u64, Vec<String>) = backend.connection.query(&cmd).await?;
+        self.cursor = (next != 0).then_some(next);
+        // Field, value, field, value: the fields are the session ids.
+        Ok(Some(pairs.into_iter().step_by(2).collect()))
     }
 }
 

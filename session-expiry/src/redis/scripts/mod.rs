@@ -336,34 +336,36 @@ pub(crate) enum Revoke<'a> {
 }
 
 impl Revoke<'_> {
-    /// Revokes, declaring the sessions `listed` names (on a cluster; `One` declares its own).
+    /// Revokes: the one session, or the sessions of the batch `ids` (a step of revoking all or
+    /// all others), declaring their keys.
     pub(crate) async fn run(
         &self,
         connection: &Connection,
         user: &UserKeys,
         base: &str,
-        listed: &Listed,
-    ) -> Result<RevokeReply, RedisStoreError> {
+        ids: &[String],
+    ) -> Result<usize, RedisStoreError> {
         let mut invocation = SCRIPTS.revoke.prepare_invoke();
         declare_user(&mut invocation, user);
-        let (mode, id, declared) = match *self {
+        let (mode, id) = match *self {
             Revoke::One(id) => {
                 invocation.key(format!("{base}{id}"));
-                ("one", id.as_str(), "")
+                ("one", id.as_str())
             }
-            Revoke::All => ("all", "", declare_listed(&mut invocation, listed)),
-            Revoke::Others(id) => (
-                "others",
-                id.as_str(),
-                declare_listed(&mut invocation, listed),
-            ),
+            Revoke::All => ("all", ""),
+            Revoke::Others(id) => ("others", id.as_str()),
         };
+        if !matches!(self, Revoke::One(_)) {
+            for id in ids {
+                invocation.key(format!("{base}{id}"));
+            }
+        }
         invocation
             .arg(base)
             .arg(mode)
             .arg(id)
-            .arg(declared)
             .arg(Tombstone::Revoked.mark());
-        run(connection, "revoke", &invocation).await
+        let RevokeReply(revoked) = run(connection, "revoke", &invocation).await?;
+        Ok(revoked)
     }
 }

@@ -157,21 +157,6 @@ local function page_of(a, s, c, limit)
   return got, more
 end
 
--- The sessions whose log-in records `index` holds that this call may touch, as {id, key} each,
--- and whether it holds others (see `allowance`): what revoking all or all other sessions walks.
-local function listed(index, base, may)
-  local out, others = {}, false
-  for _, id in ipairs(redis.call('HKEYS', index)) do
-    local key = base .. id
-    if may(key) then
-      out[#out + 1] = {id, key}
-    else
-      others = true
-    end
-  end
-  return out, others
-end
-
 -- Ends the session `id` (data key `key`) by the store's decision: its key becomes a tombstone
 -- until its own deadline, marked `why` (a `Tombstone`'s mark, passed in ARGV), and it leaves
 -- the index.

@@ -46,15 +46,9 @@ pub(crate) struct ListedSession {
     pub(crate) deadline_ms: Option<i64>,
 }
 
-/// What `revoke.lua` answered.
+/// What `revoke.lua` answered: how many live sessions it revoked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RevokeReply {
-    /// This many live sessions were revoked.
-    Revoked(usize),
-    /// The index lists a session that was not declared (saved since it was read): nothing was
-    /// written; read it again.
-    Undeclared,
-}
+pub(crate) struct RevokeReply(pub(crate) usize);
 
 /// What `plan.lua` answered: session ids.
 pub(super) struct Ids(pub(super) Vec<SessionId>);
@@ -165,9 +159,8 @@ fn listed(
 impl FromRedisValue for RevokeReply {
     fn from_redis_value(value: Value) -> Result<Self, ParsingError> {
         match value {
-            Value::Int(-1) => Ok(Self::Undeclared),
             Value::Int(n) => usize::try_from(n)
-                .map(Self::Revoked)
+                .map(Self)
                 .map_err(|_| unexpected(&Value::Int(n))),
             other => Err(unexpected(&other)),
         }
@@ -253,11 +246,7 @@ mod tests {
     fn each_revoke_and_plan_reply_parses() {
         assert_eq!(
             RevokeReply::from_redis_value(Value::Int(3)),
-            Ok(RevokeReply::Revoked(3))
-        );
-        assert_eq!(
-            RevokeReply::from_redis_value(Value::Int(-1)),
-            Ok(RevokeReply::Undeclared)
+            Ok(RevokeReply(3))
         );
         let Ids(planned) = Ids::from_redis_value(reply(&[ID, ID])).unwrap();
         assert_eq!(planned, vec![id(), id()]);
@@ -297,7 +286,7 @@ mod tests {
                 "{fields:?}"
             );
         }
-        for value in [Value::Int(-2), Value::Nil, reply(&["1"])] {
+        for value in [Value::Int(-1), Value::Nil, reply(&["1"])] {
             assert!(RevokeReply::from_redis_value(value).is_err());
         }
         assert!(Ids::from_redis_value(reply(&["x"])).is_err());
