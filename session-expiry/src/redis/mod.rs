@@ -196,6 +196,6 @@ pub use self::{
     id::{InvalidSessionId, SessionId},
     page::{InvalidPageCursor, Page, PageCursor, SessionPage, MAX_PAGE_SIZE},
     registry::{SessionInfo, SessionRegistry},
-    scope::{RequestScope, RequestScopeService},
+    scope::RequestScope,
     store::RedisStore,
 };
