@@ -650,3 +650,28 @@ async fn revoking_all_of_a_user_with_200_000_index_records_goes_in_steps_while_o
         "the walk revoked the live ones and dropped the rest"
     );
 }
+
+pub async fn an_index_keeps_the_records_of_at_most_256_ended_sessions(target: &Target) {
+    let clock = MockClock::new();
+    let store = target.store(&clock).await;
+    // The security review's case: a 40-second idle timeout, so 400 sessions end well within the
+    // day their records would otherwise be kept.
+    let idle = std::time::Duration::from_secs(40);
+    let app = redis_app(store, expiry(&clock).idle_timeout(idle)).await;
+    let mut redis = target.inspect().await;
+    // An account signing in over and over, each session left to end by its idle deadline.
+    let mut last = None;
+    for n in 0..400 {
+        let device = Client::new(&app);
+        device.json(login("alice", &format!("bot {n}"))).await;
+        clock.advance(idle);
+        last = Some(device);
+    }
+    let index = redis.index_keys().await.pop().expect("alice's index");
+    let records: usize = redis.command(redis::cmd("HLEN").arg(&index)).await;
+    assert!(records <= 256 + 16, "{records} records");
+    // The latest to end still learns why.
+    let answer = last.expect("a device").json(whoami()).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{answer:?}");
+    assert_eq!(answer.json()["reason"], "idle");
+}

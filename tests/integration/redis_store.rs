@@ -33,6 +33,7 @@ use crate::{
     redis_registry::{
         a_log_in_beyond_the_limit_evicts_the_least_recently_active_session,
         a_session_saved_before_the_index_kept_sorted_sets_joins_them_at_its_first_refresh,
+        an_index_keeps_the_records_of_at_most_256_ended_sessions,
         concurrent_log_ins_never_exceed_the_limit,
         each_role_keeps_the_session_limit_its_policy_names,
         ended_sessions_leave_the_index_a_few_at_a_time_and_their_records_a_day_later,
@@ -93,6 +94,7 @@ on_every_deployment!(
     a_session_saved_before_the_index_kept_sorted_sets_joins_them_at_its_first_refresh,
     concurrent_log_ins_never_exceed_the_limit,
     ended_sessions_leave_the_index_a_few_at_a_time_and_their_records_a_day_later,
+    an_index_keeps_the_records_of_at_most_256_ended_sessions,
 );
 
 fn login(user: &str, agent: &str, ip: &str) -> TestRequest {

@@ -6,7 +6,7 @@
 //!
 //! | key | type | holds |
 //! | --- | --- | --- |
-//! | `{tag}:i` | hash | id → what the log-in recorded (JSON): every live session, and every session that ended by its deadline less than [`INDEX_GRACE`] ago |
+//! | `{tag}:i` | hash | id → what the log-in recorded (JSON): every live session, and the sessions that ended by their deadline less than [`INDEX_GRACE`] ago, the latest [`ENDED_KEPT`] at most |
 //! | `{tag}:a` | sorted set | the live sessions by last activity (Unix ms): the listing's order, and eviction's (least recently active first) |
 //! | `{tag}:d` | sorted set | the same sessions by the instant their data expires in Redis (their deadline, or the fallback TTL's end without one): what has ended is found with a range query |
 //! | `{tag}:g` | sorted set | the sessions that ended by their deadline, by the instant to forget their log-in record ([`INDEX_GRACE`] later) |
@@ -15,8 +15,11 @@
 //! session count n: sorted-set updates and range queries with a `LIMIT`, never a walk of the
 //! whole index. Ended sessions are cleared a few at a time ([`PRUNE_BATCH`]) by each log-in and
 //! each listing, so the work a session's end causes is done once, spread over later calls.
-//! Revoking all (or all other) sessions walks the log-in records (`HKEYS`): O(n), rare and
-//! explicit. The index's keys share one TTL: the longest-lived session's, plus [`INDEX_GRACE`].
+//! The records of ended sessions are bounded ([`ENDED_KEPT`]), so the index holds about a
+//! user's live sessions and no more than that many ended ones, however often they sign in.
+//! Revoking all (or all other) sessions walks the log-in records in bounded steps (`HSCAN`):
+//! O(n), rare and explicit. The index's keys share one TTL: the longest-lived session's, plus
+//! [`INDEX_GRACE`].
 //!
 //! # Redis Cluster
 //! A signed-in session's script touches only keys under its user's hash tag (the data key, the
@@ -68,6 +71,13 @@ pub(crate) const INDEX_GRACE: Duration = Duration::from_secs(24 * 3600);
 /// log-in adds, so the index keeps up.
 pub(crate) const PRUNE_BATCH: usize = 16;
 
+/// How many records of ended sessions a user's index keeps at most, the latest to end: their
+/// next request still learns why they ended (`idle`, `absolute`); an older one is then taken
+/// for a visitor without a session. Without a bound, an account signing in over and over (a
+/// script, a 40-second idle timeout) would leave hundreds of thousands of records a day.
+/// Trimmed [`PRUNE_BATCH`] at a time by each log-in and listing.
+pub(crate) const ENDED_KEPT: usize = 256;
+
 /// How many sessions one log-in evicts at most. One makes room for the new session; more are
 /// evicted only after the limit was lowered below what a user holds, and then over several
 /// log-ins, so that none of them runs long.
@@ -92,7 +102,7 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| {
     let grace: u128 = INDEX_GRACE.as_millis();
     let header = format!(
         "local GRACE = {grace}\nlocal PRUNE = {PRUNE_BATCH}\nlocal EVICT = {EVICT_BATCH}\n\
-         local MAX_TTL = {MAX_TTL_MS}\n"
+         local ENDED_KEPT = {ENDED_KEPT}\nlocal MAX_TTL = {MAX_TTL_MS}\n"
     );
     let prelude = include_str!("prelude.lua");
     let script = |body: &str| Script::new(&format!("{header}{prelude}{body}"));

@@ -1,7 +1,8 @@
 -- Helpers every script starts with. The header before it (see `mod.rs`) defines, from the
 -- Rust constants and as numbers only: GRACE (ms a log-in record outlives its session), PRUNE
--- (ended sessions one call clears at most), EVICT (sessions one log-in evicts at most) and
--- MAX_TTL (the longest TTL set, a hundred years in ms).
+-- (ended sessions one call clears at most), EVICT (sessions one log-in evicts at most),
+-- ENDED_KEPT (records of ended sessions an index keeps at most) and MAX_TTL (the longest TTL
+-- set, a hundred years in ms).
 -- The TTL for a session with deadline `d` (empty without one) at `now`.
 local function ttl_for(d, now, fallback)
   local ttl = tonumber(fallback)
@@ -92,8 +93,9 @@ local function ended(d, now)
   return redis.call('ZRANGEBYSCORE', d, '-inf', now, 'WITHSCORES', 'LIMIT', 0, PRUNE)
 end
 
--- Bounded clean-up: ends (see `expire`) the sessions whose data expired by `now`, and forgets
--- the log-in records whose grace is over; at most PRUNE of each.
+-- Bounded clean-up: ends (see `expire`) the sessions whose data expired by `now`, forgets the
+-- log-in records whose grace is over, and those of ended sessions beyond ENDED_KEPT (the
+-- oldest first); at most PRUNE of each.
 local function prune(u, base, may, now)
   local last = 0
   local gone = ended(u.d, now)
@@ -106,6 +108,13 @@ local function prune(u, base, may, now)
   for _, id in ipairs(forgotten) do
     redis.call('HDEL', u.i, id)
     redis.call('ZREM', u.g, id)
+  end
+  local over = math.min(redis.call('ZCARD', u.g) - ENDED_KEPT, PRUNE)
+  if over > 0 then
+    for _, id in ipairs(redis.call('ZRANGE', u.g, 0, over - 1)) do
+      redis.call('HDEL', u.i, id)
+      redis.call('ZREM', u.g, id)
+    end
   end
 end
 
