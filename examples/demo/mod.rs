@@ -13,8 +13,8 @@ use actix_web::{
 };
 use serde::Deserialize;
 use session_expiry::{
-    fresh_auth, same_site_path, wants_json, Expiry, ExpiryError, Policy, RememberMeCookie,
-    SameOrigin, SessionExpiryBuilder, SignedIn,
+    config::SessionExpiryBuilder, fresh_auth, same_origin::SameOrigin, web::same_site_path,
+    web::wants_json, Expiry, ExpiryError, Policy, RememberMeCookie, SignedIn,
 };
 
 /// Logs to stdout at `RUST_LOG` (default: info), in colour only on a terminal, so that a log

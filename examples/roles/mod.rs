@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use actix_web::HttpRequest;
-use session_expiry::{ExpiryPolicy, Policy, SessionExpiryBuilder};
+use session_expiry::{config::SessionExpiryBuilder, ExpiryPolicy, Policy};
 
 /// Session policy by role.
 #[derive(ExpiryPolicy, Clone, Copy, Debug)]

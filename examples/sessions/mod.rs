@@ -16,7 +16,8 @@
 use actix_web::{web, HttpResponse};
 use session_expiry::{
     redis::{Page, PageCursor, SessionId, SessionRegistry},
-    Expiry, ExpiryError, SameOrigin,
+    same_origin::SameOrigin,
+    Expiry, ExpiryError,
 };
 
 /// Sessions per page of `GET /sessions`.

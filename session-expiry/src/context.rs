@@ -15,8 +15,8 @@ use actix_session::Session;
 use actix_web::{HttpMessage as _, HttpRequest};
 
 use crate::{
-    configuration::Configuration,
-    expired_action::ExpiredAction,
+    config::configuration::Configuration,
+    config::ExpiredAction,
     remember_me_cookie::CookieLifetime,
     session_data::{self, Left},
     stack_check::Probe,
@@ -300,7 +300,7 @@ impl RequestContext {
     }
 
     /// Signs the user out: forgets the state, and the rest of the session but what the
-    /// [`LogoutBehavior`](crate::LogoutBehavior) keeps.
+    /// [`LogoutBehavior`](crate::config::LogoutBehavior) keeps.
     pub(crate) fn sign_out(&self, session: &Session) {
         let leaving = self.current();
         if let Some(state) = &leaving {
@@ -333,7 +333,7 @@ impl RequestContext {
     }
 
     /// Ends the session that came with this request: removes it (all but what the
-    /// [`LogoutBehavior`](crate::LogoutBehavior) keeps), reports the event and records the
+    /// [`LogoutBehavior`](crate::config::LogoutBehavior) keeps), reports the event and records the
     /// reason. With [`ExpiredAction::Continue`] the request goes on anonymous in a fresh
     /// session (so a log-in page can sign the user in again at once).
     pub(crate) fn end(

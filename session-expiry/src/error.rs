@@ -47,7 +47,7 @@ pub enum ExpiryError {
         redirect_to: Option<String>,
     },
     /// A log-in would exceed the user's session limit and
-    /// [`OnMaxSessions::Refuse`](crate::OnMaxSessions::Refuse) is set: `403`
+    /// [`OnMaxSessions::Refuse`](crate::config::OnMaxSessions::Refuse) is set: `403`
     /// `{"error":"too_many_sessions","max_sessions":…}` (a small HTML page for a browser
     /// navigation, under the middleware), or a message of the handler's own.
     #[error("the user already has the most sessions allowed ({max})")]

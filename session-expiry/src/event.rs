@@ -111,8 +111,8 @@ impl FromStr for ExpiryReason {
 }
 
 /// Reported when the middleware ends a session, as [`SessionEvent::Expired`](crate::SessionEvent::Expired):
-/// to `tracing` at info level, to every [`on_event`](crate::SessionExpiryBuilder::on_event) hook,
-/// and to the shorthand [`on_expired`](crate::SessionExpiryBuilder::on_expired). It never carries
+/// to `tracing` at info level, to every [`on_event`](crate::config::SessionExpiryBuilder::on_event) hook,
+/// and to the shorthand [`on_expired`](crate::config::SessionExpiryBuilder::on_expired). It never carries
 /// the session key.
 ///
 /// # Examples

@@ -63,7 +63,7 @@ impl Expiry {
     /// [`ToPolicy::remember_me_policy`]), or their plain one if it names none, so ticking the
     /// box never takes a user beyond what their role allows; for users without a role of
     /// their own, the builder's
-    /// [`remember_me_policy`](crate::SessionExpiryBuilder::remember_me_policy). The session is
+    /// [`remember_me_policy`](crate::config::SessionExpiryBuilder::remember_me_policy). The session is
     /// marked remembered, which [`RememberMeCookie`](crate::RememberMeCookie) reads to keep its
     /// cookie past the browser's closing.
     ///
@@ -88,7 +88,7 @@ impl Expiry {
     /// `#[derive(ExpiryPolicy)]`), bypassing the [`PolicyResolver`](crate::PolicyResolver):
     /// the caller answers for it. What it leaves unset comes from the global policy; it may be
     /// longer than the global one, but never beyond the builder's
-    /// [`max_policy`](crate::SessionExpiryBuilder::max_policy). For "keep me signed in", use
+    /// [`max_policy`](crate::config::SessionExpiryBuilder::max_policy). For "keep me signed in", use
     /// [`login_remembered`](Self::login_remembered), which keeps to the user's role.
     ///
     /// # Errors
@@ -159,7 +159,7 @@ impl Expiry {
     }
 
     /// Signs the user out: by default the whole session is purged, here and in the store
-    /// (see [`LogoutBehavior`](crate::LogoutBehavior) to keep the rest of it). A log-in later
+    /// (see [`LogoutBehavior`](crate::config::LogoutBehavior) to keep the rest of it). A log-in later
     /// in the same request signs the new user in.
     ///
     /// # Examples
@@ -226,7 +226,7 @@ impl Expiry {
     }
 
     /// Why the session this request came with has ended, if it has (with
-    /// [`ExpiredAction::Continue`](crate::ExpiredAction::Continue), the handler sees the
+    /// [`ExpiredAction::Continue`](crate::config::ExpiredAction::Continue), the handler sees the
     /// request anonymous and can tell the user why).
     ///
     /// # Examples

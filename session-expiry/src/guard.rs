@@ -52,7 +52,7 @@ pub struct AbsoluteWithin<const SECS: u64>;
 /// session is kept and the answer is
 /// [`ExpiryError::ReauthenticationRequired`]: `401`
 /// `{"error":"reauthentication_required"}` for JSON clients, a `303` to the
-/// [re-authentication path](crate::SessionExpiryBuilder::reauth_path) with `next` for browsers.
+/// [re-authentication path](crate::config::SessionExpiryBuilder::reauth_path) with `next` for browsers.
 /// Without a signed-in user, the answer is that of [`SignedIn`](crate::SignedIn).
 ///
 /// # Examples

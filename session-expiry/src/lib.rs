@@ -66,12 +66,13 @@
 //!   Redis Cluster with the `redis-cluster` feature.
 //!
 //! # Beyond the two timeouts
+//! - Configuration: [`SessionExpiry::builder`] and the [`config`] module.
 //! - Per user and per role: a [`PolicyResolver`] answers a role ([`ToPolicy`], or
 //!   `#[derive(ExpiryPolicy)]` on an enum), once per log-in; "keep me signed in"
 //!   ([`Expiry::login_remembered`]) stays within what the role allows.
 //! - Per route: `#[idle_timeout]` and `#[absolute_timeout]` tighten the policy;
 //!   `#[fresh_auth]` ([`FreshAuth`]) asks for the password again without ending the session.
-//! - Forged requests: [`SameOrigin`] refuses state-changing requests from other origins.
+//! - Forged requests: [`SameOrigin`](same_origin::SameOrigin) refuses state-changing requests from other origins.
 //! - Cookies: [`RememberMeCookie`] makes a session's cookie end with the browser unless the user
 //!   asked to be remembered.
 //! - Observability: every log-in, log-out and expiry is a [`SessionEvent`], to a hook, to the
@@ -79,7 +80,7 @@
 //!
 //! # Testing your own timeouts
 //! With the `test-util` feature, `MockClock` moves time forward without sleeping: pass a
-//! clone to [`SessionExpiryBuilder::clock`] and call `MockClock::advance` in the test.
+//! clone to [`SessionExpiryBuilder::clock`](config::SessionExpiryBuilder::clock) and call `MockClock::advance` in the test.
 //!
 //! # How it is built
 //! The modules, a request's path through the middleware and the protocol between a store and
@@ -91,29 +92,24 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod adoption;
 mod asset;
 mod clock;
-mod config;
-mod configuration;
+pub mod config;
 mod context;
 mod error;
 mod event;
-mod expired_action;
 mod extract;
 mod fetch_metadata;
 mod guard;
 mod login;
 mod login_record;
-mod logout_behavior;
 mod metrics;
 mod middleware;
-mod on_max_sessions;
 mod policy;
 mod remember_me_cookie;
 mod resolver;
 mod response;
-mod same_origin;
+pub mod same_origin;
 mod session_data;
 mod session_event;
 mod signed_in;
@@ -123,7 +119,6 @@ mod state;
 mod status;
 mod store_marker;
 mod unix_ms;
-mod user_id_logging;
 pub mod web;
 
 #[cfg(feature = "redis")]
@@ -150,27 +145,19 @@ pub struct ReadmeDoctests;
 #[cfg(feature = "test-util")]
 pub use self::clock::MockClock;
 pub use self::{
-    adoption::Adoption,
     clock::{Clock, SystemClock},
-    config::SessionExpiryBuilder,
     error::ExpiryError,
     event::{ExpiryEvent, ExpiryReason, UnknownReason},
-    expired_action::ExpiredAction,
     extract::{Expiry, Passive},
     guard::{AbsoluteWithin, FreshAuth, IdleWithin},
-    logout_behavior::{KeptKeys, LogoutBehavior},
     middleware::SessionExpiry,
-    on_max_sessions::OnMaxSessions,
     policy::{Policy, Setting, ToPolicy, DEFAULT_MAX_SESSIONS},
     remember_me_cookie::RememberMeCookie,
     resolver::{PolicyResolver, ResolveFuture, ResolvedPolicy},
-    response::{same_site_path, wants_json},
-    same_origin::{check_same_origin, CrossSiteRequest, SameOrigin},
     session_event::SessionEvent,
     signed_in::SignedIn,
     state::STATE_KEY,
     status::ExpiryStatus,
-    user_id_logging::{HashKey, HashKeyTooShort, UserIdLogging},
 };
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]

@@ -5,9 +5,9 @@
 use actix_session::Session;
 
 use crate::{
-    configuration::Configuration,
+    config::configuration::Configuration,
+    config::OnMaxSessions,
     context::{RequestContext, Snapshot},
-    on_max_sessions::OnMaxSessions,
     session_data,
     state::{ExpiryState, SessionCap},
     unix_ms::UnixMs,

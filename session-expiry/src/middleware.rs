@@ -18,10 +18,10 @@ use actix_web::{
 };
 
 use crate::{
+    config::configuration::Configuration,
+    config::ExpiredAction,
     config::SessionExpiryBuilder,
-    configuration::Configuration,
     context::{EndedSession, RequestContext, Snapshot},
-    expired_action::ExpiredAction,
     login::{self, PolicySource, Proof},
     response, session_data,
     stack_check::Probe,
@@ -468,7 +468,7 @@ async fn resolve_then_finish<B>(
 /// Whether the browser says another origin made it send this request: a sibling subdomain
 /// (`same-site`) or another site (`cross-site`), whatever its kind. One header lookup, as it
 /// runs on every request; an unknown value counts as another origin, as in
-/// [`check_same_origin`](crate::check_same_origin).
+/// [`check_same_origin`](crate::same_origin::check_same_origin).
 fn from_another_origin(req: &ServiceRequest) -> bool {
     crate::fetch_metadata::site(req.headers())
         .is_some_and(|site| !matches!(site, b"same-origin" | b"none"))

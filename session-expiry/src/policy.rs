@@ -195,7 +195,7 @@ impl Policy {
 
     /// At most `max` sessions per user at once; a log-in beyond it evicts the user's least
     /// recently active session, or is refused (see
-    /// [`on_max_sessions`](crate::SessionExpiryBuilder::on_max_sessions)). Needs a store
+    /// [`on_max_sessions`](crate::config::SessionExpiryBuilder::on_max_sessions)). Needs a store
     /// with a session registry (the Redis store): the cookie store cannot count sessions.
     ///
     /// # Panics

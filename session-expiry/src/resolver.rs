@@ -73,7 +73,7 @@ impl ToPolicy for ResolvedPolicy {
 /// the policy for that log-in is stored in the session as the user's policy snapshot, so no
 /// request after the log-in looks it up again. What the answer leaves unset comes from the
 /// global policy; `None` means the global policy (or, for a remembered log-in, the builder's
-/// [`remember_me_policy`](crate::SessionExpiryBuilder::remember_me_policy)).
+/// [`remember_me_policy`](crate::config::SessionExpiryBuilder::remember_me_policy)).
 /// [`Expiry::login_with`](crate::Expiry::login_with) bypasses it.
 ///
 /// Any `Fn(String, HttpRequest) -> impl Future<Output = Option<R>>` is a resolver, where `R` is

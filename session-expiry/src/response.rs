@@ -24,7 +24,7 @@ pub(crate) const NO_STORE: (header::HeaderName, HeaderValue) =
 /// # Examples
 /// ```
 /// use actix_web::test::TestRequest;
-/// use session_expiry::wants_json;
+/// use session_expiry::web::wants_json;
 ///
 /// let api = TestRequest::default().insert_header(("Accept", "application/json")).to_http_request();
 /// let browser = TestRequest::default()
@@ -59,7 +59,7 @@ pub fn wants_json(req: &HttpRequest) -> bool {
 ///
 /// # Examples
 /// ```
-/// use session_expiry::same_site_path;
+/// use session_expiry::web::same_site_path;
 /// assert_eq!(same_site_path("/orders?page=2"), Some("/orders?page=2"));
 /// assert_eq!(same_site_path("//evil.example/"), None);
 /// assert_eq!(same_site_path("https://evil.example/"), None);
@@ -101,7 +101,7 @@ pub(crate) fn unavailable(req: &HttpRequest, retry_after: Duration) -> HttpRespo
 /// can still give a browser navigation a page instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Refusal {
-    /// [`SameOrigin`](crate::SameOrigin) refused a request from another origin.
+    /// [`SameOrigin`](crate::same_origin::SameOrigin) refused a request from another origin.
     CrossSite,
     /// A log-in beyond the session limit, refused.
     TooManySessions { max: u32 },

@@ -23,7 +23,7 @@ use crate::context::RequestContext;
 /// # Examples
 /// ```
 /// use actix_web::ResponseError as _;
-/// use session_expiry::CrossSiteRequest;
+/// use session_expiry::same_origin::CrossSiteRequest;
 /// assert_eq!(CrossSiteRequest.status_code(), 403);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -55,7 +55,7 @@ impl ResponseError for CrossSiteRequest {
 /// # Examples
 /// ```
 /// use actix_web::test::TestRequest;
-/// use session_expiry::check_same_origin;
+/// use session_expiry::same_origin::check_same_origin;
 ///
 /// let form_on_evil_site = TestRequest::post()
 ///     .insert_header(("Sec-Fetch-Site", "same-site"))
@@ -106,7 +106,7 @@ pub fn check_same_origin(req: &HttpRequest) -> Result<(), CrossSiteRequest> {
 /// use actix_web::{post, HttpResponse};
 /// use session_expiry::Expiry;
 ///
-/// #[post("/logout", wrap = "session_expiry::SameOrigin::new()")]
+/// #[post("/logout", wrap = "session_expiry::same_origin::SameOrigin::new()")]
 /// async fn logout(expiry: Expiry) -> HttpResponse {
 ///     expiry.logout();
 ///     HttpResponse::NoContent().finish()
@@ -115,7 +115,7 @@ pub fn check_same_origin(req: &HttpRequest) -> Result<(), CrossSiteRequest> {
 /// On a whole scope:
 /// ```
 /// use actix_web::{web, App, HttpResponse};
-/// use session_expiry::SameOrigin;
+/// use session_expiry::same_origin::SameOrigin;
 ///
 /// let app = App::new().service(
 ///     web::scope("/account")
@@ -134,7 +134,7 @@ impl SameOrigin {
     ///
     /// # Examples
     /// ```
-    /// let same_origin = session_expiry::SameOrigin::new();
+    /// let same_origin = session_expiry::same_origin::SameOrigin::new();
     /// ```
     pub fn new() -> Self {
         Self::default()

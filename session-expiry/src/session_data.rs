@@ -14,7 +14,7 @@ use actix_session::Session;
 use hmac::{Hmac, Mac as _};
 use sha2::Sha256;
 
-use crate::{configuration::Configuration, logout_behavior::LogoutBehavior};
+use crate::{config::configuration::Configuration, config::LogoutBehavior};
 
 /// The entry that says whose kept data a session holds.
 pub(crate) const OWNER_KEY: &str = "_se_owner";

@@ -3,10 +3,10 @@
 
 use std::{sync::Arc, time::Duration};
 
-use crate::{ExpiryEvent, Policy, UserIdLogging};
+use crate::{config::UserIdLogging, ExpiryEvent, Policy};
 
 /// What happened to a session: reported to the hook set with
-/// [`on_event`](crate::SessionExpiryBuilder::on_event), logged with `tracing`, and with the
+/// [`on_event`](crate::config::SessionExpiryBuilder::on_event), logged with `tracing`, and with the
 /// `metrics` feature counted. The Redis store reports its own ([`Revoked`](Self::Revoked),
 /// [`Evicted`](Self::Evicted)) to the same hooks, given the middleware with
 /// `RedisStoreBuilder::for_middleware`.
@@ -14,7 +14,7 @@ use crate::{ExpiryEvent, Policy, UserIdLogging};
 /// # Log lines
 /// Every event is an info-level `tracing` event with target `session_expiry` and these stable
 /// fields: `event` (`logged_in`, `logged_out`, `expired`, `reauthenticated`, `revoked`,
-/// `evicted`, `adopted`), `user` (as [`log_user_ids`](crate::SessionExpiryBuilder::log_user_ids)
+/// `evicted`, `adopted`), `user` (as [`log_user_ids`](crate::config::SessionExpiryBuilder::log_user_ids)
 /// says; absent when unknown or omitted), and where they apply `reason`, `session_age_secs`,
 /// `idle_for_secs`, `remembered`, `sessions`.
 ///
@@ -91,7 +91,7 @@ pub enum SessionEvent {
         sessions: usize,
     },
     /// A session signed in by another mechanism got its clocks started
-    /// ([`Adoption`](crate::Adoption)).
+    /// ([`Adoption`](crate::config::Adoption)).
     #[non_exhaustive]
     Adopted {
         /// The user.

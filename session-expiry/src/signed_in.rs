@@ -8,7 +8,7 @@ use crate::{context::RequestContext, response::redirect_for, ExpiryError};
 
 /// The signed-in user, for handlers that need one: extraction fails for an anonymous request,
 /// with `401` `{"error":"unauthenticated"}` for JSON clients (and without a
-/// [log-in path](crate::SessionExpiryBuilder::login_path)), or a `303` to the log-in path with
+/// [log-in path](crate::config::SessionExpiryBuilder::login_path)), or a `303` to the log-in path with
 /// `next` for browsers ([`ExpiryError::SignInRequired`]).
 ///
 /// # Examples

@@ -16,7 +16,7 @@ use std::time::Duration;
 use crate::{unix_ms::UnixMs, ExpiryError, Policy};
 
 /// The session key under which the middleware keeps its state, unless
-/// [`state_key`](crate::SessionExpiryBuilder::state_key) names another.
+/// [`state_key`](crate::config::SessionExpiryBuilder::state_key) names another.
 ///
 /// Applications should not write it: use [`Expiry`](crate::Expiry). It is public so tests can
 /// check what is stored, or plant damaged state and watch it be refused.

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::{configuration::Configuration, context::Snapshot, unix_ms::UnixMs};
+use crate::{config::configuration::Configuration, context::Snapshot, unix_ms::UnixMs};
 
 /// How long a session has left, from [`Expiry::status`](crate::Expiry::status).
 ///
@@ -31,7 +31,7 @@ pub struct ExpiryStatus {
     /// When the user last proved who they are: the log-in, or the last
     /// [`Expiry::reauthenticated`](crate::Expiry::reauthenticated).
     /// `None` for a session adopted from another mechanism (see
-    /// [`Adoption`](crate::Adoption)) that has not proved it since: no credentials were
+    /// [`Adoption`](crate::config::Adoption)) that has not proved it since: no credentials were
     /// presented, so `#[fresh_auth]` routes ask for the password.
     pub authenticated_at: Option<DateTime<Utc>>,
     /// Whether the user signed in with "keep me signed in".

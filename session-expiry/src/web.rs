@@ -70,10 +70,15 @@
 //! hidden) and `data-css` (another style sheet, or `none`).
 //!
 //! Without JavaScript nothing changes: the server ends sessions on time either way.
+//!
+//! # Helpers for your own pages
+//! [`wants_json`] tells an API client from a browser, as the expired answer does;
+//! [`same_site_path`] checks a `next` parameter before a log-in page redirects to it.
 
 use actix_web::{guard, web, HttpRequest, HttpResponse, Route, Scope};
 
-use crate::{asset, response::NO_STORE, Expiry, ExpiryError, Passive, SameOrigin};
+pub use crate::response::{same_site_path, wants_json};
+use crate::{asset, response::NO_STORE, same_origin::SameOrigin, Expiry, ExpiryError, Passive};
 
 /// The status and keep-alive endpoints under `prefix`.
 ///

@@ -262,13 +262,13 @@ fn refusing_routes(config: &mut web::ServiceConfig) {
     config
         .service(
             web::resource("/form")
-                .wrap(session_expiry::SameOrigin::new())
+                .wrap(session_expiry::same_origin::SameOrigin::new())
                 .route(web::post().to(HttpResponse::NoContent)),
         )
         .route(
             "/checked",
             web::post().to(|req: actix_web::HttpRequest| async move {
-                session_expiry::check_same_origin(&req)?;
+                session_expiry::same_origin::check_same_origin(&req)?;
                 Ok::<_, actix_web::Error>(HttpResponse::NoContent().finish())
             }),
         )

@@ -9,8 +9,8 @@ use actix_web::{
     web, App, HttpRequest, HttpResponse,
 };
 use session_expiry::{
-    fresh_auth, Adoption, ExpiredAction, Expiry, ExpiryError, LogoutBehavior, MockClock, Policy,
-    RememberMeCookie, SessionExpiryBuilder,
+    config::Adoption, config::ExpiredAction, config::LogoutBehavior, config::SessionExpiryBuilder,
+    fresh_auth, Expiry, ExpiryError, MockClock, Policy, RememberMeCookie,
 };
 
 use crate::support::{expiry, routes, session_middleware, Client, IDLE, MINUTE};

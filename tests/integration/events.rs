@@ -15,8 +15,8 @@ use metrics_util::{
     CompositeKey, MetricKind,
 };
 use session_expiry::{
-    redis::RequestScope, Adoption, ExpiryEvent, ExpiryReason, MockClock, SessionEvent,
-    UserIdLogging,
+    config::Adoption, config::UserIdLogging, redis::RequestScope, ExpiryEvent, ExpiryReason,
+    MockClock, SessionEvent,
 };
 
 use crate::{
@@ -31,7 +31,7 @@ use crate::{
 fn collecting(
     clock: &MockClock,
 ) -> (
-    session_expiry::SessionExpiryBuilder,
+    session_expiry::config::SessionExpiryBuilder,
     Arc<Mutex<Vec<SessionEvent>>>,
 ) {
     let events = Arc::new(Mutex::new(Vec::new()));
@@ -340,7 +340,7 @@ async fn with_a_hashed_user_id_key_the_redis_key_names_are_keyed_too() {
 }
 
 /// A middleware that names users in its log lines by a keyed hash.
-fn hashing_user_ids(clock: &MockClock) -> session_expiry::SessionExpiryBuilder {
+fn hashing_user_ids(clock: &MockClock) -> session_expiry::config::SessionExpiryBuilder {
     expiry(clock)
         .log_user_ids(UserIdLogging::hashed("a secret key of 32 bytes or more").expect("32 bytes"))
 }

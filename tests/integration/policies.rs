@@ -16,8 +16,8 @@ use actix_web::{
     web, App, HttpRequest, HttpResponse,
 };
 use session_expiry::{
-    idle_timeout, passive, Adoption, Expiry, ExpiryPolicy, MockClock, Policy, SessionExpiry,
-    SessionExpiryBuilder, ToPolicy,
+    config::Adoption, config::SessionExpiryBuilder, idle_timeout, passive, Expiry, ExpiryPolicy,
+    MockClock, Policy, SessionExpiry, ToPolicy,
 };
 
 use crate::{

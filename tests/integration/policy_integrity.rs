@@ -14,7 +14,7 @@ use actix_web::{
     test::{self, TestRequest},
     web, App, HttpRequest, HttpResponse,
 };
-use session_expiry::{Expiry, MockClock, Policy, UserIdLogging};
+use session_expiry::{config::UserIdLogging, Expiry, MockClock, Policy};
 use tokio::sync::Notify;
 
 use crate::{

@@ -11,9 +11,10 @@ use actix_web::{
     web, HttpRequest, HttpResponse,
 };
 use session_expiry::{
+    config::OnMaxSessions,
+    config::SessionExpiryBuilder,
     redis::{Page, SessionId, SessionRegistry},
-    Clock as _, Expiry, ExpiryError, ExpiryEvent, ExpiryReason, MockClock, OnMaxSessions,
-    SessionExpiryBuilder,
+    Clock as _, Expiry, ExpiryError, ExpiryEvent, ExpiryReason, MockClock,
 };
 
 use crate::{

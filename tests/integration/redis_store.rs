@@ -22,9 +22,10 @@ use actix_web::{
 use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
 use session_expiry::{
+    config::Adoption,
+    config::SessionExpiryBuilder,
     redis::{Page, RedisStore},
-    Adoption, Clock as _, ExpiryEvent, ExpiryReason, MockClock, Policy, SessionExpiryBuilder,
-    STATE_KEY,
+    Clock as _, ExpiryEvent, ExpiryReason, MockClock, Policy, STATE_KEY,
 };
 use tokio::sync::Notify;
 

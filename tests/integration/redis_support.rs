@@ -17,8 +17,9 @@ use actix_web::{
     test, web, App, HttpRequest, HttpResponse,
 };
 use session_expiry::{
+    config::SessionExpiryBuilder,
     redis::{RedisStore, RedisStoreBuilder, RequestScope},
-    MockClock, SessionExpiry, SessionExpiryBuilder,
+    MockClock, SessionExpiry,
 };
 
 use crate::{

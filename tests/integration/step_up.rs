@@ -10,7 +10,8 @@ use actix_web::{
     web, App, HttpRequest, HttpResponse,
 };
 use session_expiry::{
-    fresh_auth, ExpiredAction, Expiry, ExpiryError, LogoutBehavior, MockClock, SignedIn, STATE_KEY,
+    config::ExpiredAction, config::LogoutBehavior, fresh_auth, Expiry, ExpiryError, MockClock,
+    SignedIn, STATE_KEY,
 };
 
 use crate::{

@@ -16,7 +16,7 @@ use actix_web::{
     test::{self, TestRequest},
     web, App, HttpRequest, HttpResponse,
 };
-use session_expiry::{Expiry, MockClock, Passive, Policy, SessionExpiryBuilder, STATE_KEY};
+use session_expiry::{config::SessionExpiryBuilder, Expiry, MockClock, Passive, Policy, STATE_KEY};
 
 pub const MINUTE: Duration = Duration::from_secs(60);
 pub const IDLE: Duration = Duration::from_secs(30 * 60);

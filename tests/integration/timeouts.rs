@@ -9,7 +9,7 @@ use std::{
 };
 
 use actix_web::{http::StatusCode, test::TestRequest};
-use session_expiry::{ExpiredAction, MockClock};
+use session_expiry::{config::ExpiredAction, MockClock};
 
 use crate::support::{app, expiry, ABSOLUTE, IDLE, MINUTE};
 

@@ -2,7 +2,7 @@
 //! of it, rather than stored and then read back as invalid.
 
 use actix_web::{http::StatusCode, test::TestRequest};
-use session_expiry::{Adoption, MockClock};
+use session_expiry::{config::Adoption, MockClock};
 
 use crate::support::{app, capture_logs, expiry, logs};
 

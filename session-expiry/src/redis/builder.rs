@@ -149,9 +149,9 @@ impl RedisStoreBuilder {
 
     /// Takes from `middleware`, the [`SessionExpiry`] this store serves, everything both must
     /// agree on: its clock (deadlines become TTLs, the registry is pruned by it), the session
-    /// key of its state ([`state_key`](crate::SessionExpiryBuilder::state_key)), how log lines
-    /// name users ([`log_user_ids`](crate::SessionExpiryBuilder::log_user_ids)) and its event
-    /// hooks ([`on_event`](crate::SessionExpiryBuilder::on_event)), which then also get the
+    /// key of its state ([`state_key`](crate::config::SessionExpiryBuilder::state_key)), how log lines
+    /// name users ([`log_user_ids`](crate::config::SessionExpiryBuilder::log_user_ids)) and its event
+    /// hooks ([`on_event`](crate::config::SessionExpiryBuilder::on_event)), which then also get the
     /// store's own events: [`Revoked`](crate::SessionEvent::Revoked) (through the registry) and
     /// [`Evicted`](crate::SessionEvent::Evicted) (a log-in beyond the user's session limit). One
     /// source of truth: nothing to set twice and keep equal by hand.

@@ -47,7 +47,7 @@ pub enum RedisStoreError {
         retry_after: Duration,
     },
     /// A log-in would exceed the user's session limit and
-    /// [`OnMaxSessions::Refuse`](crate::OnMaxSessions::Refuse) is set: the session was not
+    /// [`OnMaxSessions::Refuse`](crate::config::OnMaxSessions::Refuse) is set: the session was not
     /// saved. Answers `403` `{"error":"too_many_sessions","max_sessions":…}`, as
     /// [`ExpiryError::TooManySessions`](crate::ExpiryError::TooManySessions) does.
     #[error("the user already holds the most sessions allowed ({max})")]

@@ -17,7 +17,7 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use sha2::{Digest as _, Sha256};
 
 use super::id::{SessionId, ID_BYTES};
-use crate::HashKey;
+use crate::config::HashKey;
 
 /// Random bytes in a session key: 256 bits.
 const RANDOM_BYTES: usize = 32;

@@ -78,7 +78,7 @@
 //!
 //! # Keys
 //! A signed-in session's key (the cookie's value) starts with a hash of its user's id (keyed,
-//! HMAC-SHA-256, when the middleware's [`UserIdLogging::hashed`](crate::UserIdLogging::hashed)
+//! HMAC-SHA-256, when the middleware's [`UserIdLogging::hashed`](crate::config::UserIdLogging::hashed)
 //! sets a secret, so that a list of e-mail addresses cannot be tested against key names;
 //! changing or adding that secret leaves earlier sessions out of their user's list until they
 //! end, so set it before going live); Redis keys
@@ -111,19 +111,19 @@
 //! # Session limit
 //! Each user may hold at most their session limit of live sessions:
 //! [`DEFAULT_MAX_SESSIONS`](crate::DEFAULT_MAX_SESSIONS) (100) unless
-//! [`SessionExpiryBuilder::max_sessions`](crate::SessionExpiryBuilder::max_sessions) or the
+//! [`SessionExpiryBuilder::max_sessions`](crate::config::SessionExpiryBuilder::max_sessions) or the
 //! user's own policy ([`Policy::with_max_sessions`](crate::Policy::with_max_sessions),
 //! `#[expiry(max_sessions = 3)]` in the derive, a resolver's answer) says otherwise. 100 is more
 //! devices than anyone signs in from, so only runaway scripts and shared or stolen credentials
 //! meet it, while it bounds what one account can make Redis keep (and a session list to a few
 //! pages). The limit is the one the session's state carries from its log-in; the save script
 //! enforces it atomically, so concurrent log-ins cannot exceed it:
-//! - by default ([`OnMaxSessions::EvictLeastRecentlyActive`](crate::OnMaxSessions)), the user's
+//! - by default ([`OnMaxSessions::EvictLeastRecentlyActive`](crate::config::OnMaxSessions)), the user's
 //!   least recently active session becomes a tombstone, and its next request, on any instance,
 //!   gets the expired answer with reason `evicted` (browsers: `/login?…&reason=evicted`). A
 //!   limit lowered below what a user holds is reached over the following log-ins, at most 16
 //!   sessions evicted by each;
-//! - with [`OnMaxSessions::Refuse`](crate::OnMaxSessions::Refuse), the log-in is not saved:
+//! - with [`OnMaxSessions::Refuse`](crate::config::OnMaxSessions::Refuse), the log-in is not saved:
 //!   [`RequestScope`] answers `403` `{"error":"too_many_sessions","max_sessions":n}`. A handler
 //!   that signs users in with [`SessionRegistry::login`] learns it before, as
 //!   [`ExpiryError::TooManySessions`](crate::ExpiryError::TooManySessions), and can say it in

@@ -194,11 +194,11 @@ impl SessionRegistry {
     }
 
     /// Signs `user` in, as [`Expiry::login`] does, unless that would exceed their session limit
-    /// under [`OnMaxSessions::Refuse`](crate::OnMaxSessions::Refuse): then it returns
+    /// under [`OnMaxSessions::Refuse`](crate::config::OnMaxSessions::Refuse): then it returns
     /// [`ExpiryError::TooManySessions`] and signs nobody in, so the handler can say so in its
     /// own words (a log-in form that offers "sign out the other devices and continue", see
     /// [`login_signing_out_others`](Self::login_signing_out_others)). Under the default
-    /// [`OnMaxSessions::EvictLeastRecentlyActive`](crate::OnMaxSessions::EvictLeastRecentlyActive)
+    /// [`OnMaxSessions::EvictLeastRecentlyActive`](crate::config::OnMaxSessions::EvictLeastRecentlyActive)
     /// it never refuses: the save makes room.
     ///
     /// To know the limit, it resolves the user's policy now (the
@@ -238,7 +238,7 @@ impl SessionRegistry {
 
     /// The way out of a refused log-in: revokes every session of `user`, then signs them in
     /// here, as [`login`](Self::login) does; how many sessions were revoked. Under
-    /// [`OnMaxSessions::Refuse`](crate::OnMaxSessions::Refuse), whoever holds the limit's worth
+    /// [`OnMaxSessions::Refuse`](crate::config::OnMaxSessions::Refuse), whoever holds the limit's worth
     /// of a user's sessions (someone else with the password, a script, stolen cookies) would
     /// otherwise lock the owner out of every new log-in: offer "sign out the other devices and
     /// continue" on the refusal, and call this once the password has been checked again.

@@ -147,7 +147,7 @@ pub(crate) fn renews_an_ended_session(login_ms: Option<u64>) -> bool {
 /// Gives the Redis store the request it works for: it records the client's user agent and IP in
 /// the [registry](super::SessionRegistry) at log-in, turns a save that failed because Redis was
 /// unavailable into `503` with `Retry-After` (instead of actix-session's empty `500`), a log-in
-/// the user's session limit refused ([`OnMaxSessions::Refuse`](crate::OnMaxSessions::Refuse))
+/// the user's session limit refused ([`OnMaxSessions::Refuse`](crate::config::OnMaxSessions::Refuse))
 /// into `403` `{"error":"too_many_sessions","max_sessions":n}`, and keeps a session that was
 /// revoked while a request renewing its ID ran from being saved again under the new ID.
 ///

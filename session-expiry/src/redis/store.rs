@@ -65,11 +65,11 @@ impl Backend {
 /// - A revoked session is a small tombstone until its deadline: a request on it gets the expired
 ///   answer with reason `revoked`.
 /// - Each user holds at most their session limit of live sessions
-///   ([`SessionExpiryBuilder::max_sessions`](crate::SessionExpiryBuilder::max_sessions),
+///   ([`SessionExpiryBuilder::max_sessions`](crate::config::SessionExpiryBuilder::max_sessions),
 ///   [`Policy::with_max_sessions`](crate::Policy::with_max_sessions); 100 unless set), enforced
 ///   atomically by the script that saves a log-in: beyond it, the least recently active session
 ///   becomes a tombstone whose next request gets reason `evicted`, or, with
-///   [`OnMaxSessions::Refuse`](crate::OnMaxSessions::Refuse), the log-in is not saved and
+///   [`OnMaxSessions::Refuse`](crate::config::OnMaxSessions::Refuse), the log-in is not saved and
 ///   [`RequestScope`](super::RequestScope) answers `403` `{"error":"too_many_sessions",
 ///   "max_sessions":n}` (see [`SessionRegistry::login`] to say it in the handler instead). The
 ///   limit bounds what one account can make Redis keep, so that no account can slow the store

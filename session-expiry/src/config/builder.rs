@@ -5,9 +5,13 @@ use std::{sync::Arc, time::Duration};
 use actix_web::cookie::Key;
 
 use crate::{
-    configuration::{default_configuration, Configuration},
-    Adoption, Clock, ExpiredAction, ExpiryEvent, LogoutBehavior, OnMaxSessions, Policy,
-    PolicyResolver, SessionEvent, SessionExpiry, SystemClock, UserIdLogging,
+    config::configuration::{default_configuration, Configuration},
+    config::Adoption,
+    config::ExpiredAction,
+    config::LogoutBehavior,
+    config::OnMaxSessions,
+    config::UserIdLogging,
+    Clock, ExpiryEvent, Policy, PolicyResolver, SessionEvent, SessionExpiry, SystemClock,
 };
 
 /// A fluent builder for [`SessionExpiry`]; start with [`SessionExpiry::builder`].
@@ -173,7 +177,7 @@ impl SessionExpiryBuilder {
     ///
     /// # Examples
     /// ```
-    /// use session_expiry::{OnMaxSessions, SessionExpiry};
+    /// use session_expiry::{config::OnMaxSessions, SessionExpiry};
     /// let m = SessionExpiry::builder().on_max_sessions(OnMaxSessions::Refuse).build();
     /// ```
     pub fn on_max_sessions(mut self, action: OnMaxSessions) -> Self {
@@ -225,7 +229,7 @@ impl SessionExpiryBuilder {
     ///
     /// # Examples
     /// ```
-    /// use session_expiry::{Adoption, SessionExpiry};
+    /// use session_expiry::{config::Adoption, SessionExpiry};
     /// let m = SessionExpiry::builder().adoption(Adoption::ignore()).build();
     /// ```
     pub fn adoption(mut self, adoption: Adoption) -> Self {
@@ -304,7 +308,7 @@ impl SessionExpiryBuilder {
     ///
     /// # Examples
     /// ```
-    /// use session_expiry::{LogoutBehavior, SessionExpiry};
+    /// use session_expiry::{config::LogoutBehavior, SessionExpiry};
     /// let m = SessionExpiry::builder()
     ///     .logout_behavior(LogoutBehavior::keep(["cart", "lang"]))
     ///     .build();
@@ -327,7 +331,7 @@ impl SessionExpiryBuilder {
     /// # Examples
     /// ```
     /// use actix_web::cookie::Key;
-    /// use session_expiry::{LogoutBehavior, SessionExpiry};
+    /// use session_expiry::{config::LogoutBehavior, SessionExpiry};
     /// let key = Key::generate();
     /// let m = SessionExpiry::builder()
     ///     .logout_behavior(LogoutBehavior::keep(["cart"]))
@@ -377,8 +381,8 @@ impl SessionExpiryBuilder {
     ///
     /// # Examples
     /// ```
-    /// use session_expiry::{SessionExpiry, UserIdLogging};
-    /// # fn main() -> Result<(), session_expiry::HashKeyTooShort> {
+    /// use session_expiry::{SessionExpiry, config::UserIdLogging};
+    /// # fn main() -> Result<(), session_expiry::config::HashKeyTooShort> {
     /// let m = SessionExpiry::builder()
     ///     .log_user_ids(UserIdLogging::hashed(b"a secret of at least 32 bytes, not this one")?)
     ///     .build();
@@ -467,7 +471,7 @@ impl SessionExpiryBuilder {
     ///
     /// # Examples
     /// ```
-    /// use session_expiry::{ExpiredAction, SessionExpiry};
+    /// use session_expiry::{config::ExpiredAction, SessionExpiry};
     /// let m = SessionExpiry::builder().expired_action(ExpiredAction::Continue).build();
     /// ```
     pub fn expired_action(mut self, action: ExpiredAction) -> Self {

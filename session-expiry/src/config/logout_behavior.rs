@@ -6,7 +6,7 @@ use std::sync::Arc;
 /// session.
 ///
 /// Whatever it keeps, a session this crate ended is never adopted again (see
-/// [`Adoption`](crate::Adoption)), and a log-in of another user than the one who left the data drops it all;
+/// [`Adoption`](crate::config::Adoption)), and a log-in of another user than the one who left the data drops it all;
 /// the same user signing in again gets it back. Keeping data across an expiry means a shared
 /// browser shows it to whoever uses it next while nobody is signed in: name only keys that
 /// are safe to show (a language choice, a cart without an address).
@@ -14,7 +14,7 @@ use std::sync::Arc;
 /// # Examples
 /// Keep the cart and the language choice across a log-out:
 /// ```
-/// use session_expiry::{LogoutBehavior, SessionExpiry};
+/// use session_expiry::{config::LogoutBehavior, SessionExpiry};
 /// let middleware = SessionExpiry::builder()
 ///     .logout_behavior(LogoutBehavior::keep(["cart", "lang"]))
 ///     .build();
@@ -36,7 +36,7 @@ impl LogoutBehavior {
     ///
     /// # Examples
     /// ```
-    /// let keep = session_expiry::LogoutBehavior::keep(["cart"]);
+    /// let keep = session_expiry::config::LogoutBehavior::keep(["cart"]);
     /// ```
     #[must_use]
     pub fn keep<K: Into<String>>(keys: impl IntoIterator<Item = K>) -> Self {
@@ -52,7 +52,7 @@ impl LogoutBehavior {
 ///
 /// # Examples
 /// ```
-/// use session_expiry::LogoutBehavior;
+/// use session_expiry::config::LogoutBehavior;
 /// let LogoutBehavior::Keep(keys) = LogoutBehavior::keep(["cart", "lang"]) else { unreachable!() };
 /// assert!(keys.contains("cart") && !keys.contains("address"));
 /// ```

@@ -6,7 +6,7 @@
 ///
 /// # Examples
 /// ```
-/// use session_expiry::{OnMaxSessions, SessionExpiry};
+/// use session_expiry::{config::OnMaxSessions, SessionExpiry};
 /// let middleware = SessionExpiry::builder()
 ///     .max_sessions(3)
 ///     .on_max_sessions(OnMaxSessions::Refuse)

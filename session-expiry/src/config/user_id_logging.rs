@@ -13,7 +13,7 @@ use sha2::Sha256;
 ///
 /// # Examples
 /// ```no_run
-/// use session_expiry::{SessionExpiry, UserIdLogging};
+/// use session_expiry::{SessionExpiry, config::UserIdLogging};
 ///
 /// fn main() -> Result<(), Box<dyn std::error::Error>> {
 ///     // The same user gets the same pseudonym in every line, so lines can still be
@@ -50,8 +50,8 @@ enum Naming {
 ///
 /// # Examples
 /// ```
-/// # fn main() -> Result<(), session_expiry::HashKeyTooShort> {
-/// let logging = session_expiry::UserIdLogging::hashed("a secret of at least 32 bytes, not this one")?;
+/// # fn main() -> Result<(), session_expiry::config::HashKeyTooShort> {
+/// let logging = session_expiry::config::UserIdLogging::hashed("a secret of at least 32 bytes, not this one")?;
 /// assert_eq!(format!("{logging:?}"), "Hashed(..)");
 /// # Ok(()) }
 /// ```
@@ -78,7 +78,7 @@ impl HashKey {
     ///
     /// # Examples
     /// ```
-    /// assert_eq!(session_expiry::HashKey::MIN_LEN, 32);
+    /// assert_eq!(session_expiry::config::HashKey::MIN_LEN, 32);
     /// ```
     pub const MIN_LEN: usize = 32;
 
@@ -89,7 +89,7 @@ impl HashKey {
     ///
     /// # Examples
     /// ```
-    /// use session_expiry::HashKey;
+    /// use session_expiry::config::HashKey;
     /// assert!(HashKey::new([7; 32]).is_ok());
     /// assert_eq!(HashKey::new("short").unwrap_err().key_len(), 5);
     /// ```
@@ -106,7 +106,7 @@ impl HashKey {
 ///
 /// # Examples
 /// ```
-/// let error = session_expiry::UserIdLogging::hashed("").unwrap_err();
+/// let error = session_expiry::config::UserIdLogging::hashed("").unwrap_err();
 /// assert_eq!(error.key_len(), 0);
 /// assert!(error.to_string().contains("at least 32 bytes"));
 /// ```
@@ -125,7 +125,7 @@ impl HashKeyTooShort {
     ///
     /// # Examples
     /// ```
-    /// let error = session_expiry::HashKey::new([0; 31]).unwrap_err();
+    /// let error = session_expiry::config::HashKey::new([0; 31]).unwrap_err();
     /// assert_eq!(error.key_len(), 31);
     /// ```
     #[must_use]
@@ -139,7 +139,7 @@ impl UserIdLogging {
     ///
     /// # Examples
     /// ```
-    /// let logging = session_expiry::UserIdLogging::plain();
+    /// let logging = session_expiry::config::UserIdLogging::plain();
     /// assert_eq!(format!("{logging:?}"), "Plain");
     /// ```
     #[must_use]
@@ -151,7 +151,7 @@ impl UserIdLogging {
     ///
     /// # Examples
     /// ```
-    /// let logging = session_expiry::UserIdLogging::omitted();
+    /// let logging = session_expiry::config::UserIdLogging::omitted();
     /// assert_eq!(format!("{logging:?}"), "Omitted");
     /// ```
     #[must_use]
@@ -172,8 +172,8 @@ impl UserIdLogging {
     ///
     /// # Examples
     /// ```
-    /// use session_expiry::UserIdLogging;
-    /// # fn main() -> Result<(), session_expiry::HashKeyTooShort> {
+    /// use session_expiry::config::UserIdLogging;
+    /// # fn main() -> Result<(), session_expiry::config::HashKeyTooShort> {
     /// let logging = UserIdLogging::hashed(b"a long random secret, 32 bytes or more")?;
     /// assert!(UserIdLogging::hashed(b"too short").is_err());
     /// # Ok(()) }

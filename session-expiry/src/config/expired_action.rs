@@ -4,7 +4,7 @@
 ///
 /// # Examples
 /// ```
-/// use session_expiry::{ExpiredAction, SessionExpiry};
+/// use session_expiry::{config::ExpiredAction, SessionExpiry};
 /// let middleware = SessionExpiry::builder()
 ///     .expired_action(ExpiredAction::Continue)
 ///     .build();

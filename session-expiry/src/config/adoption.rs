@@ -14,7 +14,7 @@ type FindIdentity = dyn Fn(&HttpRequest) -> Option<String> + Send + Sync;
 /// deploying this crate neither signs everyone out nor leaves them without limits:
 /// ```
 /// use actix_session::SessionExt as _;
-/// use session_expiry::{Adoption, SessionExpiry};
+/// use session_expiry::{config::Adoption, SessionExpiry};
 ///
 /// let middleware = SessionExpiry::builder()
 ///     .adoption(Adoption::adopt(|req| {
@@ -33,7 +33,7 @@ impl Adoption {
     ///
     /// # Examples
     /// ```
-    /// let adoption = session_expiry::Adoption::ignore();
+    /// let adoption = session_expiry::config::Adoption::ignore();
     /// assert_eq!(format!("{adoption:?}"), "Ignore");
     /// ```
     #[must_use]
@@ -57,7 +57,7 @@ impl Adoption {
     ///
     /// # Examples
     /// ```
-    /// use session_expiry::Adoption;
+    /// use session_expiry::config::Adoption;
     /// let adoption = Adoption::adopt(|req| req.headers().get("x-user").and_then(|v| v.to_str().ok()).map(String::from));
     /// ```
     #[must_use]

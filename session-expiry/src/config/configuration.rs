@@ -6,9 +6,9 @@ use std::{fmt, sync::Arc, time::Duration};
 use actix_web::cookie::Key;
 
 use crate::{
-    session_event::Events, signed_out::SignedOut, stack_check::StackCheck, unix_ms::UnixMs,
-    Adoption, Clock, ExpiredAction, LogoutBehavior, OnMaxSessions, Policy, PolicyResolver,
-    STATE_KEY,
+    config::Adoption, config::ExpiredAction, config::LogoutBehavior, config::OnMaxSessions,
+    session_event::Events, signed_out::SignedOut, stack_check::StackCheck, unix_ms::UnixMs, Clock,
+    Policy, PolicyResolver, STATE_KEY,
 };
 
 /// Everything the middleware and its extractors need, shared by every worker.
