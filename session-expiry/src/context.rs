@@ -11,7 +11,7 @@ use std::{
     sync::Arc,
 };
 
-use actix_session::Session;
+use crate::store::session_api::Session;
 use actix_web::{HttpMessage as _, HttpRequest};
 
 use crate::{

@@ -1,6 +1,6 @@
 //! What can go wrong when a handler uses the expiry handle.
 
-use actix_session::SessionInsertError;
+use crate::store::session_api::SessionInsertError;
 use actix_web::{http::StatusCode, HttpResponse, ResponseError};
 
 /// An error from [`Expiry`](crate::Expiry) or the other extractors of this crate.

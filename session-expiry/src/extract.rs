@@ -2,7 +2,7 @@
 
 use std::{future::Ready, rc::Rc};
 
-use actix_session::{Session, SessionExt as _};
+use crate::store::session_api::{Session, SessionExt as _};
 use actix_web::{dev::Payload, FromRequest, HttpRequest};
 
 use crate::{

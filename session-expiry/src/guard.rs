@@ -8,7 +8,7 @@
 
 use std::{future::Ready, time::Duration};
 
-use actix_session::SessionExt as _;
+use crate::store::session_api::SessionExt as _;
 use actix_web::{dev::Payload, FromRequest, HttpRequest};
 
 use crate::{context::RequestContext, response::redirect_for, ExpiryError, Policy};

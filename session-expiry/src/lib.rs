@@ -102,7 +102,6 @@ mod extract;
 mod fetch_metadata;
 mod guard;
 mod login;
-mod login_record;
 mod metrics;
 mod middleware;
 mod policy;
@@ -117,7 +116,7 @@ mod signed_out;
 mod stack_check;
 mod state;
 mod status;
-mod store_marker;
+mod store;
 mod unix_ms;
 pub mod web;
 

@@ -2,7 +2,7 @@
 //! variants, the Redis registry's checked log-in, adoption, and the policy resolution on the
 //! way out.
 
-use actix_session::Session;
+use crate::store::session_api::Session;
 
 use crate::{
     config::configuration::Configuration,

@@ -1,7 +1,6 @@
 //! The [`SessionExpiry`] middleware: checks every signed-in request against its deadlines.
 
 use std::{
-    collections::HashMap,
     future::Future,
     pin::Pin,
     rc::Rc,
@@ -10,7 +9,7 @@ use std::{
     time::Duration,
 };
 
-use actix_session::{Session, SessionExt as _};
+use crate::store::session_api::{self, Session, SessionExt as _, SessionState};
 use actix_web::{
     body::{EitherBody, MessageBody},
     dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform},
@@ -26,7 +25,7 @@ use crate::{
     response, session_data,
     stack_check::Probe,
     state::{policy_from_millis, ExpiryState, PolicyMillis, LEGACY_STATE_KEY},
-    store_marker::{StoreMarker, ENDING_KEY},
+    store::{reserved::ENDING_KEY, StoreMarker},
     unix_ms::UnixMs,
     ExpiryReason, SessionEvent, STATE_KEY,
 };
@@ -163,12 +162,12 @@ enum Verdict {
 
 fn judge(session: &Session, config: &Configuration, now: UnixMs) -> Verdict {
     // Read in place: the raw state is only borrowed, never copied, on this per-request path.
-    let entries = session.entries();
+    let entries = session_api::entries(session);
     let key = &*config.state_key;
-    let decode = |raw: &String| ExpiryState::decode(raw, now, config.clock_skew_tolerance);
+    let decode = |raw: &str| ExpiryState::decode(raw, now, config.clock_skew_tolerance);
     // A store's marker never comes with the state under its key: a session that has it (every
     // live one) is judged without looking for one.
-    let (raw, legacy) = match entries.get(key) {
+    let (raw, legacy) = match session_api::json_text(&entries, key) {
         Some(raw) => (raw, false),
         None => {
             if let Some(marker) = StoreMarker::read(&entries) {
@@ -176,7 +175,7 @@ fn judge(session: &Session, config: &Configuration, now: UnixMs) -> Verdict {
             }
             // Earlier releases kept the state under a longer key: read it there too, and move
             // it.
-            match entries.get(LEGACY_STATE_KEY).filter(|_| key == STATE_KEY) {
+            match session_api::json_text(&entries, LEGACY_STATE_KEY).filter(|_| key == STATE_KEY) {
                 Some(raw) => (raw, true),
                 None => return Verdict::Anonymous,
             }
@@ -201,13 +200,12 @@ fn judge(session: &Session, config: &Configuration, now: UnixMs) -> Verdict {
 /// What a store's marker says of the request's session.
 fn marked(
     marker: StoreMarker,
-    entries: &HashMap<String, String>,
+    entries: &SessionState,
     config: &Configuration,
     now: UnixMs,
 ) -> Verdict {
     let ending = || {
-        entries
-            .get(ENDING_KEY)
+        session_api::json_text(entries, ENDING_KEY)
             .and_then(|raw| ExpiryState::decode(raw, now, config.clock_skew_tolerance).ok())
             .map(|state| EndedSession::from(&state))
     };

@@ -10,7 +10,7 @@
 //!   drops everything first, named keys included; the same user signing in again gets their
 //!   data back, and data of an anonymous session (a cart filled before logging in) survives.
 
-use actix_session::Session;
+use crate::store::session_api::{self, Session};
 use hmac::{Hmac, Mac as _};
 use sha2::Sha256;
 
@@ -38,7 +38,7 @@ pub(crate) fn leave(session: &Session, config: &Configuration, user: Option<&str
         return Left::Purge;
     };
     let dropped: Vec<String> = {
-        let entries = session.entries();
+        let entries = session_api::entries(session);
         if !entries.keys().any(|key| keys.contains(key)) {
             return Left::Purge;
         }
@@ -59,7 +59,7 @@ pub(crate) fn leave(session: &Session, config: &Configuration, user: Option<&str
 
 /// Whether `session` holds data a user left when this crate ended their session.
 pub(crate) fn was_ended(session: &Session) -> bool {
-    session.entries().contains_key(OWNER_KEY)
+    session_api::entries(session).contains_key(OWNER_KEY)
 }
 
 /// Prepares `session` for `user`'s log-in over `previous` (the user signed in now, if any).
@@ -73,7 +73,8 @@ pub(crate) fn hand_over(
         session.clear();
         return;
     }
-    let owner = session.entries().get(OWNER_KEY).cloned();
+    let owner =
+        session_api::json_text(&session_api::entries(session), OWNER_KEY).map(str::to_owned);
     if let Some(owner) = owner {
         let mine = serde_json::to_string(&owner_tag(config, user)).ok();
         if mine.as_deref() == Some(owner.as_str()) {

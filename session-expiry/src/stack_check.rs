@@ -24,7 +24,7 @@ use std::{
     },
 };
 
-use actix_session::{Session, SessionExt as _};
+use crate::store::session_api::{self, Session, SessionExt as _};
 use actix_web::HttpRequest;
 
 /// The reserved entry of a probe request (never persisted: removed on the way out).
@@ -92,7 +92,7 @@ impl StackError {
 /// `SessionMiddleware` (`RememberMeCookie`) then runs inside it. A request whose state never
 /// held anything tells nothing.
 pub(crate) fn state_still_held(req: &HttpRequest) -> bool {
-    !taken(&req.get_session())
+    !session_api::taken_for_saving(&req.get_session())
 }
 
 impl StackCheck {
@@ -110,7 +110,7 @@ impl StackCheck {
         if self.state.load(Ordering::Relaxed) != UNKNOWN {
             return None;
         }
-        if !session.entries().is_empty() {
+        if !session_api::entries(session).is_empty() {
             // Only a SessionMiddleware outside could have loaded it.
             self.settle(VERIFIED);
             return None;
@@ -137,12 +137,6 @@ impl StackCheck {
     }
 }
 
-/// Whether actix-session took the state map away (a new map has no allocation; a map a
-/// handler cleared keeps the one the probe made).
-fn taken(session: &Session) -> bool {
-    session.entries().capacity() == 0
-}
-
 /// A probe request's handle on its session, carried by its context: judged on the way out and
 /// again when the request is dropped.
 pub(crate) struct Probe {
@@ -164,7 +158,8 @@ impl Probe {
     /// On the way out, before anything else: the probe entry removed; `Err` if the state was
     /// already taken inside (the stack is inside out).
     pub(crate) fn depart(&self) -> Result<(), StackError> {
-        if self.session.remove(PROBE_KEY).is_none() && taken(&self.session) {
+        if self.session.remove(PROBE_KEY).is_none() && session_api::taken_for_saving(&self.session)
+        {
             self.check.settle(INSIDE_OUT);
             return Err(StackError::InsideOut);
         }
@@ -177,11 +172,12 @@ impl Drop for Probe {
     fn drop(&mut self) {
         // After the response: a SessionMiddleware outside has taken the state by now.
         if self.answered.get() {
-            self.check.settle(if taken(&self.session) {
-                VERIFIED
-            } else {
-                MISSING
-            });
+            self.check
+                .settle(if session_api::taken_for_saving(&self.session) {
+                    VERIFIED
+                } else {
+                    MISSING
+                });
         }
     }
 }

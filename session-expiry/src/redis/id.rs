@@ -73,19 +73,15 @@ impl FromStr for SessionId {
     }
 }
 
-/// The session entry through which the store hands the request its session's id (never
-/// persisted: entries under the reserved prefix are dropped on save).
-pub(crate) const ID_ENTRY: &str = "session-expiry.id";
-
 impl actix_web::FromRequest for SessionId {
     type Error = crate::ExpiryError;
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        use actix_session::SessionExt as _;
+        use crate::store::{reserved::ID_KEY, session_api::SessionExt as _};
         let id = req
             .get_session()
-            .get::<String>(ID_ENTRY)
+            .get::<String>(ID_KEY)
             .ok()
             .flatten()
             .and_then(|raw| raw.parse().ok());

@@ -186,7 +186,6 @@ mod listed;
 mod page;
 mod record;
 mod registry;
-mod scope;
 mod scripts;
 mod store;
 
@@ -196,6 +195,6 @@ pub use self::{
     id::{InvalidSessionId, SessionId},
     page::{InvalidPageCursor, Page, PageCursor, SessionPage, MAX_PAGE_SIZE},
     registry::{SessionInfo, SessionRegistry},
-    scope::RequestScope,
     store::RedisStore,
 };
+pub use crate::store::scope::RequestScope;

@@ -16,12 +16,14 @@
 //! Entries under the reserved `session-expiry.` prefix are the store's messages to the
 //! middleware for one request and are never written.
 
-use std::collections::HashMap;
-
-use super::id::{SessionId, ID_ENTRY};
+use super::id::SessionId;
 use crate::{
     state::{peek, Peek, PolicyMillis, SessionCap},
-    store_marker::{StoreMarker, ENDING_KEY, RESERVED_PREFIX},
+    store::{
+        reserved::{ENDING_KEY, ID_KEY, RESERVED_PREFIX},
+        session_api::{self, SessionState},
+        StoreMarker,
+    },
     unix_ms::UnixMs,
 };
 
@@ -72,10 +74,7 @@ pub(crate) struct Record {
 
 impl Record {
     /// Splits a session's state as actix-session hands it to the store.
-    pub(crate) fn from_state(
-        mut state: HashMap<String, String>,
-        state_key: &str,
-    ) -> serde_json::Result<Self> {
+    pub(crate) fn from_state(mut state: SessionState, state_key: &str) -> serde_json::Result<Self> {
         let expiry = state.remove(state_key).map(|raw| {
             let peeked = peek(&raw);
             (raw, peeked)
@@ -164,7 +163,7 @@ pub(crate) fn assemble(
     view: &str,
     id: &SessionId,
     state_key: &str,
-) -> Result<HashMap<String, String>, Unreadable> {
+) -> Result<SessionState, Unreadable> {
     let (mark, expiry, rest) = split_view(view).ok_or(Unreadable::View)?;
     rebuild(
         (!mark.is_empty()).then_some(mark),
@@ -180,7 +179,7 @@ pub(crate) fn assemble_layout_1(
     fields: Layout1Fields,
     id: &SessionId,
     state_key: &str,
-) -> Result<Option<HashMap<String, String>>, Unreadable> {
+) -> Result<Option<SessionState>, Unreadable> {
     let (version, tombstone, expiry, rest) = fields;
     match version.as_deref() {
         None => Ok(None),
@@ -212,8 +211,8 @@ fn rebuild(
     rest: &str,
     id: &SessionId,
     state_key: &str,
-) -> Result<HashMap<String, String>, Unreadable> {
-    let mut state = HashMap::new();
+) -> Result<SessionState, Unreadable> {
+    let mut state = SessionState::new();
     if let Some(why) = tombstone {
         // Only what the middleware needs to report the end of the session.
         let marker = Tombstone::of_mark(why).map_or(StoreMarker::Unknown, Tombstone::marker);
@@ -222,13 +221,7 @@ fn rebuild(
         if !rest.is_empty() {
             state = serde_json::from_str(rest)?;
         }
-        // As actix-session keeps a string: JSON, which a session id needs no escaping in.
-        let id = id.as_str();
-        let mut quoted = String::with_capacity(id.len() + 2);
-        quoted.push('"');
-        quoted.push_str(id);
-        quoted.push('"');
-        state.insert(ID_ENTRY.to_owned(), quoted);
+        session_api::put_str(&mut state, ID_KEY, id.as_str());
     }
     if !expiry.is_empty() {
         // A tombstone's state only names what ended: where a live state never is.
@@ -244,6 +237,8 @@ fn rebuild(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
     use crate::STATE_KEY;
 
@@ -259,7 +254,7 @@ mod tests {
         let state = HashMap::from([
             (STATE_KEY.to_owned(), STATE.to_owned()),
             ("cart".to_owned(), "[1,2]".to_owned()),
-            (ID_ENTRY.to_owned(), "\"x\"".to_owned()),
+            (ID_KEY.to_owned(), "\"x\"".to_owned()),
             ("session-expiry.store".to_owned(), "\"revoked\"".to_owned()),
         ]);
         let record = Record::from_state(state, STATE_KEY).unwrap();
@@ -283,7 +278,7 @@ mod tests {
         let state = assemble(&live_view(), &id(), STATE_KEY).unwrap();
         assert_eq!(state[STATE_KEY], STATE);
         assert_eq!(state["cart"], "[1,2]");
-        assert_eq!(state[ID_ENTRY], format!("\"{}\"", id()));
+        assert_eq!(state[ID_KEY], format!("\"{}\"", id()));
         assert_eq!(state.len(), 3);
     }
 
@@ -292,7 +287,7 @@ mod tests {
         let state = assemble("::", &id(), STATE_KEY);
         assert!(state.is_err(), "no length is malformed");
         let state = assemble(":0:", &id(), STATE_KEY).unwrap();
-        assert_eq!(state.keys().collect::<Vec<_>>(), [ID_ENTRY]);
+        assert_eq!(state.keys().collect::<Vec<_>>(), [ID_KEY]);
     }
 
     #[test]
@@ -322,7 +317,7 @@ mod tests {
         assert_eq!(StoreMarker::read(&state), Some(StoreMarker::Revoked));
         // The state names what ended, away from the state key (no live state is there).
         assert_eq!(state[ENDING_KEY], STATE);
-        assert!(!state.contains_key(STATE_KEY) && !state.contains_key(ID_ENTRY));
+        assert!(!state.contains_key(STATE_KEY) && !state.contains_key(ID_KEY));
     }
 
     #[test]
@@ -330,7 +325,7 @@ mod tests {
         let view = |t: &str| format!("{t}:{}:{STATE}", STATE.len());
         let evicted = assemble(&view("evicted"), &id(), STATE_KEY).unwrap();
         assert_eq!(StoreMarker::read(&evicted), Some(StoreMarker::Evicted));
-        assert!(!evicted.contains_key(ID_ENTRY));
+        assert!(!evicted.contains_key(ID_KEY));
         let strange = assemble(&view("why"), &id(), STATE_KEY).unwrap();
         assert_eq!(StoreMarker::read(&strange), Some(StoreMarker::Unknown));
     }

@@ -1,9 +1,12 @@
 //! [`RedisStore`]: actix-session's `SessionStore` on Redis, each key living exactly until its
 //! session's deadline.
 
-use std::{collections::HashMap, fmt, sync::Arc};
+use std::{fmt, sync::Arc};
 
-use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use crate::store::{
+    scope,
+    session_api::{LoadError, SaveError, SessionKey, SessionState, SessionStore, UpdateError},
+};
 use actix_web::cookie::time::Duration as CookieDuration;
 
 use super::{
@@ -12,13 +15,12 @@ use super::{
     keys::{id_of, new_session_key, parse_session_key, KeySpace, ParsedKey, UserKeys, UserTag},
     listed::{backoff, Listed},
     record::{assemble, assemble_layout_1, Record, Unreadable, LAYOUT_1_FIELDS, VIEW_FIELD},
-    scope,
     scripts::{Delete, Extend, Plan, Save, SaveReply, SessionKeys, Update},
     RedisStoreBuilder, RedisStoreError, SessionRegistry,
 };
 use crate::{
-    login_record::LoginRecord, session_event::Events, state::login_millis,
-    store_marker::StoreMarker, unix_ms::UnixMs, Clock, SessionEvent,
+    session_event::Events, state::login_millis, store::LoginRecord, store::StoreMarker,
+    unix_ms::UnixMs, Clock, SessionEvent,
 };
 
 /// How many fresh keys `save` tries before giving up (a collision of 256 random bits means a
@@ -222,7 +224,7 @@ impl RedisStore {
     async fn read(
         &self,
         parsed: &ParsedKey,
-    ) -> Result<Result<Option<HashMap<String, String>>, Unreadable>, RedisStoreError> {
+    ) -> Result<Result<Option<SessionState>, Unreadable>, RedisStoreError> {
         let key = self.data_key(parsed);
         // One field, one bulk reply: parsing a reply costs the connection's task per element.
         let mut cmd = ::redis::Cmd::with_capacity(3, "HGET".len() + key.len() + VIEW_FIELD.len());
@@ -241,7 +243,7 @@ impl RedisStore {
         &self,
         parsed: &ParsedKey,
         key: &str,
-    ) -> Result<Result<Option<HashMap<String, String>>, Unreadable>, RedisStoreError> {
+    ) -> Result<Result<Option<SessionState>, Unreadable>, RedisStoreError> {
         let mut cmd = ::redis::cmd("HMGET");
         cmd.arg(key).arg(&LAYOUT_1_FIELDS);
         let fields = self.backend.connection.query(&cmd).await?;
@@ -251,7 +253,7 @@ impl RedisStore {
         ) {
             // A signed-in session without data: Redis dropped it at its deadline.
             (Ok(None), Some(tag)) => Ok(Ok(self.ended(tag, &parsed.id).await?.map(|marker| {
-                let mut state = HashMap::new();
+                let mut state = SessionState::new();
                 marker.write(&mut state);
                 state
             }))),
@@ -470,10 +472,7 @@ impl RedisStore {
 }
 
 impl SessionStore for RedisStore {
-    async fn load(
-        &self,
-        session_key: &SessionKey,
-    ) -> Result<Option<HashMap<String, String>>, LoadError> {
+    async fn load(&self, session_key: &SessionKey) -> Result<Option<SessionState>, LoadError> {
         let Some(parsed) = parse_session_key(session_key.as_ref()) else {
             tracing::debug!(target: "session_expiry", "not a key of this store: a new session");
             return Ok(None);
@@ -500,7 +499,7 @@ impl SessionStore for RedisStore {
                         error = %error.chain(),
                         "Redis is unavailable: the session cannot be checked"
                     );
-                    let mut state = HashMap::new();
+                    let mut state = SessionState::new();
                     StoreMarker::Unavailable { retry_after }.write(&mut state);
                     Ok(Some(state))
                 }
@@ -511,7 +510,7 @@ impl SessionStore for RedisStore {
 
     async fn save(
         &self,
-        session_state: HashMap<String, String>,
+        session_state: SessionState,
         ttl: &CookieDuration,
     ) -> Result<SessionKey, SaveError> {
         let record = Record::from_state(session_state, &self.backend.state_key)
@@ -524,7 +523,7 @@ impl SessionStore for RedisStore {
     async fn update(
         &self,
         session_key: SessionKey,
-        session_state: HashMap<String, String>,
+        session_state: SessionState,
         ttl: &CookieDuration,
     ) -> Result<SessionKey, UpdateError> {
         let record = Record::from_state(session_state, &self.backend.state_key)

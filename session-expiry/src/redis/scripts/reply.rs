@@ -5,7 +5,7 @@
 use ::redis::{FromRedisValue, ParsingError, Value};
 
 use super::super::{id::SessionId, page::PageCursor, RedisStoreError};
-use crate::login_record::LoginRecord;
+use crate::store::LoginRecord;
 
 /// What `save.lua` answered.
 #[derive(Debug, Clone, PartialEq, Eq)]

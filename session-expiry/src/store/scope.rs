@@ -46,7 +46,7 @@ tokio::task_local! {
 pub struct RequestInfo {
     user_agent: Option<HeaderValue>,
     client: Client,
-    /// Set by the store when Redis was unavailable during this request.
+    /// Set by the store when its server was unavailable during this request.
     outage: Cell<Option<Duration>>,
     /// Set by the store when the user's session limit refused this request's log-in.
     refused: Cell<Option<u32>>,
@@ -112,7 +112,7 @@ pub(crate) fn client() -> (Option<String>, Option<String>) {
         .unwrap_or_default()
 }
 
-/// Tells the enclosing [`RequestScope`], if any, that Redis was unavailable.
+/// Tells the enclosing [`RequestScope`], if any, that the store's server was unavailable.
 pub(crate) fn report_outage(retry_after: Duration) {
     let _outside_any_scope = REQUEST.try_with(|info| info.outage.set(Some(retry_after)));
 }
@@ -144,8 +144,9 @@ pub(crate) fn renews_an_ended_session(login_ms: Option<u64>) -> bool {
         .unwrap_or(false)
 }
 
-/// Gives the Redis store the request it works for: it records the client's user agent and IP in
-/// the [registry](super::SessionRegistry) at log-in, turns a save that failed because Redis was
+/// Gives a server-side store (the Redis store) the request it works for: it records the client's
+/// user agent and IP in the [registry](crate::redis::SessionRegistry) at log-in, turns a save that
+/// failed because the store's server was
 /// unavailable into `503` with `Retry-After` (instead of actix-session's empty `500`), a log-in
 /// the user's session limit refused ([`OnMaxSessions::Refuse`](crate::config::OnMaxSessions::Refuse))
 /// into `403` `{"error":"too_many_sessions","max_sessions":n}`, and keeps a session that was

@@ -3,7 +3,7 @@
 //! One type for every place that writes or reads it: the Redis store writes it into its user's
 //! index at log-in (`{tag}:i`, see `redis/scripts`), reads it back to list the user's sessions
 //! and to name the reason of a session whose data is gone, and hands that part to the
-//! middleware in the `ended` store marker (`store_marker::ENDED_KEY`).
+//! middleware in the `ended` store marker (`store::reserved::ENDED_KEY`).
 
 use crate::state::PolicyMillis;
 

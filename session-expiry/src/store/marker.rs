@@ -1,33 +1,22 @@
-//! Reserved session entries through which a server-side store tells the middleware what plain
-//! session data cannot: that the session was revoked, or that the store could not be reached.
+//! [`StoreMarker`]: the reserved entry through which a server-side store tells the middleware
+//! what plain session data cannot: that the session was revoked, evicted or dropped at its
+//! deadline, or that the store could not be reached.
 //!
 //! actix-session gives a store no way to answer a request itself: a failed `load` becomes an
 //! opaque `500` before any middleware inside `SessionMiddleware` runs, and a missing session
 //! becomes a silent anonymous one. So the store returns a state holding a marker entry instead,
-//! and [`judge`](crate::middleware) turns it into the answer: `revoked` and `ended` into the
+//! and the middleware's `judge` turns it into the answer: `revoked` and `ended` into the
 //! ordinary expired answer, `unavailable` into a `503`. Stores never persist entries under
-//! [`RESERVED_PREFIX`].
+//! [`RESERVED_PREFIX`](super::reserved::RESERVED_PREFIX).
 
-use std::{collections::HashMap, time::Duration};
+use std::time::Duration;
 
-use crate::{login_record::LoginRecord, state::PolicyMillis};
-
-/// The entry that holds the marker.
-pub(crate) const MARKER_KEY: &str = "session-expiry.store";
-/// With an `unavailable` marker: how many seconds the client should wait before retrying.
-pub(crate) const RETRY_AFTER_KEY: &str = "session-expiry.retry-after";
-/// With an `ended` marker: what the store still knew of the session, as a [`LoginRecord`]
-/// (`{"l": login_ms, "u": user, "p": [idle_ms, absolute_ms] | null, …}`).
-pub(crate) const ENDED_KEY: &str = "session-expiry.ended";
-/// With a `revoked` or `evicted` marker: the session's expiry state, to name its user and age in
-/// the event. Not under the state key, so that a request that finds the state key needs no
-/// look for a marker.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
-pub(crate) const ENDING_KEY: &str = "session-expiry.ending";
-/// Entries under this prefix are the store's, for this request only; the state itself is under
-/// [`STATE_KEY`](crate::STATE_KEY), which does not match it.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
-pub(crate) const RESERVED_PREFIX: &str = "session-expiry.";
+use super::{
+    reserved::{ENDED_KEY, MARKER_KEY, RETRY_AFTER_KEY},
+    session_api::{json_text, put_str, SessionState},
+    LoginRecord,
+};
+use crate::state::PolicyMillis;
 
 /// Without a usable hint, clients are asked to retry after this long.
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
@@ -60,13 +49,12 @@ pub(crate) enum StoreMarker {
 impl StoreMarker {
     /// The marker in a session's entries, if any. Entry values are JSON, as actix-session
     /// stores them.
-    pub(crate) fn read(entries: &HashMap<String, String>) -> Option<Self> {
-        let raw = entries.get(MARKER_KEY)?;
+    pub(crate) fn read(entries: &SessionState) -> Option<Self> {
+        let raw = json_text(entries, MARKER_KEY)?;
         Some(match serde_json::from_str::<String>(raw).as_deref() {
             Ok("revoked") => Self::Revoked,
             Ok("evicted") => Self::Evicted,
-            Ok("ended") => entries
-                .get(ENDED_KEY)
+            Ok("ended") => json_text(entries, ENDED_KEY)
                 .and_then(|raw| LoginRecord::parse(raw)?.ended())
                 .map_or(Self::Unknown, |(login_ms, user, policy)| Self::Ended {
                     login_ms,
@@ -74,8 +62,7 @@ impl StoreMarker {
                     policy,
                 }),
             Ok("unavailable") => Self::Unavailable {
-                retry_after: entries
-                    .get(RETRY_AFTER_KEY)
+                retry_after: json_text(entries, RETRY_AFTER_KEY)
                     .and_then(|raw| serde_json::from_str::<u64>(raw).ok())
                     .map_or(DEFAULT_RETRY_AFTER, Duration::from_secs),
             },
@@ -85,7 +72,7 @@ impl StoreMarker {
 
     /// Writes the marker into `entries`, as a store's `load` returns it.
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
-    pub(crate) fn write(self, entries: &mut HashMap<String, String>) {
+    pub(crate) fn write(self, entries: &mut SessionState) {
         let value = match self {
             Self::Revoked => "revoked",
             Self::Evicted => "evicted",
@@ -110,13 +97,16 @@ impl StoreMarker {
             }
             Self::Unknown => "unknown",
         };
-        entries.insert(MARKER_KEY.to_owned(), format!("\"{value}\""));
+        put_str(entries, MARKER_KEY, value);
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
+    use crate::store::reserved::RESERVED_PREFIX;
 
     #[test]
     fn a_marker_survives_writing_and_reading() {
