@@ -100,6 +100,7 @@ mod error;
 mod event;
 mod extract;
 mod fetch_metadata;
+mod flow;
 mod guard;
 mod login;
 mod metrics;
@@ -118,6 +119,7 @@ mod state;
 mod status;
 mod store;
 mod unix_ms;
+mod verdict;
 pub mod web;
 
 #[cfg(feature = "redis")]

@@ -18,7 +18,8 @@
 
 use super::id::SessionId;
 use crate::{
-    state::{peek, Peek, PolicyMillis, SessionCap},
+    state::{PolicyMillis, SessionCap},
+    store::peek::{peek, Peek},
     store::{
         reserved::{ENDING_KEY, ID_KEY, RESERVED_PREFIX},
         session_api::{self, SessionState},

@@ -19,7 +19,7 @@ use super::{
     RedisStoreBuilder, RedisStoreError, SessionRegistry,
 };
 use crate::{
-    session_event::Events, state::login_millis, store::LoginRecord, store::StoreMarker,
+    session_event::Events, store::peek::login_millis, store::LoginRecord, store::StoreMarker,
     unix_ms::UnixMs, Clock, SessionEvent,
 };
 

@@ -30,6 +30,7 @@
 
 pub(crate) mod login_record;
 pub(crate) mod marker;
+pub(crate) mod peek;
 pub(crate) mod reserved;
 #[cfg(feature = "redis")]
 pub(crate) mod scope;

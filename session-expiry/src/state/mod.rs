@@ -13,6 +13,9 @@
 
 use std::time::Duration;
 
+pub(crate) mod codec;
+mod legacy;
+
 use crate::{unix_ms::UnixMs, ExpiryError, Policy};
 
 /// The session key under which the middleware keeps its state, unless
@@ -57,25 +60,9 @@ pub const STATE_KEY: &str = "_se";
 /// The default state key of earlier releases.
 pub(crate) const LEGACY_STATE_KEY: &str = "session-expiry";
 
-const FORMAT_VERSION: &str = "2";
-const LEGACY_VERSION: u64 = 1;
-
 /// The longest user id a session holds, in bytes (UTF-8): a log-in with a longer one is refused
 /// ([`ExpiryError::UserIdTooLong`]), and stored state with one is invalid.
 pub(crate) const MAX_USER_ID_BYTES: usize = 1024;
-/// Base-36 digits of the largest `u64` (`3w5e11264sgsf`): a longer number, even one of leading
-/// zeros, was not written by this crate.
-const U64_DIGITS: usize = 13;
-/// Base-36 digits of the largest `u32` (`1z141z3`), for the session limit.
-const U32_DIGITS: usize = 7;
-/// The longest version-2 record this crate writes: the quotes, the version, ten separators, a
-/// user id of which every byte is escaped (`%XX`), six `u64` fields, two flags and the limit.
-const MAX_RECORD_BYTES: usize =
-    2 + 1 + 10 + 3 * MAX_USER_ID_BYTES + 6 * U64_DIGITS + 2 + U32_DIGITS;
-/// The longest version-1 record earlier releases wrote: JSON escapes a control character in
-/// six bytes (`\u001f`), and five numbers of at most 20 digits.
-const MAX_LEGACY_RECORD_BYTES: usize = 6 * MAX_USER_ID_BYTES + 5 * 20 + 32;
-
 /// Checks a user id that a log-in is about to store: not empty, at most
 /// [`MAX_USER_ID_BYTES`]. Every log-in path calls it, so that no session is written that its
 /// next request would read as invalid.
@@ -174,56 +161,6 @@ impl ExpiryState {
         }
     }
 
-    /// What to store under the state key, with the deadline the state has under `policy` (the
-    /// policy in force for it).
-    pub(crate) fn encode(&self, policy: &Policy) -> String {
-        use std::fmt::Write as _;
-
-        let login = self.login.millis();
-        let after_login = |at: UnixMs| at.millis().saturating_sub(login);
-        let mut out = String::with_capacity(48 + self.user.len());
-        out.push_str(FORMAT_VERSION);
-        out.push('.');
-        escape_user(&self.user, &mut out);
-        let _infallible = write!(
-            out,
-            ".{}.{}.",
-            base36(login),
-            base36(after_login(self.seen))
-        );
-        match policy.deadline(self.login, self.seen) {
-            Some(deadline) => out.push_str(&base36(after_login(deadline))),
-            None => out.push('-'),
-        }
-        out.push('.');
-        if let Some(own) = &self.policy {
-            let (idle, absolute) = policy_millis(own);
-            out.push_str(&idle.map_or_else(|| "-".to_owned(), base36));
-            out.push('.');
-            out.push_str(&absolute.map_or_else(|| "-".to_owned(), base36));
-        } else {
-            out.push('.');
-        }
-        out.push('.');
-        match self.authenticated {
-            Some(at) => out.push_str(&base36(after_login(at))),
-            None => out.push('-'),
-        }
-        out.push('.');
-        if self.remembered {
-            out.push('r');
-        }
-        if self.cap.is_some_and(|cap| cap.refuse) {
-            out.push('x');
-        }
-        out.push('.');
-        match self.cap {
-            Some(cap) => out.push_str(&base36(u64::from(cap.max))),
-            None => out.push('-'),
-        }
-        out
-    }
-
     /// Decodes and validates stored state (the JSON text actix-session keeps under the state
     /// key), as read at `now` with `skew` of tolerated clock drift between app instances.
     pub(crate) fn decode(raw: &str, now: UnixMs, skew: Duration) -> Result<Self, InvalidState> {
@@ -242,329 +179,13 @@ impl ExpiryState {
 }
 
 /// A record as stored: the state, and the hints for stores.
-struct Record {
-    state: ExpiryState,
-    deadline: Option<UnixMs>,
-}
-
-impl Record {
-    fn parse(raw: &str) -> Result<Self, InvalidState> {
-        if raw.starts_with('[') {
-            return Self::parse_legacy(raw);
-        }
-        if raw.len() > MAX_RECORD_BYTES {
-            return Err(InvalidState::Oversize);
-        }
-        // A JSON string that needs no escaping: this format never produces one that does.
-        let text = raw
-            .strip_prefix('"')
-            .and_then(|text| text.strip_suffix('"'))
-            .ok_or(InvalidState::Malformed)?;
-        let mut fields = Fields::new(text);
-        if fields.text()? != FORMAT_VERSION {
-            return Err(InvalidState::UnknownVersion);
-        }
-        let user = fields.text()?;
-        let login = instant(fields.numeric()?.required()?)?;
-        let after_login = |offset: u64| {
-            let at = login
-                .millis()
-                .checked_add(offset)
-                .ok_or(InvalidState::OutOfRange)?;
-            instant(at)
-        };
-        let seen = after_login(fields.numeric()?.required()?)?;
-        let deadline = fields.numeric()?.optional()?.map(after_login).transpose()?;
-        let policy = match (fields.numeric()?, fields.numeric()?) {
-            (Numeric::Empty, Numeric::Empty) => None,
-            (idle, absolute) => Some(policy_from_millis((idle.optional()?, absolute.optional()?))),
-        };
-        let authenticated = fields.numeric()?.optional()?.map(after_login).transpose()?;
-        let (remembered, refuse) = match fields.text()? {
-            "" => (false, false),
-            "r" => (true, false),
-            "x" => (false, true),
-            "rx" => (true, true),
-            _ => return Err(InvalidState::Malformed),
-        };
-        let cap = match fields.numeric_of(U32_DIGITS)?.optional()? {
-            None => None,
-            Some(max) => Some(SessionCap {
-                max: u32::try_from(max).map_err(|_| InvalidState::OutOfRange)?,
-                refuse,
-            }),
-        };
-        fields.finish()?;
-        let state = ExpiryState {
-            user: unescape_user(user)?,
-            login,
-            seen,
-            authenticated,
-            policy,
-            remembered,
-            cap,
-        };
-        Ok(Self { state, deadline })
-    }
-
-    /// Version 1: `[1,"alice",login_ms,seen_ms,deadline_ms,[idle_ms,absolute_ms]]`. Its
-    /// sessions count their log-in as their last authentication.
-    fn parse_legacy(raw: &str) -> Result<Self, InvalidState> {
-        #[derive(serde::Deserialize)]
-        struct Wire(u64, String, u64, u64, Option<u64>, Option<PolicyMillis>);
-
-        if raw.len() > MAX_LEGACY_RECORD_BYTES {
-            return Err(InvalidState::Oversize);
-        }
-        let Wire(version, user, login, seen, deadline, policy) = serde_json::from_str(raw)?;
-        if version != LEGACY_VERSION {
-            return Err(InvalidState::UnknownVersion);
-        }
-        if user.len() > MAX_USER_ID_BYTES {
-            return Err(InvalidState::Oversize);
-        }
-        let login = instant(login)?;
-        let seen = instant(seen)?;
-        if seen < login {
-            return Err(InvalidState::SeenBeforeLogin);
-        }
-        Ok(Self {
-            state: ExpiryState {
-                user,
-                login,
-                seen,
-                authenticated: Some(login),
-                policy: policy.map(policy_from_millis),
-                remembered: false,
-                cap: None,
-            },
-            deadline: deadline.map(instant).transpose()?,
-        })
-    }
-}
-
-/// What a server-side store needs from stored state without judging it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
-pub(crate) struct Peek {
-    pub(crate) user: String,
-    pub(crate) login: UnixMs,
-    /// Last seen: concurrent writes of one session keep the latest.
-    pub(crate) seen: UnixMs,
-    /// The deadline hint (a key's TTL), `None` without limits.
+pub(crate) struct Record {
+    pub(crate) state: ExpiryState,
     pub(crate) deadline: Option<UnixMs>,
-    /// The per-user policy snapshot as stored, `None` when the global default applies.
-    pub(crate) policy: Option<PolicyMillis>,
-    /// The session limit hint.
-    pub(crate) cap: Option<SessionCap>,
 }
 
-/// Reads what a server-side store needs from stored state without judging it. `None` if the
-/// state is not a well-formed record.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
-pub(crate) fn peek(raw: &str) -> Option<Peek> {
-    let Record { state, deadline } = Record::parse(raw).ok()?;
-    Some(Peek {
-        policy: state.policy.as_ref().map(policy_millis),
-        user: state.user,
-        login: state.login,
-        seen: state.seen,
-        deadline,
-        cap: state.cap,
-    })
-}
-
-/// Only the log-in instant of stored state (Unix ms), without decoding the rest: a store reads
-/// it on every load. `None` if the state is not a well-formed record.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
-pub(crate) fn login_millis(raw: &str) -> Option<u64> {
-    let fields = raw
-        .strip_prefix('"')
-        .and_then(|text| text.strip_prefix(FORMAT_VERSION))
-        .and_then(|text| text.strip_prefix('.'));
-    match fields {
-        Some(fields) => {
-            let mut fields = Fields::new(fields);
-            let _user = fields.text().ok()?;
-            let login = fields.numeric().ok()?.required().ok()?;
-            Some(instant(login).ok()?.millis())
-        }
-        None => peek(raw).map(|peeked| peeked.login.millis()),
-    }
-}
-
-fn instant(ms: u64) -> Result<UnixMs, InvalidState> {
+pub(crate) fn instant(ms: u64) -> Result<UnixMs, InvalidState> {
     UnixMs::new(ms).ok_or(InvalidState::OutOfRange)
-}
-
-/// Reads the fields of a version-2 record left to right, in one pass over its bytes (this runs
-/// on every request). Every field ends at a `.` but the last, which ends the text. Only the user
-/// id may hold any text; every other field is checked for its own alphabet, so a JSON escape
-/// anywhere fails the record.
-struct Fields<'a> {
-    text: &'a str,
-    /// Where the next field starts: past the end once the last one has been read.
-    at: usize,
-}
-
-/// A numeric field: a base-36 number of lowercase digits, `-` for none, or nothing at all.
-enum Numeric {
-    Number(u64),
-    Dash,
-    Empty,
-}
-
-impl<'a> Fields<'a> {
-    fn new(text: &'a str) -> Self {
-        Self { text, at: 0 }
-    }
-
-    /// The next field, whatever it holds.
-    fn text(&mut self) -> Result<&'a str, InvalidState> {
-        let rest = self.text.get(self.at..).ok_or(InvalidState::Malformed)?;
-        let len = rest
-            .bytes()
-            .position(|byte| byte == b'.')
-            .unwrap_or(rest.len());
-        self.at += len + 1;
-        rest.get(..len).ok_or(InvalidState::Malformed)
-    }
-
-    /// The next field as a number of a `u64`'s digits at most, read as it is scanned.
-    fn numeric(&mut self) -> Result<Numeric, InvalidState> {
-        self.numeric_of(U64_DIGITS)
-    }
-
-    /// The next field as a number of `max_digits` digits at most, read as it is scanned.
-    fn numeric_of(&mut self, max_digits: usize) -> Result<Numeric, InvalidState> {
-        let rest = self
-            .text
-            .as_bytes()
-            .get(self.at..)
-            .ok_or(InvalidState::Malformed)?;
-        let (field, len) = match rest {
-            [] | [b'.', ..] => (Numeric::Empty, 0),
-            [b'-'] | [b'-', b'.', ..] => (Numeric::Dash, 1),
-            digits => {
-                let mut n = 0_u64;
-                let mut len = 0;
-                for &byte in digits {
-                    let digit = match byte {
-                        b'0'..=b'9' => byte - b'0',
-                        b'a'..=b'z' => byte - b'a' + 10,
-                        b'.' => break,
-                        _ => return Err(InvalidState::Malformed),
-                    };
-                    if len == max_digits {
-                        return Err(InvalidState::Oversize);
-                    }
-                    n = n
-                        .checked_mul(36)
-                        .and_then(|n| n.checked_add(u64::from(digit)))
-                        .ok_or(InvalidState::OutOfRange)?;
-                    len += 1;
-                }
-                (Numeric::Number(n), len)
-            }
-        };
-        self.at += len + 1;
-        Ok(field)
-    }
-
-    /// Whether the last field read was the last of the text.
-    fn finish(&self) -> Result<(), InvalidState> {
-        if self.at == self.text.len() + 1 {
-            Ok(())
-        } else {
-            Err(InvalidState::Malformed)
-        }
-    }
-}
-
-impl Numeric {
-    fn required(self) -> Result<u64, InvalidState> {
-        match self {
-            Self::Number(n) => Ok(n),
-            Self::Dash | Self::Empty => Err(InvalidState::Malformed),
-        }
-    }
-
-    /// A number, or `-` for none.
-    fn optional(self) -> Result<Option<u64>, InvalidState> {
-        match self {
-            Self::Number(n) => Ok(Some(n)),
-            Self::Dash => Ok(None),
-            Self::Empty => Err(InvalidState::Malformed),
-        }
-    }
-}
-
-fn base36(mut n: u64) -> String {
-    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut digits = [0u8; 13];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = DIGITS[usize::try_from(n % 36).unwrap_or(0)];
-        n /= 36;
-        if n == 0 {
-            break;
-        }
-    }
-    digits[at..].iter().map(|&d| char::from(d)).collect()
-}
-
-/// Whether a byte of a user id is written as `%XX`: the field separator, the escape itself,
-/// and whatever JSON would escape.
-fn needs_escape(byte: u8) -> bool {
-    matches!(byte, b'.' | b'%' | b'"' | b'\\') || byte < 0x20 || byte == 0x7f
-}
-
-fn escape_user(user: &str, out: &mut String) {
-    if !user.bytes().any(needs_escape) {
-        out.push_str(user);
-        return;
-    }
-    for c in user.chars() {
-        match u8::try_from(c) {
-            Ok(byte) if needs_escape(byte) => out.push_str(&format!("%{byte:02X}")),
-            _ => out.push(c),
-        }
-    }
-}
-
-fn unescape_user(field: &str) -> Result<String, InvalidState> {
-    let user = unescape(field)?;
-    if user.len() > MAX_USER_ID_BYTES {
-        return Err(InvalidState::Oversize);
-    }
-    Ok(user)
-}
-
-fn unescape(field: &str) -> Result<String, InvalidState> {
-    if !field
-        .bytes()
-        .any(|byte| matches!(byte, b'%' | b'"' | b'\\'))
-    {
-        return Ok(field.to_owned());
-    }
-    if field.bytes().any(|byte| byte == b'"' || byte == b'\\') {
-        return Err(InvalidState::Malformed);
-    }
-    let mut bytes = Vec::with_capacity(field.len());
-    let mut rest = field.as_bytes();
-    while let Some((&byte, tail)) = rest.split_first() {
-        if byte == b'%' {
-            let hex = tail.get(..2).ok_or(InvalidState::Malformed)?;
-            let hex = std::str::from_utf8(hex).map_err(|_| InvalidState::Malformed)?;
-            bytes.push(u8::from_str_radix(hex, 16).map_err(|_| InvalidState::Malformed)?);
-            rest = &tail[2..];
-        } else {
-            bytes.push(byte);
-            rest = tail;
-        }
-    }
-    String::from_utf8(bytes).map_err(|_| InvalidState::Malformed)
 }
 
 fn saturating_millis(d: Duration) -> u64 {
@@ -575,7 +196,12 @@ fn saturating_millis(d: Duration) -> u64 {
 mod tests {
     use proptest::prelude::*;
 
-    use super::*;
+    use super::{
+        codec::{base36, Fields, MAX_RECORD_BYTES, U32_DIGITS, U64_DIGITS},
+        legacy::MAX_LEGACY_RECORD_BYTES,
+        *,
+    };
+    use crate::store::peek::{login_millis, peek};
 
     const SKEW: Duration = Duration::from_secs(30);
 
