@@ -17,7 +17,7 @@ use actix_web::{HttpMessage as _, HttpRequest};
 use crate::{
     config::configuration::Configuration,
     config::ExpiredAction,
-    remember_me_cookie::CookieLifetime,
+    cookie_lifetime::CookieLifetime,
     session_data::{self, Left},
     stack_check::Probe,
     state::ExpiryState,

@@ -1,111 +1,148 @@
-//! What happened when a session ended on its own: the reason and the event reported.
+//! [`SessionEvent`]: every moment of a session's life, and [`ExpiryEvent`], what one that ended
+//! on its own reports. Where events go is `events.rs`.
 
-use std::{fmt, str::FromStr, time::Duration};
+use std::time::Duration;
 
-/// Why a session was ended.
+use crate::{ExpiryReason, Policy};
+
+/// What happened to a session: reported to the hook set with
+/// [`on_event`](crate::config::SessionExpiryBuilder::on_event), logged with `tracing`, and with the
+/// `metrics` feature counted. The Redis store reports its own ([`Revoked`](Self::Revoked),
+/// [`Evicted`](Self::Evicted)) to the same hooks, given the middleware with
+/// `RedisStoreBuilder::for_middleware`.
+///
+/// # Log lines
+/// Every event is an info-level `tracing` event with target `session_expiry` and these stable
+/// fields: `event` (`logged_in`, `logged_out`, `expired`, `reauthenticated`, `revoked`,
+/// `evicted`, `adopted`), `user` (as [`log_user_ids`](crate::config::SessionExpiryBuilder::log_user_ids)
+/// says; absent when unknown or omitted), and where they apply `reason`, `session_age_secs`,
+/// `idle_for_secs`, `remembered`, `sessions`.
+///
+/// # Metrics
+/// With the `metrics` feature, through the `metrics` facade (install any recorder, e.g.
+/// `metrics-exporter-prometheus`): counters `session_expiry_logins_total`,
+/// `session_expiry_logouts_total`, `session_expiry_expired_total` (label `reason`),
+/// `session_expiry_refreshes_total` (last-seen writes), `session_expiry_store_errors_total`, and
+/// the histogram `session_expiry_session_duration_seconds` (label `reason`: `logout` or the
+/// expiry's) of the sessions that end with a known age.
 ///
 /// # Examples
 /// ```
-/// use session_expiry::ExpiryReason;
-/// assert_eq!(ExpiryReason::Idle.as_str(), "idle");
-/// assert_eq!("absolute".parse::<ExpiryReason>(), Ok(ExpiryReason::Absolute));
+/// use session_expiry::{SessionEvent, SessionExpiry};
+///
+/// let middleware = SessionExpiry::builder()
+///     .on_event(|event: &SessionEvent| match event {
+///         SessionEvent::LoggedIn { user, .. } => println!("{user} signed in"),
+///         SessionEvent::Expired(expired) => {
+///             println!("{:?} signed out: {}", expired.user, expired.reason)
+///         }
+///         _ => {}
+///     })
+///     .build();
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum ExpiryReason {
-    /// No activity for the idle timeout.
-    Idle,
-    /// The absolute timeout since log-in has passed.
-    Absolute,
-    /// The session was revoked (log out everywhere, or by an administrator).
-    Revoked,
-    /// The session was ended to make room for a newer log-in of the same user beyond their
-    /// session limit: it was their least recently active one.
-    Evicted,
-    /// The stored state could not be trusted (tampered, truncated, from the future, unknown
-    /// version); the session is ended rather than guessed at.
-    Invalid,
+pub enum SessionEvent {
+    /// A user signed in (or a session was renewed for a new user).
+    #[non_exhaustive]
+    LoggedIn {
+        /// The user.
+        user: String,
+        /// The policy the session runs under (its own, else the global one; capped).
+        policy: Policy,
+        /// Signed in with "keep me signed in".
+        remembered: bool,
+    },
+    /// A user signed out.
+    #[non_exhaustive]
+    LoggedOut {
+        /// The user.
+        user: String,
+        /// Time since log-in.
+        session_age: Duration,
+    },
+    /// A session ended on its own: a timeout, a revocation or eviction met at its next request,
+    /// or state that could not be trusted.
+    Expired(ExpiryEvent),
+    /// A user confirmed who they are again ([`Expiry::reauthenticated`](crate::Expiry::reauthenticated)).
+    #[non_exhaustive]
+    Reauthenticated {
+        /// The user.
+        user: String,
+        /// Time since log-in.
+        session_age: Duration,
+    },
+    /// Sessions of a user were revoked through the registry (Redis store): their next
+    /// requests end with reason `revoked`.
+    #[non_exhaustive]
+    Revoked {
+        /// The user.
+        user: String,
+        /// How many live sessions were revoked.
+        sessions: usize,
+    },
+    /// Sessions of a user were evicted to make room for a newer log-in beyond their session
+    /// limit (Redis store): their next requests end with reason `evicted`.
+    #[non_exhaustive]
+    Evicted {
+        /// The user.
+        user: String,
+        /// How many sessions were evicted.
+        sessions: usize,
+    },
+    /// A session signed in by another mechanism got its clocks started
+    /// ([`Adoption`](crate::config::Adoption)).
+    #[non_exhaustive]
+    Adopted {
+        /// The user.
+        user: String,
+    },
 }
 
-impl ExpiryReason {
-    /// The reason as it appears in JSON answers and in the `reason` query parameter.
+impl SessionEvent {
+    /// The event's name in log lines (`event` field) and docs.
     ///
     /// # Examples
     /// ```
-    /// assert_eq!(session_expiry::ExpiryReason::Revoked.as_str(), "revoked");
+    /// use session_expiry::SessionEvent;
+    /// # fn f(event: &SessionEvent) {
+    /// println!("{}", event.name());
+    /// # }
     /// ```
     #[must_use]
-    pub const fn as_str(&self) -> &'static str {
+    pub const fn name(&self) -> &'static str {
         match self {
-            Self::Idle => "idle",
-            Self::Absolute => "absolute",
-            Self::Revoked => "revoked",
-            Self::Evicted => "evicted",
-            Self::Invalid => "invalid",
+            Self::LoggedIn { .. } => "logged_in",
+            Self::LoggedOut { .. } => "logged_out",
+            Self::Expired(_) => "expired",
+            Self::Reauthenticated { .. } => "reauthenticated",
+            Self::Revoked { .. } => "revoked",
+            Self::Evicted { .. } => "evicted",
+            Self::Adopted { .. } => "adopted",
         }
     }
-}
 
-impl ExpiryReason {
-    /// An English sentence for a server-rendered log-in page that says why the user has to sign
-    /// in again: the same text as the browser script's (`expiry.js`, `reason.*`), so that both
-    /// pages say the same.
+    /// The user the event is about, if known.
     ///
     /// # Examples
     /// ```
-    /// use session_expiry::ExpiryReason;
-    /// assert_eq!(
-    ///     ExpiryReason::Idle.message(),
-    ///     "You were signed out after a period of inactivity."
-    /// );
-    /// // For `/login?reason=idle`:
-    /// let notice = "idle".parse::<ExpiryReason>().map(|reason| reason.message());
-    /// assert_eq!(notice, Ok("You were signed out after a period of inactivity."));
+    /// use session_expiry::SessionEvent;
+    /// # fn f(event: &SessionEvent) {
+    /// if let Some(user) = event.user() {
+    ///     println!("{user}: {}", event.name());
+    /// }
+    /// # }
     /// ```
     #[must_use]
-    pub const fn message(&self) -> &'static str {
+    pub fn user(&self) -> Option<&str> {
         match self {
-            Self::Idle => "You were signed out after a period of inactivity.",
-            Self::Absolute => "Your session reached its maximum length. Please sign in again.",
-            Self::Revoked => "Your session was ended, possibly from another device.",
-            Self::Evicted => {
-                "You were signed out because you are signed in on too many devices and this one \
-                 had been used least recently."
-            }
-            Self::Invalid => "Your session could not be verified. Please sign in again.",
-        }
-    }
-}
-
-impl fmt::Display for ExpiryReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The error of parsing an unknown [`ExpiryReason`].
-///
-/// # Examples
-/// ```
-/// use session_expiry::ExpiryReason;
-/// assert!("nap".parse::<ExpiryReason>().is_err());
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown expiry reason; expected one of: idle, absolute, revoked, evicted, invalid")]
-pub struct UnknownReason;
-
-impl FromStr for ExpiryReason {
-    type Err = UnknownReason;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "idle" => Ok(Self::Idle),
-            "absolute" => Ok(Self::Absolute),
-            "revoked" => Ok(Self::Revoked),
-            "evicted" => Ok(Self::Evicted),
-            "invalid" => Ok(Self::Invalid),
-            _ => Err(UnknownReason),
+            Self::LoggedIn { user, .. }
+            | Self::LoggedOut { user, .. }
+            | Self::Reauthenticated { user, .. }
+            | Self::Revoked { user, .. }
+            | Self::Evicted { user, .. }
+            | Self::Adopted { user } => Some(user),
+            Self::Expired(expired) => expired.user.as_deref(),
         }
     }
 }
@@ -136,36 +173,4 @@ pub struct ExpiryEvent {
     pub session_age: Option<Duration>,
     /// Time since the last recorded activity, when known.
     pub idle_for: Option<Duration>,
-}
-
-#[cfg(test)]
-mod message_tests {
-    use super::ExpiryReason;
-
-    /// The script's English texts, joined as the script's own string concatenation reads.
-    fn script_text(reason: ExpiryReason) -> String {
-        let script = include_str!("../assets/expiry.js");
-        let key = format!("\"reason.{}\": ", reason.as_str());
-        let start = script
-            .find(&key)
-            .map(|at| at + key.len())
-            .unwrap_or_default();
-        let end = script[start..]
-            .find("\",\n")
-            .map_or(start, |at| start + at + 1);
-        script[start..end].split('"').skip(1).step_by(2).collect()
-    }
-
-    #[test]
-    fn the_messages_are_the_browser_scripts_english_texts() {
-        for reason in [
-            ExpiryReason::Idle,
-            ExpiryReason::Absolute,
-            ExpiryReason::Revoked,
-            ExpiryReason::Evicted,
-            ExpiryReason::Invalid,
-        ] {
-            assert_eq!(reason.message(), script_text(reason), "{reason}");
-        }
-    }
 }

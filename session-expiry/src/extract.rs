@@ -268,7 +268,7 @@ impl Expiry {
         user: String,
         remembered: bool,
     ) -> Result<ResolvedLogin, ExpiryError> {
-        crate::state::check_user_id(&user)?;
+        crate::login::check_user_id(&user)?;
         let config = &self.context.config;
         let resolved = match &config.resolver {
             Some(resolver) => resolver.resolve(user.clone(), self.request.clone()).await,

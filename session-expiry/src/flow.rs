@@ -138,7 +138,7 @@ fn adopted_user(req: &ServiceRequest, session: &Session, config: &Configuration)
     config
         .adoption
         .find_user(req.request())
-        .filter(|user| crate::state::check_user_id(user).is_ok())
+        .filter(|user| crate::login::check_user_id(user).is_ok())
 }
 
 /// Signs in the user another mechanism signed in: the clocks start now, and the session does

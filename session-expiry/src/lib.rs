@@ -96,8 +96,10 @@ mod asset;
 mod clock;
 pub mod config;
 mod context;
+mod cookie_lifetime;
 mod error;
 mod event;
+mod events;
 mod extract;
 mod fetch_metadata;
 mod flow;
@@ -106,12 +108,12 @@ mod login;
 mod metrics;
 mod middleware;
 mod policy;
+mod reason;
 mod remember_me_cookie;
 mod resolver;
 mod response;
 pub mod same_origin;
 mod session_data;
-mod session_event;
 mod signed_in;
 mod signed_out;
 mod stack_check;
@@ -148,14 +150,14 @@ pub use self::clock::MockClock;
 pub use self::{
     clock::{Clock, SystemClock},
     error::ExpiryError,
-    event::{ExpiryEvent, ExpiryReason, UnknownReason},
+    event::{ExpiryEvent, SessionEvent},
     extract::{Expiry, Passive},
     guard::{AbsoluteWithin, FreshAuth, IdleWithin},
     middleware::SessionExpiry,
     policy::{Policy, Setting, ToPolicy, DEFAULT_MAX_SESSIONS},
+    reason::{ExpiryReason, UnknownReason},
     remember_me_cookie::RememberMeCookie,
     resolver::{PolicyResolver, ResolveFuture, ResolvedPolicy},
-    session_event::SessionEvent,
     signed_in::SignedIn,
     state::STATE_KEY,
     status::ExpiryStatus,

@@ -9,10 +9,23 @@ use crate::{
     config::OnMaxSessions,
     context::{RequestContext, Snapshot},
     session_data,
-    state::{ExpiryState, SessionCap},
+    state::{ExpiryState, SessionCap, MAX_USER_ID_BYTES},
     unix_ms::UnixMs,
     ExpiryError, Policy, ResolvedPolicy, ToPolicy as _,
 };
+
+/// Checks a user id that a log-in is about to store: not empty, at most
+/// [`MAX_USER_ID_BYTES`]. Every log-in path calls it, so that no session is written that its
+/// next request would read as invalid.
+pub(crate) fn check_user_id(user: &str) -> Result<(), ExpiryError> {
+    if user.is_empty() {
+        return Err(ExpiryError::EmptyUserId);
+    }
+    if user.len() > MAX_USER_ID_BYTES {
+        return Err(ExpiryError::UserIdTooLong { len: user.len() });
+    }
+    Ok(())
+}
 
 /// Where a log-in's policy comes from.
 #[derive(Debug, Clone, Copy)]
@@ -119,7 +132,7 @@ pub(crate) fn sign_in(
     state: ExpiryState,
     source: PolicySource,
 ) -> Result<(), ExpiryError> {
-    crate::state::check_user_id(&state.user)?;
+    check_user_id(&state.user)?;
     let previous = context.user();
     session_data::hand_over(session, &context.config, previous.as_deref(), &state.user);
     let state_adopted = state.authenticated.is_none();
@@ -130,4 +143,19 @@ pub(crate) fn sign_in(
     context.store(session, Snapshot::new(state, &context.config))?;
     context.set_login_pending(deferred, state_adopted);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_in_refuses_an_empty_or_an_oversize_user_id() {
+        assert!(matches!(check_user_id(""), Err(ExpiryError::EmptyUserId)));
+        assert!(check_user_id(&"é".repeat(MAX_USER_ID_BYTES / 2)).is_ok());
+        assert!(matches!(
+            check_user_id(&"é".repeat(MAX_USER_ID_BYTES / 2 + 1)),
+            Err(ExpiryError::UserIdTooLong { len: 1026 })
+        ));
+    }
 }

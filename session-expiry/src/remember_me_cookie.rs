@@ -7,7 +7,7 @@
 //! same for actix-session, from what [`SessionExpiry`](crate::SessionExpiry) knows of each
 //! session.
 
-use std::{future::Future, pin::Pin, rc::Rc, time::Duration};
+use std::{future::Future, pin::Pin, rc::Rc};
 
 use actix_web::{
     body::MessageBody,
@@ -17,23 +17,7 @@ use actix_web::{
     HttpMessage as _,
 };
 
-use crate::context::RequestContext;
-
-/// How long the cookie of a signed-in session may outlive the browser, `None` for not at all;
-/// [`RequestContext::cookie_lifetime`] says it at the end of a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct CookieLifetime(pub(crate) Option<Duration>);
-
-/// The longest lifetime a browser keeps a cookie for (Chrome caps at 400 days): what a
-/// remembered session without an absolute timeout gets.
-const LONGEST: Duration = Duration::from_secs(400 * 24 * 3600);
-
-impl CookieLifetime {
-    /// For a session remembered or not, with `absolute_left` before its absolute timeout.
-    pub(crate) fn of(remembered: bool, absolute_left: Option<Duration>) -> Self {
-        Self(remembered.then(|| absolute_left.unwrap_or(LONGEST).max(Duration::from_secs(1))))
-    }
-}
+use crate::{context::RequestContext, cookie_lifetime::CookieLifetime};
 
 /// Makes the session cookie of a signed-in session end with the browser, unless the user
 /// signed in with "keep me signed in" ([`Expiry::login_remembered`](crate::Expiry::login_remembered)),

@@ -7,8 +7,8 @@ use actix_web::cookie::Key;
 
 use crate::{
     config::Adoption, config::ExpiredAction, config::LogoutBehavior, config::OnMaxSessions,
-    session_event::Events, signed_out::SignedOut, stack_check::StackCheck, unix_ms::UnixMs, Clock,
-    Policy, PolicyResolver, STATE_KEY,
+    events::Events, signed_out::SignedOut, stack_check::StackCheck, unix_ms::UnixMs, Clock, Policy,
+    PolicyResolver, STATE_KEY,
 };
 
 /// Everything the middleware and its extractors need, shared by every worker.

@@ -3,12 +3,12 @@
 use std::{sync::Arc, time::Duration};
 
 use super::{
+    backend::Backend,
     connection::{Connection, Timeouts},
     keys::KeySpace,
-    store::Backend,
     RedisStore, RedisStoreError,
 };
-use crate::{session_event::Events, Clock, SessionExpiry, SystemClock, STATE_KEY};
+use crate::{events::Events, Clock, SessionExpiry, SystemClock, STATE_KEY};
 
 /// A fluent builder for [`RedisStore`]; start with [`RedisStore::builder`] (one Redis), or
 /// `RedisStore::cluster_builder` (a Redis Cluster, feature `redis-cluster`). Every setting

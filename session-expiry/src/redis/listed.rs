@@ -12,7 +12,7 @@
 //! index changed in between, and the caller asks again, a few milliseconds later ([`backoff`]).
 //! Revoking all reads the index in batches (`HSCAN`) and declares each batch, on any Redis.
 
-use super::{id::SessionId, keys::UserTag, scripts::Plan, store::Backend, RedisStoreError};
+use super::{backend::Backend, id::SessionId, keys::UserTag};
 
 /// The data keys of the sessions a script may touch, on a cluster; nothing on one Redis (and for
 /// a session without a user, which has no index).
@@ -20,24 +20,8 @@ use super::{id::SessionId, keys::UserTag, scripts::Plan, store::Backend, RedisSt
 pub(crate) struct Listed(Option<Vec<String>>);
 
 impl Listed {
-    /// The sessions a save or a listing of `tag` at `now` will touch, as the PLAN script
-    /// names them, if scripts must declare the keys they touch.
-    pub(crate) async fn plan(
-        backend: &Backend,
-        tag: &UserTag,
-        plan: Plan<'_>,
-        now: u64,
-    ) -> Result<Self, RedisStoreError> {
-        if !backend.connection.declares_keys() {
-            return Ok(Self(None));
-        }
-        let ids = plan
-            .run(&backend.connection, &backend.keys.user(tag), now)
-            .await?;
-        Ok(Self::of(backend, tag, ids))
-    }
-
-    fn of(
+    /// The data keys of the sessions `ids` of `tag`, declared.
+    pub(crate) fn of(
         backend: &Backend,
         tag: &UserTag,
         ids: impl IntoIterator<Item = impl std::fmt::Display>,

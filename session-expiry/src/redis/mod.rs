@@ -176,6 +176,7 @@
 //! - Nothing outlives its deadline meanwhile: the middleware judges every session by its own
 //!   deadlines once it can read it again, and Redis expires keys by their TTL.
 
+mod backend;
 mod builder;
 mod connection;
 mod device;

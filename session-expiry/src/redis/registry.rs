@@ -5,12 +5,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::{
+    backend::Backend,
     device,
     id::SessionId,
-    listed::{backoff, Listed},
+    listed::backoff,
     page::{Page, SessionPage},
     scripts::{List, ListReply, ListedSession, Plan, Revoke},
-    store::Backend,
     RedisStoreError,
 };
 use crate::{Expiry, ExpiryError, SessionEvent};
@@ -140,11 +140,10 @@ impl SessionRegistry {
                 after: page.cursor(),
                 limit: page.limit(),
             };
-            let listed = Listed::plan(&self.backend, &tag, plan, now).await?.and(
-                &self.backend,
-                &tag,
-                &missed,
-            );
+            let listed =
+                plan.listed(&self.backend, &tag, now)
+                    .await?
+                    .and(&self.backend, &tag, &missed);
             let list = List {
                 user: &keys,
                 listed: &listed,

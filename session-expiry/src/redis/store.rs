@@ -1,53 +1,27 @@
 //! [`RedisStore`]: actix-session's `SessionStore` on Redis, each key living exactly until its
 //! session's deadline.
 
+mod read;
+mod write;
+
 use std::{fmt, sync::Arc};
 
-use crate::store::{
-    scope,
-    session_api::{LoadError, SaveError, SessionKey, SessionState, SessionStore, UpdateError},
-};
 use actix_web::cookie::time::Duration as CookieDuration;
 
 use super::{
-    connection::Connection,
+    backend::Backend,
     id::SessionId,
-    keys::{id_of, new_session_key, parse_session_key, KeySpace, ParsedKey, UserKeys, UserTag},
-    listed::{backoff, Listed},
-    record::{assemble, assemble_layout_1, Record, Unreadable, LAYOUT_1_FIELDS, VIEW_FIELD},
-    scripts::{Delete, Extend, Plan, Save, SaveReply, SessionKeys, Update},
+    keys::{parse_session_key, ParsedKey, UserKeys, UserTag},
+    record::Record,
+    scripts::{Extend, SessionKeys},
     RedisStoreBuilder, RedisStoreError, SessionRegistry,
 };
-use crate::{
-    session_event::Events, store::peek::login_millis, store::LoginRecord, store::StoreMarker,
-    unix_ms::UnixMs, Clock, SessionEvent,
+use crate::store::{
+    peek::login_millis,
+    scope,
+    session_api::{LoadError, SaveError, SessionKey, SessionState, SessionStore, UpdateError},
+    StoreMarker,
 };
-
-/// How many fresh keys `save` tries before giving up (a collision of 256 random bits means a
-/// broken random source, not bad luck).
-const SAVE_ATTEMPTS: usize = 3;
-
-/// On a Redis Cluster, how many times a log-in reads its plan again when the user's index
-/// changed between the plan and the save (another log-in of the user meanwhile), before giving
-/// up.
-const PLAN_ATTEMPTS: usize = 5;
-
-/// What the store and its registry share: the connection, the key names, the clock.
-pub(crate) struct Backend {
-    pub(crate) connection: Connection,
-    pub(crate) keys: KeySpace,
-    pub(crate) clock: Arc<dyn Clock>,
-    /// The session key of the middleware's state.
-    pub(crate) state_key: Arc<str>,
-    /// Where the store's events go (evictions, revocations): the log and the hooks.
-    pub(crate) events: Events,
-}
-
-impl Backend {
-    pub(crate) fn now_ms(&self) -> u64 {
-        UnixMs::of(self.clock.now()).millis()
-    }
-}
 
 /// An actix-session store on Redis, made for [`SessionExpiry`](crate::SessionExpiry).
 ///
@@ -192,266 +166,6 @@ impl RedisStore {
         )
     }
 
-    /// What the user's index still says about a signed-in session whose data key is gone:
-    /// Redis dropped it at its deadline, and the index, which outlives its sessions by
-    /// [`INDEX_GRACE`](super::scripts::INDEX_GRACE), names whose it was. `None` if the index no
-    /// longer lists it (logged out, revoked, pruned, or saved before entries named their user).
-    async fn ended(
-        &self,
-        tag: &UserTag,
-        id: &SessionId,
-    ) -> Result<Option<StoreMarker>, RedisStoreError> {
-        let mut cmd = ::redis::cmd("HGET");
-        cmd.arg(self.backend.keys.index(tag)).arg(id.as_str());
-        let info: Option<String> = self.backend.connection.query(&cmd).await?;
-        let Some((login_ms, user, policy)) = info
-            .and_then(|raw| LoginRecord::parse(&raw))
-            .and_then(LoginRecord::ended)
-        else {
-            return Ok(None);
-        };
-        if self.backend.keys.tag_of(&user) != *tag {
-            return Ok(None);
-        }
-        Ok(Some(StoreMarker::Ended {
-            login_ms,
-            user,
-            policy,
-        }))
-    }
-
-    /// Reads the state of the session `parsed` names: `None` for no session.
-    async fn read(
-        &self,
-        parsed: &ParsedKey,
-    ) -> Result<Result<Option<SessionState>, Unreadable>, RedisStoreError> {
-        let key = self.data_key(parsed);
-        // One field, one bulk reply: parsing a reply costs the connection's task per element.
-        let mut cmd = ::redis::Cmd::with_capacity(3, "HGET".len() + key.len() + VIEW_FIELD.len());
-        cmd.arg("HGET").arg(&key).arg(VIEW_FIELD);
-        let view: Option<String> = self.backend.connection.query(&cmd).await?;
-        match view {
-            Some(view) => Ok(assemble(&view, &parsed.id, &self.backend.state_key).map(Some)),
-            // Boxed: the rare path's futures would make every request's future larger to move.
-            None => Box::pin(self.read_without_view(parsed, &key)).await,
-        }
-    }
-
-    /// No session, or one an earlier release saved (layout 1): the rare path, so its extra round
-    /// trips (same slot) are only taken here.
-    async fn read_without_view(
-        &self,
-        parsed: &ParsedKey,
-        key: &str,
-    ) -> Result<Result<Option<SessionState>, Unreadable>, RedisStoreError> {
-        let mut cmd = ::redis::cmd("HMGET");
-        cmd.arg(key).arg(&LAYOUT_1_FIELDS);
-        let fields = self.backend.connection.query(&cmd).await?;
-        match (
-            assemble_layout_1(fields, &parsed.id, &self.backend.state_key),
-            &parsed.tag,
-        ) {
-            // A signed-in session without data: Redis dropped it at its deadline.
-            (Ok(None), Some(tag)) => Ok(Ok(self.ended(tag, &parsed.id).await?.map(|marker| {
-                let mut state = SessionState::new();
-                marker.write(&mut state);
-                state
-            }))),
-            (assembled, _) => Ok(assembled),
-        }
-    }
-
-    /// Saves `record` under a fresh key, in its user's slot when it has a user, within the
-    /// user's session limit: evicting their least recently active sessions, or refusing
-    /// ([`RedisStoreError::TooManySessions`]). Each attempt plans (on a cluster, what the save
-    /// will touch), invokes the save, and interprets its reply.
-    async fn create(
-        &self,
-        record: &Record,
-        fallback_ttl: u64,
-    ) -> Result<SessionKey, RedisStoreError> {
-        if record.is_empty() {
-            // Nothing to keep: a key that leads nowhere is the same empty session.
-            return session_key(new_session_key(None));
-        }
-        if scope::renews_an_ended_session(record.login_ms()) {
-            tracing::debug!(
-                target: "session_expiry",
-                "the session ended while this request ran: it is not renewed"
-            );
-            return session_key(new_session_key(None));
-        }
-        let login = LogIn::of(&self.backend, record);
-        // One instant for the plan and the save, so both pick the same sessions.
-        let now = self.backend.now_ms();
-        let mut key = new_session_key(login.tag.as_ref());
-        let (mut collisions, mut plans) = (0, 0);
-        let mut missed = Vec::new();
-        while collisions < SAVE_ATTEMPTS && plans < PLAN_ATTEMPTS {
-            let listed = self
-                .plan_save(login.tag.as_ref(), record, now, &missed)
-                .await?;
-            match self.save(&login, &key, &listed, now, fallback_ttl).await? {
-                SaveReply::Saved { evicted } => {
-                    self.evicted(record, evicted);
-                    return session_key(key);
-                }
-                // Already past its deadline: nothing was saved, the key leads nowhere.
-                SaveReply::PastDeadline => return session_key(key),
-                SaveReply::KeyTaken => {
-                    collisions += 1;
-                    key = new_session_key(login.tag.as_ref());
-                }
-                // The index changed since the plan was read.
-                SaveReply::Undeclared(ids) => {
-                    plans += 1;
-                    missed.extend(ids);
-                    backoff().await;
-                }
-                SaveReply::Refused { max } => return Err(self.refused(record, max)),
-            }
-        }
-        if plans >= PLAN_ATTEMPTS {
-            return Err(RedisStoreError::Contended {
-                retry_after: self.backend.connection.retry_after(),
-            });
-        }
-        Err(RedisStoreError::Corrupt(
-            "every fresh session key tried was already taken".into(),
-        ))
-    }
-
-    /// One attempt at saving `login` under `key`.
-    async fn save(
-        &self,
-        login: &LogIn<'_>,
-        key: &str,
-        listed: &Listed,
-        now: u64,
-        fallback_ttl: u64,
-    ) -> Result<SaveReply, RedisStoreError> {
-        let id = id_of(key);
-        let data = self.backend.keys.data(login.tag.as_ref(), &id);
-        Save {
-            keys: SessionKeys {
-                data: &data,
-                user: login.user.as_ref(),
-            },
-            listed,
-            id: &id,
-            record: login.record,
-            now,
-            fallback_ttl,
-            login: &login.json,
-            base: &login.base,
-            cap: login.record.cap(),
-        }
-        .run(&self.backend.connection)
-        .await
-    }
-
-    /// On a cluster, the sessions a save of `record` will prune or evict, to declare them, and
-    /// those a save met undeclared before (`missed`).
-    async fn plan_save(
-        &self,
-        tag: Option<&UserTag>,
-        record: &Record,
-        now: u64,
-        missed: &[SessionId],
-    ) -> Result<Listed, RedisStoreError> {
-        let Some(tag) = tag else {
-            return Ok(Listed::default());
-        };
-        let plan = Plan::Save {
-            max: record.cap().filter(|cap| !cap.refuse).map(|cap| cap.max),
-        };
-        Ok(Listed::plan(&self.backend, tag, plan, now)
-            .await?
-            .and(&self.backend, tag, missed))
-    }
-
-    /// Reports the sessions a log-in evicted.
-    fn evicted(&self, record: &Record, evicted: usize) {
-        if let (Some(user), 1..) = (record.user(), evicted) {
-            self.backend.events.emit(&SessionEvent::Evicted {
-                user: user.to_owned(),
-                sessions: evicted,
-            });
-        }
-    }
-
-    /// A log-in the session limit `max` refused: logged, and told to the request's scope.
-    fn refused(&self, record: &Record, max: u32) -> RedisStoreError {
-        let user = record
-            .user()
-            .and_then(|user| self.backend.events.user_ids.name(user));
-        tracing::info!(
-            target: "session_expiry",
-            user,
-            max,
-            "log-in refused: the user already holds as many sessions as their limit allows"
-        );
-        scope::refused(max);
-        RedisStoreError::TooManySessions { max }
-    }
-
-    /// Deletes a live session (a tombstone stays until its deadline); whether one was deleted.
-    async fn remove(&self, parsed: &ParsedKey) -> Result<bool, RedisStoreError> {
-        let (data, user) = self.session_keys(parsed.tag.as_ref(), &parsed.id);
-        let delete = Delete {
-            keys: SessionKeys {
-                data: &data,
-                user: user.as_ref(),
-            },
-            id: &parsed.id,
-        };
-        let deleted = delete.run(&self.backend.connection).await?;
-        if !deleted {
-            scope::ended_meanwhile();
-        }
-        Ok(deleted)
-    }
-
-    async fn rewrite(
-        &self,
-        session_key: SessionKey,
-        record: &Record,
-        fallback_ttl: u64,
-    ) -> Result<SessionKey, RedisStoreError> {
-        let Some(parsed) = parse_session_key(session_key.as_ref()) else {
-            // `load` found nothing under such a key, so actix-session saves instead: unreachable.
-            return Ok(session_key);
-        };
-        let wanted = record.user().map(|user| self.backend.keys.tag_of(user));
-        if wanted.is_some() && wanted != parsed.tag {
-            // The state names a user the key is not tagged for (it was signed in without
-            // renewing the session): move it to that user's slot, unless it ended meanwhile.
-            if !self.remove(&parsed).await? {
-                return Ok(session_key);
-            }
-            return self.create(record, fallback_ttl).await;
-        }
-        let (data, user) = self.session_keys(parsed.tag.as_ref(), &parsed.id);
-        let update = Update {
-            keys: SessionKeys {
-                data: &data,
-                user: user.as_ref(),
-            },
-            id: &parsed.id,
-            record,
-            now: self.backend.now_ms(),
-            fallback_ttl,
-        };
-        if !update.run(&self.backend.connection).await? {
-            tracing::debug!(
-                target: "session_expiry",
-                session = %parsed.id,
-                "the session ended while this request ran: its changes are dropped"
-            );
-        }
-        Ok(session_key)
-    }
-
     /// Logs a failure, and tells the request's scope when Redis is unavailable.
     fn failed(&self, operation: &str, error: RedisStoreError) -> anyhow::Error {
         if let RedisStoreError::TooManySessions { .. } = error {
@@ -576,52 +290,6 @@ impl SessionStore for RedisStore {
             .map(drop)
             .map_err(|error| self.failed("delete a session", error))
     }
-}
-
-/// What every attempt at saving one record shares: its user's slot and index, and the log-in
-/// record for the index (all empty without a user).
-struct LogIn<'r> {
-    record: &'r Record,
-    tag: Option<UserTag>,
-    user: Option<UserKeys>,
-    /// The log-in record, as JSON.
-    json: String,
-    /// The prefix of the user's data keys.
-    base: String,
-}
-
-impl<'r> LogIn<'r> {
-    fn of(backend: &Backend, record: &'r Record) -> Self {
-        let tag = record.user().map(|user| backend.keys.tag_of(user));
-        Self {
-            record,
-            user: tag.as_ref().map(|tag| backend.keys.user(tag)),
-            json: tag
-                .as_ref()
-                .map(|_| login_record(record))
-                .unwrap_or_default(),
-            base: tag
-                .as_ref()
-                .map(|tag| backend.keys.sessions_of(tag))
-                .unwrap_or_default(),
-            tag,
-        }
-    }
-}
-
-/// What the registry keeps about a session from its log-in: where it signed in (for the
-/// listing), and whose it is under which policy snapshot (to name the reason it ended once Redis
-/// has dropped its data, see [`RedisStore::ended`]).
-fn login_record(record: &Record) -> String {
-    let (user_agent, ip) = scope::client();
-    LoginRecord {
-        ip,
-        login_ms: record.login_ms(),
-        policy: record.policy(),
-        user: record.user().map(str::to_owned),
-        user_agent,
-    }
-    .to_json()
 }
 
 fn session_key(key: String) -> Result<SessionKey, RedisStoreError> {

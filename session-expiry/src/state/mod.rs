@@ -16,7 +16,7 @@ use std::time::Duration;
 pub(crate) mod codec;
 mod legacy;
 
-use crate::{unix_ms::UnixMs, ExpiryError, Policy};
+use crate::{unix_ms::UnixMs, Policy};
 
 /// The session key under which the middleware keeps its state, unless
 /// [`state_key`](crate::config::SessionExpiryBuilder::state_key) names another.
@@ -61,20 +61,8 @@ pub const STATE_KEY: &str = "_se";
 pub(crate) const LEGACY_STATE_KEY: &str = "session-expiry";
 
 /// The longest user id a session holds, in bytes (UTF-8): a log-in with a longer one is refused
-/// ([`ExpiryError::UserIdTooLong`]), and stored state with one is invalid.
+/// ([`ExpiryError::UserIdTooLong`](crate::ExpiryError::UserIdTooLong)), and stored state with one is invalid.
 pub(crate) const MAX_USER_ID_BYTES: usize = 1024;
-/// Checks a user id that a log-in is about to store: not empty, at most
-/// [`MAX_USER_ID_BYTES`]. Every log-in path calls it, so that no session is written that its
-/// next request would read as invalid.
-pub(crate) fn check_user_id(user: &str) -> Result<(), ExpiryError> {
-    if user.is_empty() {
-        return Err(ExpiryError::EmptyUserId);
-    }
-    if user.len() > MAX_USER_ID_BYTES {
-        return Err(ExpiryError::UserIdTooLong { len: user.len() });
-    }
-    Ok(())
-}
 
 /// How many sessions the user may keep, as a hint for stores with a session registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -445,16 +433,6 @@ mod tests {
         let legacy = serde_json::to_string(&legacy).unwrap();
         assert!(legacy.len() <= MAX_LEGACY_RECORD_BYTES, "{}", legacy.len());
         assert_eq!(decode(&legacy).unwrap().user, controls);
-    }
-
-    #[test]
-    fn a_log_in_refuses_an_empty_or_an_oversize_user_id() {
-        assert!(matches!(check_user_id(""), Err(ExpiryError::EmptyUserId)));
-        assert!(check_user_id(&"é".repeat(MAX_USER_ID_BYTES / 2)).is_ok());
-        assert!(matches!(
-            check_user_id(&"é".repeat(MAX_USER_ID_BYTES / 2 + 1)),
-            Err(ExpiryError::UserIdTooLong { len: 1026 })
-        ));
     }
 
     #[test]

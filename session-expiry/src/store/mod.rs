@@ -7,7 +7,7 @@
 //! user of a session), and what a store needs of the request (the client, for device labels)
 //! goes through four channels, all here:
 //!
-//! - **The state** ([`STATE_KEY`](crate::STATE_KEY), `state.rs`): the record a store may read
+//! - **The state** ([`STATE_KEY`](crate::STATE_KEY), `state/`): the record a store may read
 //!   to learn a session's user, log-in instant and deadlines. The Redis store sets each key's TTL
 //!   to the session's earliest deadline and files it in the user's index from it; a SQL store
 //!   keeps the deadlines in columns its queries compare with `now()`.

@@ -48,9 +48,10 @@ use ::redis::{FromRedisValue, Script, ScriptInvocation, Value};
 
 pub(crate) use self::reply::{ListReply, ListedSession, RevokeReply, SaveReply};
 use super::{
+    backend::Backend,
     connection::Connection,
     id::SessionId,
-    keys::UserKeys,
+    keys::{UserKeys, UserTag},
     listed::Listed,
     page::PageCursor,
     record::{Record, Tombstone},
@@ -282,6 +283,23 @@ pub(crate) enum Plan<'a> {
 }
 
 impl Plan<'_> {
+    /// The sessions a save or a listing of `tag` at `now` will touch, as this plan names them,
+    /// if scripts must declare the keys they touch (a cluster); nothing on one Redis.
+    pub(crate) async fn listed(
+        &self,
+        backend: &Backend,
+        tag: &UserTag,
+        now: u64,
+    ) -> Result<Listed, RedisStoreError> {
+        if !backend.connection.declares_keys() {
+            return Ok(Listed::default());
+        }
+        let ids = self
+            .run(&backend.connection, &backend.keys.user(tag), now)
+            .await?;
+        Ok(Listed::of(backend, tag, ids))
+    }
+
     /// The ids of the sessions the save or list script given the same arguments will touch.
     pub(crate) async fn run(
         &self,
