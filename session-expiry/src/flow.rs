@@ -7,6 +7,7 @@ use std::{rc::Rc, sync::Arc};
 use actix_web::{
     body::EitherBody,
     dev::{ServiceRequest, ServiceResponse},
+    http::header::HeaderMap,
     HttpMessage as _, HttpResponse,
 };
 
@@ -48,7 +49,6 @@ pub(crate) fn admit<B>(
     let probe = config.stack.arrive(&session);
     let now = config.now();
     let config = Arc::clone(config);
-    let not_activity = config.activity_from_same_origin_only && from_another_origin(&req);
     let context = match judge(&session, &config, now) {
         Verdict::Anonymous => match adopted_user(&req, &session, &config) {
             None => RequestContext::new(config, now, None),
@@ -86,9 +86,6 @@ pub(crate) fn admit<B>(
             ));
         }
     };
-    if not_activity {
-        context.mark_passive();
-    }
     if let Some(probe) = probe {
         context.carry_probe(probe);
     }
@@ -121,11 +118,11 @@ pub(crate) async fn resolve_then_finish<B>(
 }
 
 /// Whether the browser says another origin made it send this request: a sibling subdomain
-/// (`same-site`) or another site (`cross-site`), whatever its kind. One header lookup, as it
-/// runs on every request; an unknown value counts as another origin, as in
+/// (`same-site`) or another site (`cross-site`), whatever its kind. One header lookup, made only
+/// when a refresh is due; an unknown value counts as another origin, as in
 /// [`check_same_origin`](crate::same_origin::check_same_origin).
-fn from_another_origin(req: &ServiceRequest) -> bool {
-    crate::fetch_metadata::site(req.headers())
+fn from_another_origin(headers: &HeaderMap) -> bool {
+    crate::fetch_metadata::site(headers)
         .is_some_and(|site| !matches!(site, b"same-origin" | b"none"))
 }
 
@@ -186,8 +183,12 @@ pub(crate) fn finish<B>(
     let now = config.now();
     context.depart(now);
     if let Some(refreshed) = context.refresh_due(now) {
+        // Looked at only when a refresh is due: most requests need no header lookup for it.
+        let counts =
+            !config.activity_from_same_origin_only || !from_another_origin(res.request().headers());
         // A session signed out meanwhile (another tab) must not be written back (cookie store).
-        if session.contains_key(key) && !config.signed_out.contains(&refreshed.state, now) {
+        if counts && session.contains_key(key) && !config.signed_out.contains(&refreshed.state, now)
+        {
             context.store(session, refreshed)?;
             crate::metrics::refresh();
         }

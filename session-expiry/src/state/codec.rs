@@ -133,6 +133,30 @@ impl Record {
     }
 }
 
+/// Base-36 digits any `u64` holds (`36^12 < 2^64`): below this many, a number needs no
+/// overflow check.
+const DIGITS_THAT_FIT: usize = 12;
+/// In [`DIGIT_OF`]: the byte ends a field.
+const FIELD_END: u8 = 0xFE;
+/// In [`DIGIT_OF`]: the byte is no lowercase base-36 digit.
+const NOT_A_DIGIT: u8 = 0xFF;
+/// Each byte's base-36 value: one table lookup per digit on the per-request path.
+const DIGIT_OF: [u8; 256] = {
+    let mut table = [NOT_A_DIGIT; 256];
+    let mut byte = 0;
+    while byte < 10 {
+        table[b'0' as usize + byte] = byte as u8;
+        byte += 1;
+    }
+    let mut letter = 0;
+    while letter < 26 {
+        table[b'a' as usize + letter] = 10 + letter as u8;
+        letter += 1;
+    }
+    table[b'.' as usize] = FIELD_END;
+    table
+};
+
 /// Reads the fields of a version-2 record left to right, in one pass over its bytes (this runs
 /// on every request). Every field ends at a `.` but the last, which ends the text. Only the user
 /// id may hold any text; every other field is checked for its own alphabet, so a JSON escape
@@ -185,19 +209,23 @@ impl<'a> Fields<'a> {
                 let mut n = 0_u64;
                 let mut len = 0;
                 for &byte in digits {
-                    let digit = match byte {
-                        b'0'..=b'9' => byte - b'0',
-                        b'a'..=b'z' => byte - b'a' + 10,
-                        b'.' => break,
-                        _ => return Err(InvalidState::Malformed),
-                    };
+                    let digit = DIGIT_OF[usize::from(byte)];
+                    if digit == FIELD_END {
+                        break;
+                    }
+                    if digit == NOT_A_DIGIT {
+                        return Err(InvalidState::Malformed);
+                    }
                     if len == max_digits {
                         return Err(InvalidState::Oversize);
                     }
-                    n = n
-                        .checked_mul(36)
-                        .and_then(|n| n.checked_add(u64::from(digit)))
-                        .ok_or(InvalidState::OutOfRange)?;
+                    n = if len < DIGITS_THAT_FIT {
+                        n * 36 + u64::from(digit)
+                    } else {
+                        n.checked_mul(36)
+                            .and_then(|n| n.checked_add(u64::from(digit)))
+                            .ok_or(InvalidState::OutOfRange)?
+                    };
                     len += 1;
                 }
                 (Numeric::Number(n), len)
