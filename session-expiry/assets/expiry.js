@@ -73,7 +73,7 @@
     inputIsActivity: attr("activity") === "input",
     csrfHeader: attr("csrf-header"),
   };
-  var REASONS = ["idle", "absolute", "revoked", "evicted", "invalid"];
+  var REASONS = ["idle", "absolute", "revoked", "evicted", "invalid", "credentials_changed"];
   var RETRY_MS = 1000;
   // Another tab's messages are hints to ask the server again: at most one such check a second
   // (plus the one under way), so that a flood of messages is no flood of requests.
@@ -120,6 +120,7 @@
       "reason.evicted": "You were signed out because you are signed in on too many devices " +
         "and this one had been used least recently.",
       "reason.invalid": "Your session could not be verified. Please sign in again.",
+      "reason.credentials_changed": "Your password was changed. Please sign in again.",
     },
     de: {
       "idle.title": "Sind Sie noch da?",
@@ -142,6 +143,8 @@
       "reason.evicted": "Sie wurden abgemeldet, weil Sie auf zu vielen Geräten angemeldet sind " +
         "und dieses am längsten nicht benutzt wurde.",
       "reason.invalid": "Ihre Sitzung konnte nicht überprüft werden. Bitte melden Sie sich " +
+        "erneut an.",
+      "reason.credentials_changed": "Ihr Passwort wurde geändert. Bitte melden Sie sich " +
         "erneut an.",
     },
     // French puts a (narrow) no-break space before ? : ; and uses typographic apostrophes.
@@ -166,6 +169,7 @@
       "reason.evicted": "Vous avez été déconnecté, car vous êtes connecté sur trop d’appareils " +
         "et celui-ci était le moins récemment utilisé.",
       "reason.invalid": "Votre session n’a pas pu être vérifiée. Veuillez vous reconnecter.",
+      "reason.credentials_changed": "Votre mot de passe a été modifié. Veuillez vous reconnecter.",
     },
   };
 

@@ -86,6 +86,17 @@ enum Ending {
     Answer(ExpiryReason),
 }
 
+/// What the way out owes the session's security stamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StampDue {
+    None,
+    /// A log-in: stamp it with the user's current stamp.
+    LogIn,
+    /// The handler changed the user's credentials: forget the cached stamp, re-stamp this
+    /// session under the new one, renew its ID and tell other instances.
+    Changed,
+}
+
 /// A log-in during this request, reported on the way out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PendingLogin {
@@ -110,6 +121,7 @@ pub(crate) struct RequestContext {
     /// Limits the route's guards added; they also shorten the refresh granularity.
     route_limits: Cell<Policy>,
     login: Cell<PendingLogin>,
+    stamp_due: Cell<StampDue>,
     /// When the way out read the clock (the arrival until then).
     departed: Cell<UnixMs>,
     /// The stack check's probe, while the first requests are checking the middleware stack;
@@ -132,6 +144,7 @@ impl RequestContext {
             passive: Cell::new(false),
             route_limits: Cell::new(Policy::new()),
             login: Cell::new(PendingLogin::None),
+            stamp_due: Cell::new(StampDue::None),
             departed: Cell::new(arrived),
             probe: OnceCell::new(),
         }
@@ -261,6 +274,27 @@ impl RequestContext {
             (false, false) => PendingLogin::Report,
             (false, true) => PendingLogin::None,
         });
+    }
+
+    pub(crate) fn set_stamp_due(&self, due: StampDue) {
+        self.stamp_due.set(due);
+    }
+
+    pub(crate) fn take_stamp_due(&self) -> StampDue {
+        self.stamp_due.replace(StampDue::None)
+    }
+
+    /// Whether the way out has to await something: a policy to resolve, a stamp to look up.
+    pub(crate) fn awaits_on_the_way_out(&self) -> bool {
+        self.resolution_pending() || self.stamp_due.get() != StampDue::None
+    }
+
+    /// Drops a log-in of this request that cannot stand (its stamp could not be taken): the
+    /// session is purged on the way out and nothing is reported.
+    pub(crate) fn abandon_log_in(&self, session: &Session) {
+        self.login.set(PendingLogin::None);
+        session.purge();
+        *self.current.borrow_mut() = Current::Gone { purge: true };
     }
 
     /// Whether the way out has a log-in's policy to resolve.

@@ -55,6 +55,13 @@ pub enum ExpiryError {
         /// The user's session limit.
         max: u32,
     },
+    /// [`Expiry::credentials_changed`](crate::Expiry::credentials_changed) was called but no
+    /// [`security_stamp`](crate::config::SessionExpiryBuilder::security_stamp) is configured:
+    /// `500`, since the user's other sessions would silently live on.
+    #[error(
+        "credentials_changed() needs a security stamp: configure          SessionExpiryBuilder::security_stamp"
+    )]
+    NoSecurityStamp,
     /// The session ended at this request (a route's own limit); the middleware answers it.
     #[error("the session has expired")]
     Expired,
@@ -99,6 +106,7 @@ impl ResponseError for ExpiryError {
             Self::MiddlewareMissing
             | Self::EmptyUserId
             | Self::UserIdTooLong { .. }
+            | Self::NoSecurityStamp
             | Self::Session(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

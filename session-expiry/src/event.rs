@@ -14,7 +14,7 @@ use crate::{ExpiryReason, Policy};
 /// # Log lines
 /// Every event is an info-level `tracing` event with target `session_expiry` and these stable
 /// fields: `event` (`logged_in`, `logged_out`, `expired`, `reauthenticated`, `revoked`,
-/// `evicted`, `adopted`), `user` (as [`log_user_ids`](crate::config::SessionExpiryBuilder::log_user_ids)
+/// `evicted`, `adopted`, `credentials_changed`, `stamp_lookup_failed`), `user` (as [`log_user_ids`](crate::config::SessionExpiryBuilder::log_user_ids)
 /// says; absent when unknown or omitted), and where they apply `reason`, `session_age_secs`,
 /// `idle_for_secs`, `remembered`, `sessions`.
 ///
@@ -22,7 +22,8 @@ use crate::{ExpiryReason, Policy};
 /// With the `metrics` feature, through the `metrics` facade (install any recorder, e.g.
 /// `metrics-exporter-prometheus`): counters `session_expiry_logins_total`,
 /// `session_expiry_logouts_total`, `session_expiry_expired_total` (label `reason`),
-/// `session_expiry_refreshes_total` (last-seen writes), `session_expiry_store_errors_total`, and
+/// `session_expiry_refreshes_total` (last-seen writes), `session_expiry_store_errors_total`,
+/// `session_expiry_stamp_lookup_errors_total`, and
 /// the histogram `session_expiry_session_duration_seconds` (label `reason`: `logout` or the
 /// expiry's) of the sessions that end with a known age.
 ///
@@ -97,6 +98,24 @@ pub enum SessionEvent {
         /// The user.
         user: String,
     },
+    /// A handler said the user's credentials changed
+    /// ([`Expiry::credentials_changed`](crate::Expiry::credentials_changed)): this session was
+    /// re-stamped, the user's other sessions end at their next check.
+    #[non_exhaustive]
+    CredentialsChanged {
+        /// The user.
+        user: String,
+    },
+    /// The [security stamp](crate::config::SessionExpiryBuilder::security_stamp) lookup failed:
+    /// the request was answered `503`, the session kept (counted as
+    /// `session_expiry_stamp_lookup_errors_total`).
+    #[non_exhaustive]
+    StampLookupFailed {
+        /// The user.
+        user: String,
+        /// What the lookup said.
+        error: String,
+    },
 }
 
 impl SessionEvent {
@@ -119,6 +138,8 @@ impl SessionEvent {
             Self::Revoked { .. } => "revoked",
             Self::Evicted { .. } => "evicted",
             Self::Adopted { .. } => "adopted",
+            Self::CredentialsChanged { .. } => "credentials_changed",
+            Self::StampLookupFailed { .. } => "stamp_lookup_failed",
         }
     }
 
@@ -141,7 +162,9 @@ impl SessionEvent {
             | Self::Reauthenticated { user, .. }
             | Self::Revoked { user, .. }
             | Self::Evicted { user, .. }
-            | Self::Adopted { user } => Some(user),
+            | Self::Adopted { user }
+            | Self::CredentialsChanged { user }
+            | Self::StampLookupFailed { user, .. } => Some(user),
             Self::Expired(expired) => expired.user.as_deref(),
         }
     }

@@ -87,5 +87,18 @@ fn log(event: &SessionEvent, user_ids: &UserIdLogging) {
             user,
             "adopted a session signed in by another mechanism: clocks start now"
         ),
+        SessionEvent::CredentialsChanged { .. } => tracing::info!(
+            target: "session_expiry",
+            event = name,
+            user,
+            "credentials changed: the user's other sessions end"
+        ),
+        SessionEvent::StampLookupFailed { error, .. } => tracing::error!(
+            target: "session_expiry",
+            event = name,
+            user,
+            %error,
+            "the security stamp lookup failed: answering 503, the session is kept"
+        ),
     }
 }

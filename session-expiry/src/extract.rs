@@ -6,7 +6,7 @@ use crate::store::session_api::{Session, SessionExt as _};
 use actix_web::{dev::Payload, FromRequest, HttpRequest};
 
 use crate::{
-    context::{RequestContext, Snapshot},
+    context::{RequestContext, Snapshot, StampDue},
     login::{self, PolicySource},
     state::{ExpiryState, SessionCap},
     ExpiryError, ExpiryReason, ExpiryStatus, SessionEvent, ToPolicy,
@@ -123,6 +123,38 @@ impl Expiry {
     ) -> Result<(), ExpiryError> {
         let state = login::with_credentials(&self.context.config, user, source, remembered);
         login::sign_in(&self.context, &self.session, state, source)
+    }
+
+    /// Says that the signed-in user's credentials (password, second factor) have just changed,
+    /// after the handler stored the new ones and changed the user's
+    /// [security stamp](crate::config::SessionExpiryBuilder::security_stamp).
+    ///
+    /// This session stays signed in: on the way out it is re-stamped from a fresh lookup and
+    /// its session ID renewed. Every other session of the user on this instance ends at its
+    /// next request with reason `credentials_changed`; on other instances within the stamp
+    /// check interval, or within a second with the Redis store, which publishes the change.
+    /// If the fresh lookup fails the request is answered `503`.
+    ///
+    /// # Errors
+    /// [`ExpiryError::NotSignedIn`] when nobody is signed in; [`ExpiryError::NoSecurityStamp`]
+    /// without a security stamp (the other sessions would live on).
+    ///
+    /// # Examples
+    /// ```
+    /// # fn f(expiry: session_expiry::Expiry) -> Result<(), session_expiry::ExpiryError> {
+    /// // ... store the new password hash and bump the user's stamp, then:
+    /// expiry.credentials_changed()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn credentials_changed(&self) -> Result<(), ExpiryError> {
+        if self.context.config.stamps.is_none() {
+            return Err(ExpiryError::NoSecurityStamp);
+        }
+        if !self.context.with_current(|snapshot| snapshot.is_some()) {
+            return Err(ExpiryError::NotSignedIn);
+        }
+        self.context.set_stamp_due(StampDue::Changed);
+        Ok(())
     }
 
     /// Records that the user has just proved who they are again (confirmed their password, a

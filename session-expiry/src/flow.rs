@@ -13,10 +13,14 @@ use actix_web::{
 
 use crate::{
     config::{configuration::Configuration, ExpiredAction},
-    context::{RequestContext, Snapshot},
+    context::{EndedSession, RequestContext, Snapshot},
     login::{self, PolicySource, Proof},
     response, session_data,
     stack_check::Probe,
+    stamp::{
+        check::{self, Arrival, StampCheck},
+        StampHash,
+    },
     state::LEGACY_STATE_KEY,
     store::session_api::{Session, SessionExt as _},
     unix_ms::UnixMs,
@@ -30,6 +34,8 @@ pub(crate) enum Admitted<B> {
     Answered(ServiceResponse<EitherBody<B>>),
     /// Passed on to the app, with its session and context.
     Passed(ServiceRequest, Session, Rc<RequestContext>),
+    /// A signed-in session whose user's security stamp is to be looked up first.
+    LookUp(ServiceRequest, StampCheck),
 }
 
 /// The way in: judge the session, end it or adopt one, and leave the context for the
@@ -37,6 +43,18 @@ pub(crate) enum Admitted<B> {
 pub(crate) fn admit<B>(
     req: ServiceRequest,
     config: &Arc<Configuration>,
+) -> Result<Admitted<B>, actix_web::Error> {
+    let now = config.now();
+    admit_at(req, config, now, None)
+}
+
+/// [`admit`], for a request that arrived at `now`; `looked_up`: the stamp its user's lookup
+/// just gave, if it had to wait for one.
+pub(crate) fn admit_at<B>(
+    req: ServiceRequest,
+    config: &Arc<Configuration>,
+    now: UnixMs,
+    looked_up: Option<Option<StampHash>>,
 ) -> Result<Admitted<B>, actix_web::Error> {
     let session = req.get_session();
     if config.stack.error().is_some() {
@@ -47,9 +65,23 @@ pub(crate) fn admit<B>(
         ));
     }
     let probe = config.stack.arrive(&session);
-    let now = config.now();
     let config = Arc::clone(config);
-    let context = match judge(&session, &config, now) {
+    let verdict = match judge(&session, &config, now) {
+        Verdict::Live(snapshot, legacy) => {
+            match check::on_arrival(&config, &snapshot.state, now, looked_up) {
+                Arrival::Pass => Verdict::Live(snapshot, legacy),
+                Arrival::Ended(reason) => {
+                    Verdict::Expired(Some(EndedSession::from(&snapshot.state)), reason)
+                }
+                Arrival::LookUp(entry) => {
+                    let user = snapshot.state.user;
+                    return Ok(Admitted::LookUp(req, StampCheck { entry, user, now }));
+                }
+            }
+        }
+        verdict => verdict,
+    };
+    let context = match verdict {
         Verdict::Anonymous => match adopted_user(&req, &session, &config) {
             None => RequestContext::new(config, now, None),
             Some(user) => adopt(config, &session, user, now)?,
@@ -96,7 +128,8 @@ pub(crate) fn admit<B>(
 
 pub(crate) type Outcome<B> = Result<ServiceResponse<EitherBody<B>>, actix_web::Error>;
 
-/// The way out of a log-in without a policy of its own: consult the resolver, then finish.
+/// The way out that awaits: consult the resolver for a log-in without a policy of its own, take
+/// the security stamp, then finish.
 pub(crate) async fn resolve_then_finish<B>(
     res: ServiceResponse<B>,
     session: Session,
@@ -113,6 +146,9 @@ pub(crate) async fn resolve_then_finish<B>(
             let state = login::with_policy(config, state, source, remembered);
             context.store(&session, Snapshot::new(state, config))?;
         }
+    }
+    if let Some(answer) = check::on_the_way_out(res.request(), &session, &context).await? {
+        return Ok(res.into_response(answer).map_into_right_body());
     }
     finish(res, &session, &context)
 }

@@ -117,6 +117,7 @@ mod session_data;
 mod signed_in;
 mod signed_out;
 mod stack_check;
+mod stamp;
 mod state;
 mod status;
 mod store;

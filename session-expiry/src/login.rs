@@ -7,7 +7,7 @@ use crate::store::session_api::Session;
 use crate::{
     config::configuration::Configuration,
     config::OnMaxSessions,
-    context::{RequestContext, Snapshot},
+    context::{RequestContext, Snapshot, StampDue},
     session_data,
     state::{ExpiryState, SessionCap, MAX_USER_ID_BYTES},
     unix_ms::UnixMs,
@@ -142,6 +142,9 @@ pub(crate) fn sign_in(
     let deferred = matches!(source, PolicySource::Deferred) && context.config.resolver.is_some();
     context.store(session, Snapshot::new(state, &context.config))?;
     context.set_login_pending(deferred, state_adopted);
+    if context.config.stamps.is_some() {
+        context.set_stamp_due(StampDue::LogIn);
+    }
     Ok(())
 }
 

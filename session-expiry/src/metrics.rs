@@ -28,6 +28,9 @@ pub(crate) fn event(event: &SessionEvent) {
                     .record(age.as_secs_f64());
             }
         }
+        SessionEvent::StampLookupFailed { .. } => {
+            metrics::counter!("session_expiry_stamp_lookup_errors_total").increment(1);
+        }
         _ => {}
     }
     #[cfg(not(feature = "metrics"))]

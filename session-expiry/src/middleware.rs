@@ -17,6 +17,7 @@ use crate::{
     config::{configuration::Configuration, SessionExpiryBuilder},
     context::RequestContext,
     flow::{admit, finish, resolve_then_finish, Admitted, Outcome},
+    stamp::check::look_up_then_call,
     store::session_api::Session,
 };
 
@@ -157,12 +158,16 @@ where
             Ok(Admitted::Passed(req, session, context)) => {
                 SessionExpiryFuture::inner(self.service.call(req), session, context)
             }
+            Ok(Admitted::LookUp(req, check)) => {
+                let (service, config) = (Rc::clone(&self.service), Arc::clone(&self.configuration));
+                SessionExpiryFuture::boxed(Box::pin(look_up_then_call(service, req, config, check)))
+            }
             Err(error) => SessionExpiryFuture::ready(Err(error)),
         }
     }
 }
 
-/// The rare way out that awaits (a resolver).
+/// The rare ways that await: a resolver, a security stamp's lookup.
 type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
 pin_project_lite::pin_project! {
@@ -193,6 +198,12 @@ pin_project_lite::pin_project! {
 }
 
 impl<F, B> SessionExpiryFuture<F, B> {
+    fn boxed(resolving: LocalBoxFuture<Outcome<B>>) -> Self {
+        Self {
+            state: State::Resolving { resolving },
+        }
+    }
+
     fn ready(outcome: Outcome<B>) -> Self {
         Self {
             state: State::Ready {
@@ -238,7 +249,7 @@ where
                     Poll::Pending => return Poll::Pending,
                     Poll::Ready(res) => res?,
                 };
-                if !context.resolution_pending() {
+                if !context.awaits_on_the_way_out() {
                     return Poll::Ready(finish(res, session, context));
                 }
                 let (session, context) = (session.clone(), Rc::clone(context));

@@ -27,6 +27,10 @@ pub enum ExpiryReason {
     /// The stored state could not be trusted (tampered, truncated, from the future, unknown
     /// version); the session is ended rather than guessed at.
     Invalid,
+    /// The user's credentials changed since the session signed in (their
+    /// [security stamp](crate::config::SessionExpiryBuilder::security_stamp) differs).
+    #[serde(rename = "credentials_changed")]
+    CredentialsChanged,
 }
 
 impl ExpiryReason {
@@ -44,6 +48,7 @@ impl ExpiryReason {
             Self::Revoked => "revoked",
             Self::Evicted => "evicted",
             Self::Invalid => "invalid",
+            Self::CredentialsChanged => "credentials_changed",
         }
     }
 }
@@ -75,6 +80,7 @@ impl ExpiryReason {
                  had been used least recently."
             }
             Self::Invalid => "Your session could not be verified. Please sign in again.",
+            Self::CredentialsChanged => "Your password was changed. Please sign in again.",
         }
     }
 }
@@ -93,7 +99,7 @@ impl fmt::Display for ExpiryReason {
 /// assert!("nap".parse::<ExpiryReason>().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown expiry reason; expected one of: idle, absolute, revoked, evicted, invalid")]
+#[error("unknown expiry reason; expected one of: idle, absolute, revoked, evicted, invalid, credentials_changed")]
 pub struct UnknownReason;
 
 impl FromStr for ExpiryReason {
@@ -106,6 +112,7 @@ impl FromStr for ExpiryReason {
             "revoked" => Ok(Self::Revoked),
             "evicted" => Ok(Self::Evicted),
             "invalid" => Ok(Self::Invalid),
+            "credentials_changed" => Ok(Self::CredentialsChanged),
             _ => Err(UnknownReason),
         }
     }
@@ -137,6 +144,7 @@ mod message_tests {
             ExpiryReason::Revoked,
             ExpiryReason::Evicted,
             ExpiryReason::Invalid,
+            ExpiryReason::CredentialsChanged,
         ] {
             assert_eq!(reason.message(), script_text(reason), "{reason}");
         }

@@ -62,7 +62,8 @@
 //! The keys are `idle.title`, `idle.message`, `idle.stay`, `absolute.title` (with `{at}`),
 //! `absolute.message` (with `{in}`), `absolute.save`, `signOut`, `countdown` (with `{time}`),
 //! `restored.relogin`, `restored.reauth`, and one per expiry reason: `reason.idle`,
-//! `reason.absolute`, `reason.revoked`, `reason.evicted`, `reason.invalid`. An element marked
+//! `reason.absolute`, `reason.revoked`, `reason.evicted`, `reason.invalid`,
+//! `reason.credentials_changed`. An element marked
 //! `data-session-expiry-reason="idle"` (a log-in page's notice) gets that reason's text.
 //!
 //! The other attributes: `data-status-url`, `data-keepalive-url` (default: beside the script),

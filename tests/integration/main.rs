@@ -22,6 +22,7 @@ mod support;
 
 mod answers;
 mod browser_script;
+mod credentials;
 mod ended_means_ended;
 mod events;
 mod metrics_access;

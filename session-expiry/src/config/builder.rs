@@ -30,7 +30,7 @@ use crate::{
 #[must_use]
 #[derive(Debug)]
 pub struct SessionExpiryBuilder {
-    configuration: Configuration,
+    pub(super) configuration: Configuration,
 }
 
 impl SessionExpiryBuilder {
@@ -486,7 +486,14 @@ impl SessionExpiryBuilder {
     /// let m = session_expiry::SessionExpiry::builder().build();
     /// ```
     #[must_use]
-    pub fn build(self) -> SessionExpiry {
+    pub fn build(mut self) -> SessionExpiry {
+        let config = &mut self.configuration;
+        config.stamps = config.stamp_lookup.take().map(|lookup| {
+            Arc::new(crate::stamp::Stamps::new(
+                lookup,
+                config.stamp_check_interval,
+            ))
+        });
         SessionExpiry::from_configuration(self.configuration)
     }
 }

@@ -1,14 +1,25 @@
 //! [`Configuration`]: what a built [`SessionExpiry`](crate::SessionExpiry) knows, shared by the
 //! middleware, the extractors and a server-side store.
 
-use std::{fmt, sync::Arc, time::Duration};
+use std::{
+    fmt,
+    sync::{atomic::AtomicU64, Arc},
+    time::Duration,
+};
 
 use actix_web::cookie::Key;
 
 use crate::{
-    config::Adoption, config::ExpiredAction, config::LogoutBehavior, config::OnMaxSessions,
-    events::Events, signed_out::SignedOut, stack_check::StackCheck, unix_ms::UnixMs, Clock, Policy,
-    PolicyResolver, STATE_KEY,
+    config::Adoption,
+    config::ExpiredAction,
+    config::LogoutBehavior,
+    config::OnMaxSessions,
+    events::Events,
+    signed_out::SignedOut,
+    stack_check::StackCheck,
+    stamp::{StampLookup, Stamps, DEFAULT_CHECK_INTERVAL},
+    unix_ms::UnixMs,
+    Clock, Policy, PolicyResolver, STATE_KEY,
 };
 
 /// Everything the middleware and its extractors need, shared by every worker.
@@ -43,6 +54,12 @@ pub(crate) struct Configuration {
     /// Where session events go: the log, the counters, the hooks.
     pub(crate) events: Events,
     pub(crate) expired_action: ExpiredAction,
+    /// The app's security stamp lookup, until `build` makes [`Self::stamps`] of it.
+    pub(crate) stamp_lookup: Option<Arc<dyn StampLookup>>,
+    pub(crate) stamp_check_interval: Duration,
+    pub(crate) stamps: Option<Arc<Stamps>>,
+    /// Sessions signed in before this instant (Unix ms; 0: none) end with reason `revoked`.
+    pub(crate) valid_from: Arc<AtomicU64>,
 }
 
 /// The longest time last-seen may lag behind real activity.
@@ -99,6 +116,7 @@ impl fmt::Debug for Configuration {
             .field("clock_skew_tolerance", &self.clock_skew_tolerance)
             .field("events", &self.events)
             .field("expired_action", &self.expired_action)
+            .field("stamps", &self.stamps)
             .finish_non_exhaustive()
     }
 }
@@ -126,6 +144,10 @@ pub(crate) fn default_configuration() -> Configuration {
         clock_skew_tolerance: Duration::from_secs(30),
         events: Events::default(),
         expired_action: ExpiredAction::Respond,
+        stamp_lookup: None,
+        stamp_check_interval: DEFAULT_CHECK_INTERVAL,
+        stamps: None,
+        valid_from: Arc::default(),
     }
 }
 

@@ -26,6 +26,7 @@ pub(crate) mod configuration;
 mod expired_action;
 mod logout_behavior;
 mod on_max_sessions;
+mod stamp_settings;
 mod user_id_logging;
 
 pub use self::{
@@ -36,3 +37,4 @@ pub use self::{
     on_max_sessions::OnMaxSessions,
     user_id_logging::{HashKey, HashKeyTooShort, UserIdLogging},
 };
+pub use crate::stamp::{StampFuture, StampLookup, StampLookupError};

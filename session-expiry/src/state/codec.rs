@@ -6,7 +6,7 @@ use super::{
     instant, policy_from_millis, policy_millis, ExpiryState, InvalidState, Record, SessionCap,
     MAX_USER_ID_BYTES,
 };
-use crate::{unix_ms::UnixMs, Policy};
+use crate::{stamp::StampHash, unix_ms::UnixMs, Policy};
 
 /// The version this crate writes.
 pub(crate) const FORMAT_VERSION: &str = "2";
@@ -15,10 +15,10 @@ pub(crate) const FORMAT_VERSION: &str = "2";
 pub(super) const U64_DIGITS: usize = 13;
 /// Base-36 digits of the largest `u32` (`1z141z3`), for the session limit.
 pub(super) const U32_DIGITS: usize = 7;
-/// The longest version-2 record this crate writes: the quotes, the version, ten separators, a
-/// user id of which every byte is escaped (`%XX`), six `u64` fields, two flags and the limit.
+/// The longest version-2 record this crate writes: the quotes, the version, eleven separators, a
+/// user id of which every byte is escaped (`%XX`), six `u64` fields, two flags, the limit and the stamp hash.
 pub(super) const MAX_RECORD_BYTES: usize =
-    2 + 1 + 10 + 3 * MAX_USER_ID_BYTES + 6 * U64_DIGITS + 2 + U32_DIGITS;
+    2 + 1 + 11 + 3 * MAX_USER_ID_BYTES + 6 * U64_DIGITS + 2 + U32_DIGITS + StampHash::HEX_LEN;
 
 impl ExpiryState {
     /// What to store under the state key, with the deadline the state has under `policy` (the
@@ -67,6 +67,10 @@ impl ExpiryState {
         match self.cap {
             Some(cap) => out.push_str(&base36(u64::from(cap.max))),
             None => out.push('-'),
+        }
+        if let Some(stamp) = &self.stamp {
+            out.push('.');
+            stamp.push_hex(&mut out);
         }
         out
     }
@@ -119,6 +123,12 @@ impl Record {
                 refuse,
             }),
         };
+        // The stamp hash, last, since `security_stamp` was set (records before it end here).
+        let stamp = if fields.finish().is_ok() {
+            None
+        } else {
+            Some(StampHash::from_hex(fields.text()?).ok_or(InvalidState::Malformed)?)
+        };
         fields.finish()?;
         let state = ExpiryState {
             user: unescape_user(user)?,
@@ -128,6 +138,7 @@ impl Record {
             policy,
             remembered,
             cap,
+            stamp,
         };
         Ok(Self { state, deadline })
     }

@@ -41,6 +41,7 @@ impl Record {
                 policy: policy.map(policy_from_millis),
                 remembered: false,
                 cap: None,
+                stamp: None,
             },
             deadline: deadline.map(instant).transpose()?,
         })

@@ -16,7 +16,7 @@ use std::time::Duration;
 pub(crate) mod codec;
 mod legacy;
 
-use crate::{unix_ms::UnixMs, Policy};
+use crate::{stamp::StampHash, unix_ms::UnixMs, Policy};
 
 /// The session key under which the middleware keeps its state, unless
 /// [`state_key`](crate::config::SessionExpiryBuilder::state_key) names another.
@@ -87,6 +87,10 @@ pub(crate) struct ExpiryState {
     pub(crate) remembered: bool,
     /// The session limit at log-in; `None` for none (or a state written before it was kept).
     pub(crate) cap: Option<SessionCap>,
+    /// The keyed hash of the user's security stamp taken at log-in (see
+    /// [`security_stamp`](crate::config::SessionExpiryBuilder::security_stamp)); `None` without
+    /// one.
+    pub(crate) stamp: Option<StampHash>,
 }
 
 /// Why stored state was rejected. Only logged (at debug level): the user sees reason `invalid`.
@@ -146,6 +150,7 @@ impl ExpiryState {
             policy: None,
             remembered: false,
             cap: None,
+            stamp: None,
         }
     }
 
@@ -222,6 +227,7 @@ mod tests {
                 max: 100,
                 refuse: false,
             }),
+            stamp: None,
         }
     }
 
@@ -418,6 +424,7 @@ mod tests {
                 max: u32::MAX,
                 refuse: true,
             }),
+            stamp: None,
         };
         let raw = stored(&state, &Policy::new());
         assert!(raw.len() <= MAX_RECORD_BYTES, "{}", raw.len());
@@ -479,6 +486,7 @@ mod tests {
             user in "\\PC{1,12}", login in 0u64..4_000_000_000_000, seen in 0u64..1_000_000,
             auth in proptest::option::of(0u64..1_000_000), idle in proptest::option::of(1u64..10_000_000),
             remembered in any::<bool>(), cap in proptest::option::of((1u32.., any::<bool>())),
+            stamp in proptest::option::of(any::<[u8; 4]>()),
         ) {
             let login = at(login);
             let later = |ms: u64| login.plus(Duration::from_millis(ms));
@@ -490,6 +498,7 @@ mod tests {
                 policy: idle.map(|ms| Policy::new().with_idle(Duration::from_millis(ms)).without_absolute()),
                 remembered,
                 cap: cap.map(|(max, refuse)| SessionCap { max, refuse }),
+                stamp: stamp.map(|stamp| StampHash::of(b"key", &stamp)),
             };
             let raw = stored(&state, &state.policy.unwrap_or_default());
             prop_assert_eq!(ExpiryState::decode(&raw, later(2_000_000), SKEW).unwrap(), state);
