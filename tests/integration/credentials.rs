@@ -26,14 +26,14 @@ const BROWSER: &str = "text/html,application/xhtml+xml";
 
 /// The app's users: each one's stamp (a counter), whether lookups fail, and how many ran.
 #[derive(Clone, Default)]
-struct Users {
+pub struct Users {
     stamps: Arc<Mutex<HashMap<String, u64>>>,
     failing: Arc<AtomicBool>,
     lookups: Arc<AtomicUsize>,
 }
 
 impl Users {
-    fn with(users: &[&str]) -> Self {
+    pub fn with(users: &[&str]) -> Self {
         let this = Self::default();
         for user in users {
             this.stamps.lock().unwrap().insert((*user).to_owned(), 1);
@@ -42,15 +42,15 @@ impl Users {
     }
 
     /// What the app does when a password changes (or an administrator edits the row).
-    fn bump(&self, user: &str) {
+    pub fn bump(&self, user: &str) {
         *self.stamps.lock().unwrap().get_mut(user).unwrap() += 1;
     }
 
-    fn lookups(&self) -> usize {
+    pub fn lookups(&self) -> usize {
         self.lookups.load(Ordering::SeqCst)
     }
 
-    fn stamped(&self, builder: SessionExpiryBuilder) -> SessionExpiryBuilder {
+    pub fn stamped(&self, builder: SessionExpiryBuilder) -> SessionExpiryBuilder {
         let users = self.clone();
         builder.security_stamp(move |user: String, _: HttpRequest| {
             let users = users.clone();
@@ -67,7 +67,7 @@ impl Users {
 }
 
 /// `POST /password`: stores a new password (bumps the stamp) and signs out the other sessions.
-async fn change_password(
+pub async fn change_password(
     expiry: Expiry,
     users: web::Data<Users>,
 ) -> actix_web::Result<HttpResponse> {

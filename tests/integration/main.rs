@@ -31,6 +31,7 @@ mod policy_integrity;
 mod quickstart;
 mod redis_cluster;
 mod redis_costs;
+mod redis_credentials;
 mod redis_example;
 mod redis_outage;
 mod redis_plant;

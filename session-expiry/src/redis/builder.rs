@@ -6,9 +6,9 @@ use super::{
     backend::Backend,
     connection::{Connection, Timeouts},
     keys::KeySpace,
-    RedisStore, RedisStoreError,
+    notify, RedisStore, RedisStoreError,
 };
-use crate::{events::Events, Clock, SessionExpiry, SystemClock, STATE_KEY};
+use crate::{events::Events, stamp::Stamps, Clock, SessionExpiry, SystemClock, STATE_KEY};
 
 /// A fluent builder for [`RedisStore`]; start with [`RedisStore::builder`] (one Redis), or
 /// `RedisStore::cluster_builder` (a Redis Cluster, feature `redis-cluster`). Every setting
@@ -37,6 +37,8 @@ pub struct RedisStoreBuilder {
     clock: Arc<dyn Clock>,
     state_key: Arc<str>,
     events: Events,
+    /// The middleware's security stamps, to tell other instances of changes.
+    stamps: Option<Arc<Stamps>>,
 }
 
 impl std::fmt::Debug for RedisStoreBuilder {
@@ -80,6 +82,7 @@ impl RedisStoreBuilder {
             clock: Arc::new(SystemClock),
             state_key: Arc::from(STATE_KEY),
             events: Events::default(),
+            stamps: None,
         }
     }
 
@@ -183,6 +186,7 @@ impl RedisStoreBuilder {
             .unwrap_or_else(|| Arc::new(SystemClock));
         self.state_key = Arc::clone(&configuration.state_key);
         self.events = configuration.events.clone();
+        self.stamps = configuration.stamps.clone();
         self
     }
 
@@ -215,6 +219,21 @@ impl RedisStoreBuilder {
             #[cfg(feature = "redis-cluster")]
             Nodes::Cluster(urls) => Connection::cluster(urls, timeouts).await?,
         };
+        if let Some(stamps) = &self.stamps {
+            let channel = notify::channel(&self.prefix);
+            let _set_once = stamps
+                .publisher
+                .set(notify::publisher(connection.clone(), channel.clone()));
+            // Plain PUBLISH reaches every node of a cluster: any one of them will do.
+            let url = match &self.nodes {
+                Nodes::Single(url) => Some(url.clone()),
+                #[cfg(feature = "redis-cluster")]
+                Nodes::Cluster(urls) => urls.first().cloned(),
+            };
+            if let Some(url) = url {
+                notify::subscribe(url, channel, stamps);
+            }
+        }
         Ok(RedisStore::from_backend(Backend {
             connection,
             keys: KeySpace::new(self.prefix, self.events.user_ids.key().cloned()),

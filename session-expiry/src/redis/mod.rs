@@ -184,6 +184,7 @@ mod error;
 mod id;
 mod keys;
 mod listed;
+mod notify;
 mod page;
 mod record;
 mod registry;
