@@ -10,6 +10,8 @@
 //! - `expiry`: session-expiry as the README wires it: `SessionExpiry` inside
 //!   `SessionMiddleware`, and on the `redis` store `RequestScope` outside it.
 //! - `expiry-only`: the `SessionExpiry` middleware alone, without `RequestScope`.
+//! - `expiry-stamped`: `expiry` with a security stamp (a constant one: after the first request
+//!   of each minute, every check is a cache hit, as in steady use).
 //! - `identity-login`: actix-identity with a login deadline only (what it offers for an
 //!   absolute timeout).
 //! - `identity`: actix-identity with login and visit deadlines (absolute and idle).
@@ -49,6 +51,7 @@ enum Mode {
     Bare,
     Expiry,
     ExpiryOnly,
+    ExpiryStamped,
     IdentityLogin,
     Identity,
 }
@@ -70,6 +73,7 @@ fn args() -> io::Result<(Mode, Store)> {
             ("--mode", "bare") => mode = Mode::Bare,
             ("--mode", "expiry") => mode = Mode::Expiry,
             ("--mode", "expiry-only") => mode = Mode::ExpiryOnly,
+            ("--mode", "expiry-stamped") => mode = Mode::ExpiryStamped,
             ("--mode", "identity-login") => mode = Mode::IdentityLogin,
             ("--mode", "identity") => mode = Mode::Identity,
             ("--store", "cookie") => store = Store::Cookie,
@@ -78,7 +82,7 @@ fn args() -> io::Result<(Mode, Store)> {
             _ => {
                 return Err(bad(format!(
                     "unknown argument {flag} {value}; expected --mode \
-                     bare|expiry|expiry-only|identity-login|identity \
+                     bare|expiry|expiry-only|expiry-stamped|identity-login|identity \
                      --store cookie|redis|actix-redis"
                 )))
             }
@@ -123,7 +127,9 @@ async fn login(
             session.renew();
             session.insert("user", &user)?;
         }
-        Mode::Expiry | Mode::ExpiryOnly => Expiry::extract(&req).await?.login(user.as_str())?,
+        Mode::Expiry | Mode::ExpiryOnly | Mode::ExpiryStamped => {
+            Expiry::extract(&req).await?.login(user.as_str())?
+        }
         Mode::IdentityLogin | Mode::Identity => {
             Identity::login(&req.extensions(), user.clone())?;
         }
@@ -138,7 +144,9 @@ async fn home(
 ) -> actix_web::Result<HttpResponse> {
     let user = match **mode {
         Mode::Bare => session.get::<String>("user")?,
-        Mode::Expiry | Mode::ExpiryOnly => Expiry::extract(&req).await?.user(),
+        Mode::Expiry | Mode::ExpiryOnly | Mode::ExpiryStamped => {
+            Expiry::extract(&req).await?.user()
+        }
         Mode::IdentityLogin | Mode::Identity => Identity::extract(&req)
             .await
             .ok()
@@ -174,10 +182,20 @@ async fn main() -> io::Result<()> {
     let config = Config {
         mode,
         key: Key::from(&[42; 64]),
-        expiry: SessionExpiry::builder()
-            .idle_timeout(idle)
-            .absolute_timeout(absolute)
-            .build(),
+        expiry: {
+            let builder = SessionExpiry::builder()
+                .idle_timeout(idle)
+                .absolute_timeout(absolute);
+            if mode == Mode::ExpiryStamped {
+                builder
+                    .security_stamp(|_user: String, _req: actix_web::HttpRequest| async {
+                        Ok::<_, io::Error>(Some(*b"stamp-1"))
+                    })
+                    .build()
+            } else {
+                builder.build()
+            }
+        },
         idle,
         absolute,
         port,
@@ -246,7 +264,7 @@ async fn serve<S: SessionStore + 'static>(
                 .run()
                 .await
         }
-        Mode::Expiry | Mode::ExpiryOnly => {
+        Mode::Expiry | Mode::ExpiryOnly | Mode::ExpiryStamped => {
             HttpServer::new(move || app!(expiry.clone()))
                 .bind(address)?
                 .run()
