@@ -16,9 +16,10 @@ pub(super) const U64_DIGITS: usize = 13;
 /// Base-36 digits of the largest `u32` (`1z141z3`), for the session limit.
 pub(super) const U32_DIGITS: usize = 7;
 /// The longest version-2 record this crate writes: the quotes, the version, eleven separators, a
-/// user id of which every byte is escaped (`%XX`), six `u64` fields, two flags, the limit and the stamp hash.
+/// user id of which every byte is escaped (`%XX`), seven `u64` fields (the stamp hash last), two
+/// flags and the limit.
 pub(super) const MAX_RECORD_BYTES: usize =
-    2 + 1 + 11 + 3 * MAX_USER_ID_BYTES + 6 * U64_DIGITS + 2 + U32_DIGITS + StampHash::HEX_LEN;
+    2 + 1 + 11 + 3 * MAX_USER_ID_BYTES + 7 * U64_DIGITS + 2 + U32_DIGITS;
 
 impl ExpiryState {
     /// What to store under the state key, with the deadline the state has under `policy` (the
@@ -68,9 +69,9 @@ impl ExpiryState {
             Some(cap) => out.push_str(&base36(u64::from(cap.max))),
             None => out.push('-'),
         }
-        if let Some(stamp) = &self.stamp {
+        if let Some(stamp) = self.stamp {
             out.push('.');
-            stamp.push_hex(&mut out);
+            out.push_str(&base36(stamp.bits()));
         }
         out
     }
@@ -127,7 +128,7 @@ impl Record {
         let stamp = if fields.finish().is_ok() {
             None
         } else {
-            Some(StampHash::from_hex(fields.text()?).ok_or(InvalidState::Malformed)?)
+            Some(StampHash::from_bits(fields.numeric()?.required()?))
         };
         fields.finish()?;
         let state = ExpiryState {

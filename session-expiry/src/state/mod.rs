@@ -40,6 +40,9 @@ use crate::{stamp::StampHash, unix_ms::UnixMs, Policy};
 /// └ format version
 /// ```
 ///
+/// With a [security stamp](crate::config::SessionExpiryBuilder::security_stamp), one more field
+/// follows: the stamp's 64-bit keyed hash, in base 36.
+///
 /// Numbers are base 36. The per-user policy snapshot is taken at log-in (both timeouts empty
 /// when the global policy applies). The deadline and the session limit are hints for
 /// server-side stores (a key's TTL, how many sessions the user may keep); the middleware never
