@@ -18,6 +18,7 @@ async fn main() -> std::io::Result<()> {
     let (host, port) = (settings.host.clone(), settings.port);
     let expiry = settings.expiry().build();
     let warning = web::Data::new(demo::Warning::from_env()?);
+    let accounts = web::Data::new(settings.accounts.clone());
     tracing::info!(
         "listening on http://{host}:{port} (idle {}s, absolute {}s); sign in with \
          curl -c jar -H 'Content-Type: application/json' -d '{{\"username\":\"alice\",\"password\":\"password\"}}' http://{host}:{port}/login",
@@ -28,6 +29,7 @@ async fn main() -> std::io::Result<()> {
         App::new()
             .configure(demo::routes)
             .app_data(warning.clone())
+            .app_data(accounts.clone())
             .wrap(expiry.clone())
             .wrap(demo::sessions(CookieSessionStore::default(), key.clone()))
             .wrap(demo::remember_me_cookie())

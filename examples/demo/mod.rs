@@ -29,8 +29,9 @@ pub fn init_logging() {
         .init();
 }
 
-/// Demo accounts; a real app checks a password hash in constant time.
-const USERS: &[(&str, &str)] = &[("alice", "password"), ("bob", "password")];
+mod accounts;
+
+pub use self::accounts::Accounts;
 
 /// Where to listen and how long sessions last, from the environment.
 pub struct Settings {
@@ -38,6 +39,8 @@ pub struct Settings {
     pub port: u16,
     pub idle: Duration,
     pub absolute: Duration,
+    /// The accounts the stamp lookup reads: register the same as app data.
+    pub accounts: Accounts,
 }
 
 impl Settings {
@@ -49,12 +52,14 @@ impl Settings {
             port: number("PORT", 8080)?,
             idle: Duration::from_secs(number("IDLE_TIMEOUT_SECS", 1800)?),
             absolute: Duration::from_secs(number("ABSOLUTE_TIMEOUT_SECS", 432_000)?),
+            accounts: Accounts::default(),
         })
     }
 
     /// The middleware configuration the demo uses: "keep me signed in" gives 30 days without
     /// an idle limit (NIST AAL1) to users without a role of their own.
     pub fn expiry(&self) -> SessionExpiryBuilder {
+        let accounts = self.accounts.clone();
         session_expiry::SessionExpiry::builder()
             .idle_timeout(self.idle)
             .absolute_timeout(self.absolute)
@@ -64,6 +69,11 @@ impl Settings {
             // The default, said out loud: another site's pages (a sibling subdomain's too) are
             // served but cannot keep an unattended session alive.
             .activity_from_same_origin_only(true)
+            // A password change with "sign out my other devices" changes the stamp.
+            .security_stamp(move |user: String, _req: HttpRequest| {
+                let stamp = accounts.stamp(&user);
+                async move { Ok::<_, io::Error>(stamp.map(u64::to_be_bytes)) }
+            })
     }
 }
 
@@ -129,6 +139,8 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(confirm_form)
         .service(confirm)
         .service(german)
+        .service(password_form)
+        .service(change_password)
         .service(session_expiry::web::scope("/session"));
 }
 
@@ -217,14 +229,13 @@ async fn login_form(query: web::Query<LoginPage>) -> HttpResponse {
 async fn login(
     expiry: Expiry,
     body: Either<web::Json<Credentials>, web::Form<Credentials>>,
+    accounts: Option<web::Data<Accounts>>,
 ) -> Result<HttpResponse, ExpiryError> {
     let (credentials, json) = match body {
         Either::Left(json) => (json.into_inner(), true),
         Either::Right(form) => (form.into_inner(), false),
     };
-    let known = USERS
-        .iter()
-        .any(|&(user, password)| user == credentials.username && password == credentials.password);
+    let known = accounts_of(accounts).check(&credentials.username, &credentials.password);
     if !known {
         return Ok(if json {
             HttpResponse::Unauthorized().json(serde_json::json!({ "error": "invalid_credentials" }))
@@ -278,6 +289,8 @@ async fn home(req: HttpRequest, expiry: Expiry) -> HttpResponse {
                  forced sign-out.</p>\
                  <p><a href=\"/settings\">Settings</a> ask for your password again when you \
                  last gave it more than five minutes ago.</p>\
+                 <p><a href=\"/password\">Change your password</a> and sign out your other \
+                 devices.</p>\
                  <p><a href=\"/de\" lang=\"de\">Auf Deutsch</a>: the same warning in German.</p>\
                  <form method=\"post\" action=\"/logout\"><button>Sign out</button></form>",
                 user = escape(&user),
@@ -486,14 +499,13 @@ async fn confirm(
     expiry: Expiry,
     who: SignedIn,
     body: Either<web::Json<Confirmation>, web::Form<Confirmation>>,
+    accounts: Option<web::Data<Accounts>>,
 ) -> Result<HttpResponse, ExpiryError> {
     let (confirmation, json) = match body {
         Either::Left(json) => (json.into_inner(), true),
         Either::Right(form) => (form.into_inner(), false),
     };
-    let known = USERS
-        .iter()
-        .any(|&(user, password)| user == who.user() && password == confirmation.password);
+    let known = accounts_of(accounts).check(who.user(), &confirmation.password);
     if !known {
         return Ok(if json {
             HttpResponse::Unauthorized().json(serde_json::json!({ "error": "invalid_credentials" }))
@@ -518,6 +530,98 @@ async fn confirm(
             .and_then(same_site_path)
             .unwrap_or("/");
         see_other(next)
+    })
+}
+
+/// The app's accounts, or the demo's starting ones for an app that registered none.
+fn accounts_of(accounts: Option<web::Data<Accounts>>) -> Accounts {
+    accounts.map_or_else(Accounts::default, |data| Accounts::clone(&data))
+}
+
+#[derive(Deserialize)]
+struct NewPassword {
+    password: String,
+    /// "Sign out my other devices": ticked unless said otherwise, as in Keycloak's form (a form
+    /// sends the box only when ticked, so the page sends `sign_out_others_shown` beside it).
+    #[serde(default, deserialize_with = "checked")]
+    sign_out_others: bool,
+    #[serde(default)]
+    sign_out_others_shown: Option<String>,
+}
+
+#[get("/password")]
+async fn password_form(req: HttpRequest, who: SignedIn) -> HttpResponse {
+    signed_in_page(
+        &req,
+        Lang::En,
+        format!(
+            "<h1>Change the password of {user}</h1>\
+             <form method=\"post\" action=\"/password\">\
+             <label>New password <input type=\"password\" name=\"password\" required></label>\
+             <input type=\"hidden\" name=\"sign_out_others_shown\" value=\"1\">\
+             <label><input type=\"checkbox\" name=\"sign_out_others\" checked> Sign out my \
+             other devices</label>\
+             <button>Change password</button></form>",
+            user = escape(who.user()),
+        ),
+    )
+}
+
+/// `POST /password`, JSON `{"password": "...", "sign_out_others": true}` (the box defaults to
+/// ticked) or the form: sets the new password and, with the box ticked, ends every other
+/// session of the user (this one stays signed in, under a new session ID).
+#[post("/password", wrap = "SameOrigin::new()")]
+async fn change_password(
+    req: HttpRequest,
+    expiry: Expiry,
+    who: SignedIn,
+    body: Either<web::Json<serde_json::Value>, web::Form<NewPassword>>,
+    accounts: web::Data<Accounts>,
+) -> Result<HttpResponse, ExpiryError> {
+    let (new, json) = match body {
+        Either::Left(json) => {
+            let value = json.into_inner();
+            let Some(password) = value.get("password").and_then(|p| p.as_str()) else {
+                return Ok(HttpResponse::BadRequest()
+                    .json(serde_json::json!({ "error": "password_required" })));
+            };
+            let sign_out_others = value
+                .get("sign_out_others")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(true);
+            (
+                NewPassword {
+                    password: password.to_owned(),
+                    sign_out_others,
+                    sign_out_others_shown: None,
+                },
+                true,
+            )
+        }
+        // A form without the page's marker is treated as ticked: never less safe than asked.
+        Either::Right(form) => {
+            let mut form = form.into_inner();
+            form.sign_out_others |= form.sign_out_others_shown.is_none();
+            (form, false)
+        }
+    };
+    if new.password.is_empty() {
+        return Ok(
+            HttpResponse::BadRequest().json(serde_json::json!({ "error": "password_required" }))
+        );
+    }
+    accounts.change_password(who.user(), &new.password, new.sign_out_others);
+    if new.sign_out_others {
+        expiry.credentials_changed()?;
+    }
+    Ok(if json {
+        HttpResponse::Ok().json(serde_json::json!({ "signed_out_others": new.sign_out_others }))
+    } else {
+        signed_in_page(
+            &req,
+            Lang::En,
+            "<h1>Password changed</h1><p><a href=\"/\">Home</a></p>".to_owned(),
+        )
     })
 }
 
@@ -551,6 +655,7 @@ fn reason_notice(reason: &str) -> Option<String> {
              had been used least recently."
         }
         "invalid" => "Your session could not be verified. Please sign in again.",
+        "credentials_changed" => "Your password was changed. Please sign in again.",
         _ => return None,
     };
     Some(format!(

@@ -26,6 +26,7 @@ mod credentials;
 mod ended_means_ended;
 mod events;
 mod metrics_access;
+mod password_change;
 mod policies;
 mod policy_integrity;
 mod quickstart;

@@ -31,6 +31,7 @@ fn settings() -> demo::Settings {
         port: 0,
         idle: IDLE,
         absolute: 5 * DAY,
+        accounts: demo::Accounts::default(),
     }
 }
 

@@ -611,13 +611,15 @@ async fn revoking_all_of_a_user_with_200_000_index_records_goes_in_steps_while_o
     }
     let records: usize = redis.command(redis::cmd("HLEN").arg(&index)).await;
     assert_eq!(records, PLANTED_RECORDS + 2);
-    // Any command over 5 ms is logged (the one script of earlier releases took seconds).
+    // Any command over 25 ms is logged: a batch takes about 1 ms on a quiet machine and a few on
+    // a loaded one (two cores shared with builds); the one script of earlier releases took
+    // seconds.
     let _: () = redis
         .command(
             redis::cmd("CONFIG")
                 .arg("SET")
                 .arg("slowlog-log-slower-than")
-                .arg(5000),
+                .arg(25_000),
         )
         .await;
     let _: () = redis.command(redis::cmd("SLOWLOG").arg("RESET")).await;
@@ -644,7 +646,7 @@ async fn revoking_all_of_a_user_with_200_000_index_records_goes_in_steps_while_o
     let slow: Vec<redis::Value> = redis
         .command(redis::cmd("SLOWLOG").arg("GET").arg(10))
         .await;
-    assert!(slow.is_empty(), "commands over 5 ms: {slow:?}");
+    assert!(slow.is_empty(), "commands over 25 ms: {slow:?}");
     let left: usize = redis.command(redis::cmd("HLEN").arg(&index)).await;
     assert_eq!(
         left, 0,

@@ -294,6 +294,7 @@ async fn the_quickstart_asks_for_the_password_again_before_its_settings() {
         port: 0,
         idle: IDLE,
         absolute: 8 * 60 * MINUTE,
+        accounts: demo::Accounts::default(),
     };
     let client = Client::new(
         test::init_service(
