@@ -6,7 +6,14 @@ use std::time::Duration;
 use crate::{app::Timeouts, browser::in_browser, warning::save_screenshot};
 
 const HOUR: Duration = Duration::from_secs(3600);
-const REASONS: [&str; 5] = ["idle", "absolute", "revoked", "evicted", "invalid"];
+const REASONS: [&str; 6] = [
+    "idle",
+    "absolute",
+    "revoked",
+    "evicted",
+    "invalid",
+    "credentials_changed",
+];
 
 fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
