@@ -5,18 +5,8 @@
 // Test support panics on any surprise: that is how a test fails.
 #![allow(clippy::unwrap_used)]
 
-#[path = "../../examples/demo/mod.rs"]
-#[allow(dead_code)]
-mod demo;
-
-#[path = "../../examples/sessions/mod.rs"]
-mod sessions;
-
-#[path = "../../examples/roles/mod.rs"]
-mod roles;
-
-#[path = "../../examples/metrics_page/mod.rs"]
-mod metrics_page;
+// Shared with the examples and the benchmarks (the `testkit` crate).
+use testkit::{demo, metrics_page, redis_cluster, redis_plant, redis_server, roles, sessions};
 
 mod support;
 
@@ -28,14 +18,11 @@ mod metrics_access;
 mod policies;
 mod policy_integrity;
 mod quickstart;
-mod redis_cluster;
 mod redis_costs;
 mod redis_example;
 mod redis_outage;
-mod redis_plant;
 mod redis_registry;
 mod redis_resharding;
-mod redis_server;
 mod redis_store;
 mod redis_support;
 mod robustness;
