@@ -30,5 +30,5 @@ mod routes;
 mod same_origin;
 mod signed_out_flood;
 mod step_up;
-mod timeouts;
+mod suite;
 mod user_id_bounds;

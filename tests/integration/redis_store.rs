@@ -75,7 +75,6 @@ on_every_deployment!(
     neither_redis_key_names_nor_the_registry_reveal_a_session_key_or_a_user,
     the_registry_lists_each_session_of_a_user_with_where_it_signed_in,
     revoking_one_session_ends_only_that_one_at_its_next_request,
-    revoke_others_keeps_only_the_current_session,
     revoke_all_ends_every_session_of_the_user_on_every_instance_at_once,
     the_registry_forgets_sessions_that_ended,
     an_update_never_brings_back_a_deleted_or_revoked_session,
@@ -439,33 +438,6 @@ pub async fn revoking_one_session_ends_only_that_one_at_its_next_request(target:
             .len(),
         1
     );
-}
-
-pub async fn revoke_others_keeps_only_the_current_session(target: &Target) {
-    let clock = MockClock::new();
-    let app = redis_app(target.store(&clock).await, expiry(&clock)).await;
-    let alices: Vec<_> = (0..3).map(|_| Client::new(&app)).collect();
-    for (n, client) in alices.iter().enumerate() {
-        client
-            .json(login("alice", &format!("device {n}"), "10.0.0.1"))
-            .await;
-    }
-    let bob = Client::new(&app);
-    bob.json(login("bob", "bob", "10.0.0.2")).await;
-
-    let answer = alices[0]
-        .json(TestRequest::post().uri("/sessions/revoke-others"))
-        .await;
-    assert_eq!(answer.json(), serde_json::json!({"revoked": 2}));
-
-    assert_user(&alices[0].json(whoami()).await, "alice");
-    assert_revoked(&alices[1].json(whoami()).await);
-    assert_revoked(&alices[2].json(whoami()).await);
-    assert_user(&bob.json(whoami()).await, "bob");
-    let listed = alices[0].json(sessions()).await.json()["sessions"].clone();
-    assert_eq!(listed.as_array().unwrap().len(), 1);
-    assert_eq!(listed[0]["current"], true);
-    assert_eq!(listed[0]["user_agent"], "device 0");
 }
 
 pub async fn revoke_all_ends_every_session_of_the_user_on_every_instance_at_once(target: &Target) {

@@ -280,6 +280,16 @@ pub async fn redis_app_with(
     security: CookieContentSecurity,
     extra: impl FnOnce(&mut web::ServiceConfig),
 ) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
+    redis_app_for(store, expiry.build(), security, extra).await
+}
+
+/// [`redis_app_with`] under a middleware already built (the one `store` was built for).
+pub async fn redis_app_for(
+    store: RedisStore,
+    expiry: SessionExpiry,
+    security: CookieContentSecurity,
+    extra: impl FnOnce(&mut web::ServiceConfig),
+) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
     test::init_service(
         App::new()
             .app_data(web::Data::new(store.registry()))
@@ -288,7 +298,7 @@ pub async fn redis_app_with(
             .configure(sessions::routes)
             .route("/cart", web::post().to(fill_cart))
             .route("/cart", web::get().to(cart))
-            .wrap(expiry.build())
+            .wrap(expiry)
             .wrap(
                 SessionMiddleware::builder(store, cookie_key())
                     .cookie_secure(false)

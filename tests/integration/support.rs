@@ -11,7 +11,9 @@ use actix_web::{
     body::MessageBody,
     cookie::Key,
     dev::{Service, ServiceResponse},
-    test, web, App, HttpRequest, HttpResponse,
+    http::{header, StatusCode},
+    test::{self, TestRequest},
+    web, App, HttpRequest, HttpResponse,
 };
 use session_expiry::{config::SessionExpiryBuilder, Expiry, MockClock, Passive, Policy, STATE_KEY};
 
@@ -72,7 +74,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
             web::post().to(login_with),
         )
         .route("/logout", web::post().to(logout))
-        .route("/whoami", web::get().to(whoami))
+        .route("/whoami", web::get().to(who_is_signed_in))
         .route("/passive", web::get().to(passive))
         .route("/state", web::get().to(state))
         .route("/plant", web::post().to(plant))
@@ -101,7 +103,7 @@ async fn logout(expiry: Expiry) -> HttpResponse {
     HttpResponse::NoContent().finish()
 }
 
-async fn whoami(expiry: Expiry) -> HttpResponse {
+async fn who_is_signed_in(expiry: Expiry) -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({
         "user": expiry.user(),
         "expired_reason": expiry.expired_reason(),
@@ -132,13 +134,53 @@ pub async fn app(
 ) -> Client<
     impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
 > {
-    Client::new(
-        test::init_service(
-            App::new()
-                .configure(routes)
-                .wrap(builder.build())
-                .wrap(session_middleware()),
-        )
-        .await,
+    Client::new(cookie_app(builder).await)
+}
+
+/// The app of [`app`], as a service: for tests that put several clients on one app.
+pub async fn cookie_app(
+    builder: SessionExpiryBuilder,
+) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
+    test::init_service(
+        App::new()
+            .configure(routes)
+            .wrap(builder.build())
+            .wrap(session_middleware()),
     )
+    .await
+}
+
+/// `GET /whoami`: the signed-in user and, in continue mode, why the session ended.
+pub fn whoami() -> TestRequest {
+    TestRequest::get().uri("/whoami")
+}
+
+/// `POST /login/{user}` from a device: its user agent and IP address (what a registry lists).
+pub fn login_from(user: &str, agent: &str, ip: &str) -> TestRequest {
+    TestRequest::post()
+        .uri(&format!("/login/{user}"))
+        .insert_header((header::USER_AGENT, agent))
+        .peer_addr(format!("{ip}:40000").parse().unwrap())
+}
+
+/// `GET /sessions`: the signed-in user's sessions (the registry's page, `testkit::sessions`).
+pub fn sessions() -> TestRequest {
+    TestRequest::get().uri("/sessions")
+}
+
+/// The expired answer to a JSON client: `401` with the reason.
+#[track_caller]
+pub fn assert_expired(answer: &Answer, reason: &str) {
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{answer:?}");
+    assert_eq!(
+        answer.json(),
+        serde_json::json!({"error": "session_expired", "reason": reason})
+    );
+}
+
+/// A `/whoami` answer for `user`.
+#[track_caller]
+pub fn assert_user(answer: &Answer, user: &str) {
+    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+    assert_eq!(answer.json()["user"], user, "{answer:?}");
 }
