@@ -20,7 +20,7 @@ use session_expiry::{
 use crate::{
     redis_support::{redis_app, redis_app_with, Target},
     roles,
-    support::{expiry, Answer, Client, IDLE, MINUTE},
+    support::{assert_expired, assert_user, expiry, whoami, Client, IDLE, MINUTE},
 };
 
 fn login(user: &str, agent: &str) -> TestRequest {
@@ -29,28 +29,9 @@ fn login(user: &str, agent: &str) -> TestRequest {
         .insert_header((header::USER_AGENT, agent))
 }
 
-fn whoami() -> TestRequest {
-    TestRequest::get().uri("/whoami")
-}
-
 /// Who is signed in, without counting as activity.
 fn passive() -> TestRequest {
     TestRequest::get().uri("/passive")
-}
-
-#[track_caller]
-fn assert_user(answer: &Answer, user: &str) {
-    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
-    assert_eq!(answer.json()["user"], user, "{answer:?}");
-}
-
-#[track_caller]
-fn assert_evicted(answer: &Answer) {
-    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{answer:?}");
-    assert_eq!(
-        answer.json(),
-        serde_json::json!({"error": "session_expired", "reason": "evicted"})
-    );
 }
 
 /// The middleware of the tests, with every expiry event it reports.
@@ -108,7 +89,7 @@ pub async fn a_log_in_beyond_the_limit_evicts_the_least_recently_active_session(
 
     // The laptop's next request ends it with reason `evicted`; the others go on (passive
     // requests, which leave their activity as it was).
-    assert_evicted(&laptop.json(whoami()).await);
+    assert_expired(&laptop.json(whoami()).await, "evicted");
     for client in [&phone, &tablet] {
         assert_user(&client.json(passive()).await, "alice");
     }
@@ -290,7 +271,7 @@ pub async fn each_role_keeps_the_session_limit_its_policy_names(target: &Target)
         }
         assert_eq!(registry.count(user).await.unwrap(), kept, "{user}");
         // The first one was the least recently active.
-        assert_evicted(&clients[0].json(whoami()).await);
+        assert_expired(&clients[0].json(whoami()).await, "evicted");
         for client in &clients[1..] {
             assert_user(&client.json(whoami()).await, user);
         }
@@ -494,7 +475,7 @@ pub async fn concurrent_log_ins_never_exceed_the_limit(target: &Target) {
         if answer.status == StatusCode::OK && answer.json()["user"] == "alice" {
             live += 1;
         } else {
-            assert_evicted(&answer);
+            assert_expired(&answer, "evicted");
         }
     }
     assert_eq!(live, 3);

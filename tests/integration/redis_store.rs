@@ -14,10 +14,8 @@ use actix_session::{
     storage::{SessionKey, SessionStore as _},
 };
 use actix_web::{
-    cookie::time::Duration as CookieDuration,
-    http::{header, StatusCode},
-    test::TestRequest,
-    web, HttpRequest, HttpResponse,
+    cookie::time::Duration as CookieDuration, http::StatusCode, test::TestRequest, web,
+    HttpRequest, HttpResponse,
 };
 use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
@@ -43,7 +41,10 @@ use crate::{
         with_refuse_a_log_in_beyond_the_limit_is_answered_403_and_nothing_is_saved,
     },
     redis_support::{assert_ttl, redis_app, redis_app_with, Inspector, Target},
-    support::{expiry, Answer, Client, ABSOLUTE, IDLE, MINUTE},
+    support::{
+        assert_expired, assert_user, expiry, login_from, sessions, whoami, Answer, Client,
+        ABSOLUTE, IDLE, MINUTE,
+    },
 };
 
 macro_rules! behaviour {
@@ -97,21 +98,6 @@ on_every_deployment!(
     an_index_keeps_the_records_of_at_most_256_ended_sessions,
 );
 
-fn login(user: &str, agent: &str, ip: &str) -> TestRequest {
-    TestRequest::post()
-        .uri(&format!("/login/{user}"))
-        .insert_header((header::USER_AGENT, agent))
-        .peer_addr(format!("{ip}:40000").parse().unwrap())
-}
-
-fn whoami() -> TestRequest {
-    TestRequest::get().uri("/whoami")
-}
-
-fn sessions() -> TestRequest {
-    TestRequest::get().uri("/sessions")
-}
-
 fn instant(value: &serde_json::Value) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(value.as_str().unwrap())
         .unwrap()
@@ -124,15 +110,6 @@ fn after(clock_start: DateTime<Utc>, elapsed: Duration) -> DateTime<Utc> {
 
 /// How long a user's index outlives its sessions (the store's `INDEX_GRACE`).
 pub const GRACE: Duration = Duration::from_secs(24 * 3600);
-
-#[track_caller]
-fn assert_expired(answer: &Answer, reason: &str) {
-    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{answer:?}");
-    assert_eq!(
-        answer.json(),
-        serde_json::json!({"error": "session_expired", "reason": reason})
-    );
-}
 
 #[track_caller]
 fn assert_anonymous(answer: &Answer) {
@@ -153,21 +130,6 @@ fn recording(clock: &MockClock) -> (SessionExpiryBuilder, Arc<Mutex<Vec<ExpiryEv
         reported.lock().unwrap().push(event.clone());
     });
     (middleware, events)
-}
-
-#[track_caller]
-fn assert_revoked(answer: &Answer) {
-    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{answer:?}");
-    assert_eq!(
-        answer.json(),
-        serde_json::json!({"error": "session_expired", "reason": "revoked"})
-    );
-}
-
-#[track_caller]
-fn assert_user(answer: &Answer, user: &str) {
-    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
-    assert_eq!(answer.json()["user"], user, "{answer:?}");
 }
 
 pub async fn each_key_lives_exactly_until_its_sessions_earliest_deadline(target: &Target) {
@@ -217,7 +179,7 @@ pub async fn a_users_own_policy_sets_the_ttl_of_their_keys(target: &Target) {
     let mut redis = target.inspect().await;
 
     let admin = Client::new(&app);
-    admin.json(login("admin", "admin", "10.0.0.1")).await;
+    admin.json(login_from("admin", "admin", "10.0.0.1")).await;
     let keys = redis.session_keys().await;
     assert_ttl(redis.pttl(&keys[0]).await, 10 * MINUTE);
 
@@ -290,7 +252,7 @@ pub async fn a_session_adopted_from_another_sign_in_moves_to_its_users_slot(targ
     assert_eq!(registry.count("alice").await.unwrap(), 1);
     assert_user(&client.json(whoami()).await, "alice");
     assert_eq!(registry.revoke_all("alice").await.unwrap(), 1);
-    assert_revoked(&client.json(whoami()).await);
+    assert_expired(&client.json(whoami()).await, "revoked");
 }
 
 pub async fn neither_redis_key_names_nor_the_registry_reveal_a_session_key_or_a_user(
@@ -304,7 +266,7 @@ pub async fn neither_redis_key_names_nor_the_registry_reveal_a_session_key_or_a_
     let client = Client::new(&app);
     let mut redis = target.inspect().await;
 
-    client.json(login("alice", "phone", "10.0.0.1")).await;
+    client.json(login_from("alice", "phone", "10.0.0.1")).await;
     let cookie = client.cookie().unwrap();
     let session_key = &cookie.value()[44..];
     let (tag, random) = session_key.split_once('.').unwrap();
@@ -323,10 +285,14 @@ pub async fn the_registry_lists_each_session_of_a_user_with_where_it_signed_in(t
     let app = redis_app(target.store(&clock).await, expiry(&clock)).await;
     let (phone, laptop, bob) = (Client::new(&app), Client::new(&app), Client::new(&app));
 
-    phone.json(login("alice", "Phone/1.0", "10.0.0.1")).await;
+    phone
+        .json(login_from("alice", "Phone/1.0", "10.0.0.1"))
+        .await;
     clock.advance(5 * MINUTE);
-    laptop.json(login("alice", "Laptop/2.0", "10.0.0.2")).await;
-    bob.json(login("bob", "Bob/1.0", "10.0.0.3")).await;
+    laptop
+        .json(login_from("alice", "Laptop/2.0", "10.0.0.2"))
+        .await;
+    bob.json(login_from("bob", "Bob/1.0", "10.0.0.3")).await;
     clock.advance(2 * MINUTE);
     assert_user(&phone.json(whoami()).await, "alice");
 
@@ -371,9 +337,9 @@ pub async fn revoking_one_session_ends_only_that_one_at_its_next_request(target:
     });
     let app = redis_app(target.store(&clock).await, middleware).await;
     let (phone, laptop, bob) = (Client::new(&app), Client::new(&app), Client::new(&app));
-    phone.json(login("alice", "phone", "10.0.0.1")).await;
-    laptop.json(login("alice", "laptop", "10.0.0.2")).await;
-    bob.json(login("bob", "bob", "10.0.0.3")).await;
+    phone.json(login_from("alice", "phone", "10.0.0.1")).await;
+    laptop.json(login_from("alice", "laptop", "10.0.0.2")).await;
+    bob.json(login_from("bob", "bob", "10.0.0.3")).await;
     let mut redis = target.inspect().await;
 
     let listed = phone.json(sessions()).await.json()["sessions"].clone();
@@ -389,13 +355,13 @@ pub async fn revoking_one_session_ends_only_that_one_at_its_next_request(target:
     assert_eq!(answer.status, StatusCode::NO_CONTENT, "{answer:?}");
 
     let laptop_cookie = laptop.cookie();
-    assert_revoked(&laptop.json(whoami()).await);
+    assert_expired(&laptop.json(whoami()).await, "revoked");
     let event = events.lock().unwrap()[0].clone();
     assert_eq!(event.user.as_deref(), Some("alice"));
     assert_eq!(event.reason, ExpiryReason::Revoked);
     assert_eq!(event.session_age, Some(Duration::ZERO));
     laptop.set_cookie(laptop_cookie);
-    assert_revoked(&laptop.json(whoami()).await);
+    assert_expired(&laptop.json(whoami()).await, "revoked");
     assert_user(&phone.json(whoami()).await, "alice");
     assert_user(&bob.json(whoami()).await, "bob");
 
@@ -447,23 +413,23 @@ pub async fn revoke_all_ends_every_session_of_the_user_on_every_instance_at_once
     let mut redis = target.inspect().await;
 
     let on_a = Client::new(&instance_a);
-    on_a.json(login("alice", "phone", "10.0.0.1")).await;
+    on_a.json(login_from("alice", "phone", "10.0.0.1")).await;
     let on_b = Client::new(&instance_b);
     on_b.set_cookie(on_a.cookie());
     assert_user(&on_b.json(whoami()).await, "alice");
     let tablet = Client::new(&instance_b);
-    tablet.json(login("alice", "tablet", "10.0.0.2")).await;
+    tablet.json(login_from("alice", "tablet", "10.0.0.2")).await;
     let bob = Client::new(&instance_a);
-    bob.json(login("bob", "bob", "10.0.0.3")).await;
+    bob.json(login_from("bob", "bob", "10.0.0.3")).await;
 
     let answer = on_a
         .json(TestRequest::post().uri("/sessions/revoke-all"))
         .await;
     assert_eq!(answer.json(), serde_json::json!({"revoked": 2}));
 
-    assert_revoked(&on_b.json(whoami()).await);
-    assert_revoked(&tablet.json(whoami()).await);
-    assert_revoked(&on_a.json(whoami()).await);
+    assert_expired(&on_b.json(whoami()).await, "revoked");
+    assert_expired(&tablet.json(whoami()).await, "revoked");
+    assert_expired(&on_a.json(whoami()).await, "revoked");
     assert_user(&bob.json(whoami()).await, "bob");
     let keys = redis.session_keys().await;
     let mut tombstones = 0;
@@ -478,7 +444,7 @@ pub async fn the_registry_forgets_sessions_that_ended(target: &Target) {
     let app = redis_app(target.store(&clock).await, expiry(&clock)).await;
     let (phone, laptop, tablet) = (Client::new(&app), Client::new(&app), Client::new(&app));
     for (client, agent) in [(&phone, "phone"), (&laptop, "laptop"), (&tablet, "tablet")] {
-        client.json(login("alice", agent, "10.0.0.1")).await;
+        client.json(login_from("alice", agent, "10.0.0.1")).await;
     }
     let mut redis = target.inspect().await;
     let index = redis.index_keys().await[0].clone();
@@ -695,11 +661,11 @@ pub async fn no_request_starting_after_a_revoke_succeeds_and_no_key_reappears(ta
     for (started_after_revoke, answer) in &answers {
         if *started_after_revoke {
             after += 1;
-            assert_revoked(answer);
+            assert_expired(answer, "revoked");
         } else if answer.status.is_success() {
             before += 1;
         } else {
-            assert_revoked(answer);
+            assert_expired(answer, "revoked");
         }
     }
     assert!(
@@ -717,7 +683,7 @@ pub async fn no_request_starting_after_a_revoke_succeeds_and_no_key_reappears(ta
     assert_eq!(redis.keys().await, keys, "no index, no anonymous key");
     let late = Client::new(&app);
     late.set_cookie(Some(cookie));
-    assert_revoked(&late.json(whoami()).await);
+    assert_expired(&late.json(whoami()).await, "revoked");
 }
 
 /// Lets a test revoke a session while a request on it is in its handler.
@@ -876,7 +842,7 @@ pub async fn a_session_redis_dropped_at_its_absolute_deadline_ends_with_reason_a
         StatusCode::OK
     );
     let plain = Client::new(&app);
-    plain.json(login("bob", "bob", "10.0.0.2")).await;
+    plain.json(login_from("bob", "bob", "10.0.0.2")).await;
     let keys = redis.session_keys().await;
     assert_eq!(keys.len(), 2, "{keys:?}");
 
@@ -913,8 +879,8 @@ pub async fn a_session_logged_out_before_redis_dropped_it_is_just_anonymous(targ
     let (middleware, events) = recording(&clock);
     let app = redis_app(target.store(&clock).await, middleware).await;
     let (client, other) = (Client::new(&app), Client::new(&app));
-    client.json(login("alice", "phone", "10.0.0.1")).await;
-    other.json(login("alice", "laptop", "10.0.0.2")).await;
+    client.json(login_from("alice", "phone", "10.0.0.1")).await;
+    other.json(login_from("alice", "laptop", "10.0.0.2")).await;
     let cookie = client.cookie();
     let mut redis = target.inspect().await;
     let index = redis.index_keys().await[0].clone();
@@ -932,8 +898,8 @@ pub async fn a_revoked_session_still_ends_as_revoked_and_never_as_idle(target: &
     let (middleware, events) = recording(&clock);
     let app = redis_app(target.store(&clock).await, middleware).await;
     let (phone, laptop) = (Client::new(&app), Client::new(&app));
-    phone.json(login("alice", "phone", "10.0.0.1")).await;
-    laptop.json(login("alice", "laptop", "10.0.0.2")).await;
+    phone.json(login_from("alice", "phone", "10.0.0.1")).await;
+    laptop.json(login_from("alice", "laptop", "10.0.0.2")).await;
     let laptop_cookie = laptop.cookie();
     let answer = phone
         .json(TestRequest::post().uri("/sessions/revoke-others"))
@@ -943,7 +909,7 @@ pub async fn a_revoked_session_still_ends_as_revoked_and_never_as_idle(target: &
 
     // Past the idle deadline, while the tombstone is still there: the tombstone wins.
     clock.advance(IDLE);
-    assert_revoked(&laptop.json(whoami()).await);
+    assert_expired(&laptop.json(whoami()).await, "revoked");
     // Once Redis dropped the tombstone too, nothing names the session any more.
     laptop.set_cookie(laptop_cookie);
     let mut tombstones = Vec::new();

@@ -134,15 +134,18 @@ pub async fn app(
 ) -> Client<
     impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
 > {
-    Client::new(cookie_app(builder).await)
+    Client::new(cookie_app(builder, |_| {}).await)
 }
 
-/// The app of [`app`], as a service: for tests that put several clients on one app.
+/// The app of [`app`], as a service, with `extra` routes: for tests that put several clients
+/// on one app.
 pub async fn cookie_app(
     builder: SessionExpiryBuilder,
+    extra: impl FnOnce(&mut web::ServiceConfig),
 ) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
     test::init_service(
         App::new()
+            .configure(extra)
             .configure(routes)
             .wrap(builder.build())
             .wrap(session_middleware()),

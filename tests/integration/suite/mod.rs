@@ -13,6 +13,7 @@ use actix_session::config::CookieContentSecurity;
 use actix_web::{
     body::MessageBody,
     dev::{Service, ServiceResponse},
+    web,
 };
 use session_expiry::config::SessionExpiryBuilder;
 
@@ -22,6 +23,7 @@ use crate::{
 };
 
 mod revocation;
+mod step_up;
 mod timeouts;
 
 /// A store the suite runs on: it builds the fixture app (the routes of [`support::routes`],
@@ -31,10 +33,12 @@ pub trait Backend: 'static {
     /// one (`/sessions`, `DELETE /sessions/{id}`, `POST /sessions/revoke-{all,others}`).
     const REVOCATION: bool;
 
-    /// The fixture app under the middleware `builder` makes, on this store.
+    /// The fixture app under the middleware `builder` makes, on this store, with the body's
+    /// own `extra` routes first.
     fn app(
         &self,
         builder: SessionExpiryBuilder,
+        extra: fn(&mut web::ServiceConfig),
     ) -> impl std::future::Future<
         Output = impl Service<
             Request,
@@ -53,12 +57,13 @@ impl Backend for CookieStore {
     async fn app(
         &self,
         builder: SessionExpiryBuilder,
+        extra: fn(&mut web::ServiceConfig),
     ) -> impl Service<
         Request,
         Response = ServiceResponse<impl MessageBody + 'static>,
         Error = actix_web::Error,
     > {
-        support::cookie_app(builder).await
+        support::cookie_app(builder, extra).await
     }
 }
 
@@ -71,6 +76,7 @@ impl Backend for Redis {
     async fn app(
         &self,
         builder: SessionExpiryBuilder,
+        extra: fn(&mut web::ServiceConfig),
     ) -> impl Service<
         Request,
         Response = ServiceResponse<impl MessageBody + 'static>,
@@ -82,7 +88,7 @@ impl Backend for Redis {
             store,
             middleware,
             CookieContentSecurity::Private,
-            |_| {},
+            extra,
         )
         .await
     }
@@ -119,5 +125,20 @@ pub async fn client<'a, B: Backend>(
             Error = actix_web::Error,
         > + use<'a, B>,
 > {
-    Client::new(backend.app(builder).await)
+    client_with(backend, builder, |_| {}).await
+}
+
+/// [`client`] with the body's own `extra` routes.
+pub async fn client_with<'a, B: Backend>(
+    backend: &'a B,
+    builder: SessionExpiryBuilder,
+    extra: fn(&mut web::ServiceConfig),
+) -> Client<
+    impl Service<
+            Request,
+            Response = ServiceResponse<impl MessageBody + 'static + use<'a, B>>,
+            Error = actix_web::Error,
+        > + use<'a, B>,
+> {
+    Client::new(backend.app(builder, extra).await)
 }

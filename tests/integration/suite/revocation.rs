@@ -11,7 +11,7 @@ suite!(revoke_others_keeps_only_the_current_session);
 
 pub async fn revoke_others_keeps_only_the_current_session<B: Backend>(backend: &B) {
     let clock = MockClock::new();
-    let app = backend.app(expiry(&clock)).await;
+    let app = backend.app(expiry(&clock), |_| {}).await;
     let alices: Vec<_> = (0..3).map(|_| Client::new(&app)).collect();
     for (n, client) in alices.iter().enumerate() {
         client
