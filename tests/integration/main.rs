@@ -12,7 +12,6 @@ mod support;
 
 mod answers;
 mod browser_script;
-mod ended_means_ended;
 mod events;
 mod metrics_access;
 mod policies;

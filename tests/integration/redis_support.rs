@@ -19,7 +19,7 @@ use actix_web::{
 use session_expiry::{
     config::SessionExpiryBuilder,
     redis::{RedisStore, RedisStoreBuilder, RequestScope},
-    MockClock, SessionExpiry,
+    MockClock, RememberMeCookie, SessionExpiry,
 };
 
 use crate::{
@@ -305,6 +305,7 @@ pub async fn redis_app_for(
                     .cookie_content_security(security)
                     .build(),
             )
+            .wrap(RememberMeCookie::new())
             .wrap(RequestScope::new()),
     )
     .await

@@ -15,7 +15,9 @@ use actix_web::{
     test::{self, TestRequest},
     web, App, HttpRequest, HttpResponse,
 };
-use session_expiry::{config::SessionExpiryBuilder, Expiry, MockClock, Passive, Policy, STATE_KEY};
+use session_expiry::{
+    config::SessionExpiryBuilder, Expiry, MockClock, Passive, Policy, RememberMeCookie, STATE_KEY,
+};
 
 pub const MINUTE: Duration = Duration::from_secs(60);
 pub const IDLE: Duration = Duration::from_secs(30 * 60);
@@ -148,7 +150,8 @@ pub async fn cookie_app(
             .configure(extra)
             .configure(routes)
             .wrap(builder.build())
-            .wrap(session_middleware()),
+            .wrap(session_middleware())
+            .wrap(RememberMeCookie::new()),
     )
     .await
 }

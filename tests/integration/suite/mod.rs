@@ -22,6 +22,7 @@ use crate::{
     support::{self, Client},
 };
 
+mod ended_means_ended;
 mod revocation;
 mod step_up;
 mod timeouts;
