@@ -23,6 +23,7 @@ use crate::{
 };
 
 mod ended_means_ended;
+mod policies;
 mod revocation;
 mod step_up;
 mod timeouts;
