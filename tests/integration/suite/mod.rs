@@ -22,6 +22,7 @@ use crate::{
     support::{self, Client},
 };
 
+mod answers;
 mod ended_means_ended;
 mod policies;
 mod revocation;
