@@ -97,8 +97,13 @@ impl Backend for Redis {
     }
 }
 
-/// Every body named, on every backend: one module per backend, one test per body.
+/// Every body named, on every backend: one module per backend, one test per body. With
+/// `redis:` first, bodies of the Redis store's own (taking a [`Target`]), on every deployment.
 macro_rules! suite {
+    (redis: $($body:ident),* $(,)?) => {
+        suite!(@on redis_single_node, $crate::redis_support::Target::single(), [$($body),*]);
+        suite!(@on redis_cluster, $crate::redis_support::Target::cluster(), [$($body),*]);
+    };
     ($($body:ident),* $(,)?) => {
         suite!(@on cookie_store, $crate::suite::CookieStore, [$($body),*]);
         suite!(@on redis_single_node, $crate::suite::Redis($crate::redis_support::Target::single()), [$($body),*]);
@@ -115,7 +120,7 @@ macro_rules! suite {
         }
     };
 }
-use suite;
+pub(crate) use suite;
 
 /// A client on a new fixture app of `backend`.
 pub async fn client<'a, B: Backend>(
