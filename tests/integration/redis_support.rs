@@ -329,3 +329,25 @@ pub fn assert_ttl(actual: i64, expected: Duration) {
         "TTL {actual} ms, expected just under {expected} ms"
     );
 }
+
+/// The Redis example's app (`testkit::demo`'s and `testkit::sessions`' routes) under `expiry`,
+/// on `store`.
+pub async fn redis_demo_app(
+    store: RedisStore,
+    expiry: SessionExpiryBuilder,
+) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
+    test::init_service(
+        App::new()
+            .app_data(web::Data::new(store.registry()))
+            .configure(crate::demo::routes)
+            .configure(sessions::routes)
+            .wrap(expiry.build())
+            .wrap(
+                SessionMiddleware::builder(store, cookie_key())
+                    .cookie_secure(false)
+                    .build(),
+            )
+            .wrap(RequestScope::new()),
+    )
+    .await
+}

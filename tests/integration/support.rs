@@ -190,3 +190,20 @@ pub fn assert_user(answer: &Answer, user: &str) {
     assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
     assert_eq!(answer.json()["user"], user, "{answer:?}");
 }
+
+/// The quickstart's app (`testkit::demo`'s routes) under `builder`, on the cookie store.
+pub async fn demo_app(
+    builder: SessionExpiryBuilder,
+) -> Client<
+    impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
+> {
+    Client::new(
+        test::init_service(
+            App::new()
+                .configure(crate::demo::routes)
+                .wrap(builder.build())
+                .wrap(session_middleware()),
+        )
+        .await,
+    )
+}
