@@ -8,7 +8,7 @@
 //! curl -b jar -c jar -H 'Accept: application/json' http://127.0.0.1:8080/admin
 //! ```
 
-mod demo;
+use testkit::demo;
 
 use actix_session::storage::CookieSessionStore;
 use actix_web::{cookie::Key, get, web, App, HttpResponse, HttpServer};

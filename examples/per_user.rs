@@ -9,8 +9,8 @@
 //! cargo run --example per_user
 //! ```
 
-mod demo;
-mod roles;
+use testkit::demo;
+use testkit::roles;
 
 use actix_session::storage::CookieSessionStore;
 use actix_web::{cookie::Key, web, App, HttpServer};

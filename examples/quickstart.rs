@@ -4,7 +4,7 @@
 //! IDLE_TIMEOUT_SECS=20 ABSOLUTE_TIMEOUT_SECS=60 WARN_BEFORE_SECS=10 cargo run --example quickstart
 //! ```
 
-mod demo;
+use testkit::demo;
 
 use actix_session::storage::CookieSessionStore;
 use actix_web::{cookie::Key, web, App, HttpServer};

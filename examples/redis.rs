@@ -18,9 +18,9 @@
 //! more: `any`, or a comma-separated list of addresses and networks allowed besides loopback
 //! (`METRICS_ALLOW=10.0.0.0/8,192.168.1.5`); other peers get `403`.
 
-mod demo;
-mod metrics_page;
-mod sessions;
+use testkit::demo;
+use testkit::metrics_page;
+use testkit::sessions;
 
 use std::{env, io};
 

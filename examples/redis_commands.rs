@@ -12,14 +12,9 @@
 //! With `--cluster`, the same on a Redis Cluster of three masters of its own, the counts summed
 //! over the masters.
 
-#[allow(dead_code)] // the benchmark uses the routes only
-mod demo;
-#[path = "../tests/integration/redis_cluster.rs"]
-#[allow(dead_code)] // the benchmark only starts it
-mod redis_cluster;
-#[path = "../tests/integration/redis_server.rs"]
-#[allow(dead_code)] // the benchmark only starts it
-mod redis_server;
+use testkit::demo;
+use testkit::redis_cluster;
+use testkit::redis_server;
 
 use std::{collections::BTreeMap, io, time::Duration};
 

@@ -23,11 +23,9 @@
 //! script call it made (median, µs) and how many commands Redis ran for it (inside the script
 //! included). Prints a markdown table.
 
-#[allow(dead_code)] // the benchmark uses the routes only
-mod demo;
-#[path = "../tests/integration/redis_plant.rs"]
-mod redis_plant;
-mod sessions;
+use testkit::demo;
+use testkit::redis_plant;
+use testkit::sessions;
 
 use std::{
     io,
@@ -41,7 +39,7 @@ use session_expiry::{
     SessionExpiry,
 };
 
-use crate::redis_plant::PlantedUser;
+use testkit::redis_plant::PlantedUser;
 
 /// How many unmeasured requests of each kind come first (scripts loaded, connections warm).
 const WARM_UP: usize = 20;

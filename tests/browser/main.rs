@@ -8,9 +8,8 @@
 // Test support panics on any surprise: that is how a test fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../../examples/demo/mod.rs"]
-#[allow(dead_code)]
-mod demo;
+// The demo app, shared with the examples (the `testkit` crate).
+use testkit::demo;
 
 mod app;
 mod browser;

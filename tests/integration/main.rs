@@ -5,46 +5,31 @@
 // Test support panics on any surprise: that is how a test fails.
 #![allow(clippy::unwrap_used)]
 
-#[path = "../../examples/demo/mod.rs"]
-#[allow(dead_code)]
-mod demo;
-
-#[path = "../../examples/sessions/mod.rs"]
-mod sessions;
-
-#[path = "../../examples/roles/mod.rs"]
-mod roles;
-
-#[path = "../../examples/metrics_page/mod.rs"]
-mod metrics_page;
+// Shared with the examples and the benchmarks (the `testkit` crate).
+use testkit::{demo, metrics_page, redis_cluster, redis_plant, redis_server, roles, sessions};
 
 mod support;
 
 mod answers;
 mod browser_script;
 mod credentials;
-mod ended_means_ended;
 mod events;
 mod metrics_access;
 mod password_change;
 mod policies;
 mod policy_integrity;
 mod quickstart;
-mod redis_cluster;
+mod redis;
 mod redis_costs;
 mod redis_credentials;
 mod redis_example;
 mod redis_outage;
-mod redis_plant;
-mod redis_registry;
 mod redis_resharding;
-mod redis_server;
-mod redis_store;
 mod redis_support;
 mod robustness;
 mod routes;
 mod same_origin;
 mod signed_out_flood;
 mod step_up;
-mod timeouts;
+mod suite;
 mod user_id_bounds;

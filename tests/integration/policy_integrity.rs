@@ -19,7 +19,9 @@ use tokio::sync::Notify;
 
 use crate::{
     demo, roles,
-    support::{app, capture_logs, expiry, logs, routes, session_middleware, Client, IDLE, MINUTE},
+    support::{
+        app, capture_logs, demo_app, expiry, logs, routes, session_middleware, Client, IDLE, MINUTE,
+    },
 };
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -36,20 +38,6 @@ fn settings() -> demo::Settings {
 }
 
 /// The `per_user` example's app: its roles, resolver and ceiling, on the demo's routes.
-macro_rules! per_user {
-    ($clock:expr) => {
-        Client::new(
-            test::init_service(
-                App::new()
-                    .configure(demo::routes)
-                    .wrap(roles::expiry(&settings()).clock($clock.clone()).build())
-                    .wrap(session_middleware()),
-            )
-            .await,
-        )
-    };
-}
-
 async fn sign_in<S, B>(client: &Client<S>, user: &str, remember: bool)
 where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
@@ -66,7 +54,7 @@ where
 #[actix_web::test]
 async fn remember_me_keeps_an_admin_within_the_role() {
     let clock = MockClock::new();
-    let alice = per_user!(clock);
+    let alice = demo_app(roles::expiry(&settings()).clock(clock.clone())).await;
     sign_in(&alice, "alice", true).await;
 
     // The admin's 10 idle minutes hold with the box ticked ...
@@ -89,8 +77,8 @@ async fn remember_me_keeps_an_admin_within_the_role() {
 #[actix_web::test]
 async fn remember_me_gives_a_member_thirty_days() {
     let clock = MockClock::new();
-    let bob = per_user!(clock);
-    let plain = per_user!(clock);
+    let bob = demo_app(roles::expiry(&settings()).clock(clock.clone())).await;
+    let plain = demo_app(roles::expiry(&settings()).clock(clock.clone())).await;
     sign_in(&bob, "bob", true).await;
     sign_in(&plain, "bob", false).await;
 

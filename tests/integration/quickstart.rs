@@ -2,31 +2,13 @@
 
 use actix_web::{
     http::{header, StatusCode},
-    test::{self, TestRequest},
-    App,
+    test::TestRequest,
 };
 use session_expiry::MockClock;
 
-use crate::{
-    demo,
-    support::{expiry, session_middleware, Client, ABSOLUTE, IDLE},
-};
+use crate::support::{demo_app, expiry, ABSOLUTE, IDLE};
 
 const BROWSER: (header::HeaderName, &str) = (header::ACCEPT, "text/html");
-
-macro_rules! quickstart {
-    ($clock:expr) => {
-        Client::new(
-            test::init_service(
-                App::new()
-                    .configure(demo::routes)
-                    .wrap(expiry(&$clock).build())
-                    .wrap(session_middleware()),
-            )
-            .await,
-        )
-    };
-}
 
 fn credentials(user: &str, password: &str) -> serde_json::Value {
     serde_json::json!({ "username": user, "password": password })
@@ -35,7 +17,7 @@ fn credentials(user: &str, password: &str) -> serde_json::Value {
 #[actix_web::test]
 async fn a_json_client_signs_in_and_is_recognised() {
     let clock = MockClock::new();
-    let client = quickstart!(clock);
+    let client = demo_app(expiry(&clock)).await;
 
     let anonymous = client.json(TestRequest::get().uri("/")).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
@@ -66,7 +48,7 @@ async fn a_json_client_signs_in_and_is_recognised() {
 #[actix_web::test]
 async fn bad_credentials_are_refused_in_both_forms() {
     let clock = MockClock::new();
-    let client = quickstart!(clock);
+    let client = demo_app(expiry(&clock)).await;
     let json = client
         .json(
             TestRequest::post()
@@ -95,7 +77,7 @@ async fn bad_credentials_are_refused_in_both_forms() {
 #[actix_web::test]
 async fn a_browser_signs_in_with_the_form_and_goes_to_next() {
     let clock = MockClock::new();
-    let client = quickstart!(clock);
+    let client = demo_app(expiry(&clock)).await;
     let home = client
         .send(TestRequest::get().uri("/").insert_header(BROWSER))
         .await;
@@ -144,7 +126,7 @@ async fn the_login_form_never_redirects_off_site() {
     ];
     for next in payloads {
         let clock = MockClock::new();
-        let client = quickstart!(clock);
+        let client = demo_app(expiry(&clock)).await;
         let login = client
             .send(TestRequest::post().uri("/login").set_form([
                 ("username", "alice"),
@@ -169,7 +151,7 @@ async fn the_login_form_never_redirects_off_site() {
 #[actix_web::test]
 async fn after_an_expiry_the_login_page_says_why() {
     let clock = MockClock::new();
-    let client = quickstart!(clock);
+    let client = demo_app(expiry(&clock)).await;
     client
         .json(
             TestRequest::post()

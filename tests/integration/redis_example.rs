@@ -1,49 +1,24 @@
 //! The Redis example's routes, as a user of two instances of it sees them (the README's curl
 //! scenario).
 
-use actix_session::SessionMiddleware;
 use actix_web::{
     http::{header, StatusCode},
-    test::{self, TestRequest},
-    web, App,
+    test::TestRequest,
 };
-use session_expiry::{redis::RequestScope, MockClock};
+use session_expiry::MockClock;
 
 use crate::{
-    demo,
-    redis_support::cookie_key,
-    redis_support::Target,
-    sessions,
+    redis_support::{redis_demo_app, Target},
     support::{expiry, Client},
 };
 
 /// The app of `examples/redis.rs`, on `store`.
-macro_rules! redis_demo {
-    ($store:expr, $clock:expr) => {{
-        let store = $store;
-        test::init_service(
-            App::new()
-                .app_data(web::Data::new(store.registry()))
-                .configure(demo::routes)
-                .configure(sessions::routes)
-                .wrap(expiry(&$clock).build())
-                .wrap(
-                    SessionMiddleware::builder(store, cookie_key())
-                        .cookie_secure(false)
-                        .build(),
-                )
-                .wrap(RequestScope::new()),
-        )
-        .await
-    }};
-}
-
 #[actix_web::test]
 async fn log_in_on_one_instance_use_the_other_and_log_out_everywhere() {
     let target = Target::single();
     let clock = MockClock::new();
-    let instance_a = redis_demo!(target.store(&clock).await, clock);
-    let instance_b = redis_demo!(target.store(&clock).await, clock);
+    let instance_a = redis_demo_app(target.store(&clock).await, expiry(&clock)).await;
+    let instance_b = redis_demo_app(target.store(&clock).await, expiry(&clock)).await;
     let on_a = Client::new(&instance_a);
     let credentials = serde_json::json!({"username": "alice", "password": "password"});
     let login = on_a
@@ -100,7 +75,7 @@ async fn log_in_on_one_instance_use_the_other_and_log_out_everywhere() {
 async fn the_session_list_comes_a_page_at_a_time_each_with_a_readable_device() {
     let target = Target::single();
     let clock = MockClock::new();
-    let app = redis_demo!(target.store(&clock).await, clock);
+    let app = redis_demo_app(target.store(&clock).await, expiry(&clock)).await;
     let credentials = serde_json::json!({"username": "alice", "password": "password"});
     let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
     let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 \

@@ -8,12 +8,8 @@ use session_expiry::MockClock;
 use crate::{
     redis_server::RedisServer,
     redis_support::{redis_app, Target},
-    support::{capture_logs, expiry, logs, Answer, Client, MINUTE},
+    support::{capture_logs, expiry, logs, whoami, Answer, Client, MINUTE},
 };
-
-fn whoami() -> TestRequest {
-    TestRequest::get().uri("/whoami")
-}
 
 /// The answer to `/whoami` once Redis serves the app again (retrying for at most 10 s).
 async fn once_served<S, B>(client: &Client<S>) -> Answer

@@ -21,7 +21,7 @@ use session_expiry::MockClock;
 use crate::{
     redis_cluster::RedisCluster,
     redis_support::{redis_app, Target},
-    support::{capture_logs, expiry, logs, Answer, Client},
+    support::{capture_logs, expiry, logs, whoami, Answer, Client},
 };
 
 /// The user whose slot moves.
@@ -35,10 +35,6 @@ fn login() -> TestRequest {
     TestRequest::post()
         .uri(&format!("/login/{USER}"))
         .insert_header((header::USER_AGENT, "resharding"))
-}
-
-fn whoami() -> TestRequest {
-    TestRequest::get().uri("/whoami")
 }
 
 fn sessions() -> TestRequest {

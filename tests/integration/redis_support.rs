@@ -19,7 +19,7 @@ use actix_web::{
 use session_expiry::{
     config::SessionExpiryBuilder,
     redis::{RedisStore, RedisStoreBuilder, RequestScope},
-    MockClock, SessionExpiry,
+    MockClock, RememberMeCookie, SessionExpiry,
 };
 
 use crate::{
@@ -280,6 +280,16 @@ pub async fn redis_app_with(
     security: CookieContentSecurity,
     extra: impl FnOnce(&mut web::ServiceConfig),
 ) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
+    redis_app_for(store, expiry.build(), security, extra).await
+}
+
+/// [`redis_app_with`] under a middleware already built (the one `store` was built for).
+pub async fn redis_app_for(
+    store: RedisStore,
+    expiry: SessionExpiry,
+    security: CookieContentSecurity,
+    extra: impl FnOnce(&mut web::ServiceConfig),
+) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
     test::init_service(
         App::new()
             .app_data(web::Data::new(store.registry()))
@@ -288,13 +298,14 @@ pub async fn redis_app_with(
             .configure(sessions::routes)
             .route("/cart", web::post().to(fill_cart))
             .route("/cart", web::get().to(cart))
-            .wrap(expiry.build())
+            .wrap(expiry)
             .wrap(
                 SessionMiddleware::builder(store, cookie_key())
                     .cookie_secure(false)
                     .cookie_content_security(security)
                     .build(),
             )
+            .wrap(RememberMeCookie::new())
             .wrap(RequestScope::new()),
     )
     .await
@@ -317,4 +328,26 @@ pub fn assert_ttl(actual: i64, expected: Duration) {
         actual <= expected && actual > expected - 2_000,
         "TTL {actual} ms, expected just under {expected} ms"
     );
+}
+
+/// The Redis example's app (`testkit::demo`'s and `testkit::sessions`' routes) under `expiry`,
+/// on `store`.
+pub async fn redis_demo_app(
+    store: RedisStore,
+    expiry: SessionExpiryBuilder,
+) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
+    test::init_service(
+        App::new()
+            .app_data(web::Data::new(store.registry()))
+            .configure(crate::demo::routes)
+            .configure(sessions::routes)
+            .wrap(expiry.build())
+            .wrap(
+                SessionMiddleware::builder(store, cookie_key())
+                    .cookie_secure(false)
+                    .build(),
+            )
+            .wrap(RequestScope::new()),
+    )
+    .await
 }

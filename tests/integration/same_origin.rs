@@ -1,19 +1,15 @@
 //! Forged requests: another site's page cannot make a signed-in browser change state through the
 //! crate's keep-alive or any state-changing route of the examples, nor keep its session alive.
 
-use actix_session::SessionMiddleware;
 use actix_web::{
     http::{header, StatusCode},
-    test::{self, TestRequest},
-    web, App,
+    test::TestRequest,
 };
-use session_expiry::{redis::RequestScope, MockClock};
+use session_expiry::MockClock;
 
 use crate::{
-    demo,
-    redis_support::{cookie_key, Target},
-    sessions,
-    support::{app, expiry, session_middleware, Client, IDLE, MINUTE},
+    redis_support::{redis_demo_app, Target},
+    support::{app, demo_app, expiry, Client, IDLE, MINUTE},
 };
 
 /// How a form on another site's page (a sibling subdomain is still same-site) arrives.
@@ -38,20 +34,6 @@ fn assert_refused(answer: &crate::support::Answer) {
 
 fn credentials() -> serde_json::Value {
     serde_json::json!({"username": "alice", "password": "password"})
-}
-
-macro_rules! quickstart {
-    ($clock:expr) => {
-        Client::new(
-            test::init_service(
-                App::new()
-                    .configure(demo::routes)
-                    .wrap(expiry(&$clock).build())
-                    .wrap(session_middleware()),
-            )
-            .await,
-        )
-    };
 }
 
 #[actix_web::test]
@@ -94,7 +76,7 @@ async fn a_cross_site_keepalive_is_refused_and_is_not_activity() {
 #[actix_web::test]
 async fn another_site_cannot_sign_a_browser_in_as_the_attacker() {
     let clock = MockClock::new();
-    let client = quickstart!(clock);
+    let client = demo_app(expiry(&clock)).await;
     for forged in [
         from_sibling_site(TestRequest::post().uri("/login")),
         from_other_origin(TestRequest::post().uri("/login")),
@@ -117,7 +99,7 @@ async fn another_site_cannot_sign_a_browser_in_as_the_attacker() {
 #[actix_web::test]
 async fn another_site_can_neither_sign_the_user_out_nor_post_their_forms() {
     let clock = MockClock::new();
-    let client = quickstart!(clock);
+    let client = demo_app(expiry(&clock)).await;
     let login = TestRequest::post().uri("/login").set_json(credentials());
     assert_eq!(client.json(login).await.status, StatusCode::OK);
 
@@ -142,21 +124,7 @@ async fn another_site_can_neither_sign_the_user_out_nor_post_their_forms() {
 async fn another_site_cannot_revoke_sessions() {
     let target = Target::single();
     let clock = MockClock::new();
-    let store = target.store(&clock).await;
-    let instance = test::init_service(
-        App::new()
-            .app_data(web::Data::new(store.registry()))
-            .configure(demo::routes)
-            .configure(sessions::routes)
-            .wrap(expiry(&clock).build())
-            .wrap(
-                SessionMiddleware::builder(store, cookie_key())
-                    .cookie_secure(false)
-                    .build(),
-            )
-            .wrap(RequestScope::new()),
-    )
-    .await;
+    let instance = redis_demo_app(target.store(&clock).await, expiry(&clock)).await;
     let laptop = Client::new(&instance);
     let phone = Client::new(&instance);
     for device in [&laptop, &phone] {

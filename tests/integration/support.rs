@@ -1,7 +1,6 @@
-//! A test client that keeps the session cookie between requests, and app fixtures.
+//! The app fixtures of the tests, and the test client (from `testkit`).
 
 use std::{
-    cell::RefCell,
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -10,141 +9,21 @@ use actix_http::Request;
 use actix_session::{storage::CookieSessionStore, SessionExt as _, SessionMiddleware};
 use actix_web::{
     body::MessageBody,
-    cookie::{Cookie, Key},
+    cookie::Key,
     dev::{Service, ServiceResponse},
     http::{header, StatusCode},
     test::{self, TestRequest},
     web, App, HttpRequest, HttpResponse,
 };
-use session_expiry::{config::SessionExpiryBuilder, Expiry, MockClock, Passive, Policy, STATE_KEY};
+use session_expiry::{
+    config::SessionExpiryBuilder, Expiry, MockClock, Passive, Policy, RememberMeCookie, STATE_KEY,
+};
 
 pub const MINUTE: Duration = Duration::from_secs(60);
 pub const IDLE: Duration = Duration::from_secs(30 * 60);
 pub const ABSOLUTE: Duration = Duration::from_secs(8 * 3600);
 
-/// What a request got back, with its body read.
-#[derive(Debug)]
-pub struct Answer {
-    pub status: StatusCode,
-    pub headers: header::HeaderMap,
-    pub body: String,
-    /// Whether the response set (or removed) the session cookie.
-    pub set_cookie: bool,
-}
-
-impl Answer {
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-}
-
-/// The fields of a stored state record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredState(pub Vec<String>);
-
-impl StoredState {
-    fn number(&self, field: usize) -> u64 {
-        u64::from_str_radix(&self.0[field], 36).unwrap()
-    }
-
-    /// Last seen, ms after log-in.
-    pub fn seen_after_login_ms(&self) -> u64 {
-        self.number(3)
-    }
-
-    /// The last authentication, ms after log-in.
-    pub fn authenticated_after_login_ms(&self) -> u64 {
-        self.number(7)
-    }
-}
-
-/// A browser-like client: remembers the session cookie the app sets.
-pub struct Client<S> {
-    app: S,
-    jar: RefCell<Option<Cookie<'static>>>,
-}
-
-impl<S, B> Client<S>
-where
-    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody + 'static,
-{
-    pub fn new(app: S) -> Self {
-        Self {
-            app,
-            jar: RefCell::new(None),
-        }
-    }
-
-    pub fn cookie(&self) -> Option<Cookie<'static>> {
-        self.jar.borrow().clone()
-    }
-
-    pub fn set_cookie(&self, cookie: Option<Cookie<'static>>) {
-        *self.jar.borrow_mut() = cookie;
-    }
-
-    /// Sends `req` with the current cookie, as a JSON client.
-    pub async fn json(&self, req: TestRequest) -> Answer {
-        self.send(req.insert_header((header::ACCEPT, "application/json")))
-            .await
-    }
-
-    /// Sends `req` with the current cookie, as it is.
-    pub async fn send(&self, req: TestRequest) -> Answer {
-        let cookie = self.cookie();
-        let req = match cookie {
-            Some(cookie) => req.cookie(cookie),
-            None => req,
-        };
-        let res = match self.app.call(req.to_request()).await {
-            Ok(res) => res.map_into_boxed_body(),
-            Err(error) => {
-                let res = error.error_response();
-                ServiceResponse::new(TestRequest::default().to_http_request(), res)
-            }
-        };
-        let status = res.status();
-        let headers = res.headers().clone();
-        let mut set_cookie = false;
-        for value in headers.get_all(header::SET_COOKIE) {
-            let cookie = Cookie::parse_encoded(value.to_str().unwrap().to_owned()).unwrap();
-            if cookie.name() == "id" {
-                set_cookie = true;
-                let removed = cookie.value().is_empty();
-                *self.jar.borrow_mut() = (!removed).then_some(cookie.into_owned());
-            }
-        }
-        let body = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
-        Answer {
-            status,
-            headers,
-            body,
-            set_cookie,
-        }
-    }
-
-    pub async fn login(&self) {
-        let answer = self.json(TestRequest::post().uri("/login/alice")).await;
-        assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
-    }
-
-    /// The state the session holds, as the documented record (`2.user.login.seen...`, see
-    /// the `state` module of the crate), split into its fields.
-    pub async fn stored_state(&self) -> Option<StoredState> {
-        let answer = self.json(TestRequest::get().uri("/state")).await;
-        serde_json::from_str::<Option<String>>(&answer.body)
-            .unwrap()
-            .map(|raw| {
-                let record: String = serde_json::from_str(&raw).unwrap();
-                StoredState(record.split('.').map(str::to_owned).collect())
-            })
-    }
-}
+pub use testkit::client::{Answer, Client};
 
 /// Log lines written while the guard lives (tracing events of this thread).
 pub fn capture_logs() -> (tracing::subscriber::DefaultGuard, Arc<Mutex<Vec<u8>>>) {
@@ -197,7 +76,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
             web::post().to(login_with),
         )
         .route("/logout", web::post().to(logout))
-        .route("/whoami", web::get().to(whoami))
+        .route("/whoami", web::get().to(who_is_signed_in))
         .route("/passive", web::get().to(passive))
         .route("/state", web::get().to(state))
         .route("/plant", web::post().to(plant))
@@ -226,7 +105,7 @@ async fn logout(expiry: Expiry) -> HttpResponse {
     HttpResponse::NoContent().finish()
 }
 
-async fn whoami(expiry: Expiry) -> HttpResponse {
+async fn who_is_signed_in(expiry: Expiry) -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({
         "user": expiry.user(),
         "expired_reason": expiry.expired_reason(),
@@ -257,10 +136,71 @@ pub async fn app(
 ) -> Client<
     impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
 > {
+    Client::new(cookie_app(builder, |_| {}).await)
+}
+
+/// The app of [`app`], as a service, with `extra` routes: for tests that put several clients
+/// on one app.
+pub async fn cookie_app(
+    builder: SessionExpiryBuilder,
+    extra: impl FnOnce(&mut web::ServiceConfig),
+) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
+    test::init_service(
+        App::new()
+            .configure(extra)
+            .configure(routes)
+            .wrap(builder.build())
+            .wrap(session_middleware())
+            .wrap(RememberMeCookie::new()),
+    )
+    .await
+}
+
+/// `GET /whoami`: the signed-in user and, in continue mode, why the session ended.
+pub fn whoami() -> TestRequest {
+    TestRequest::get().uri("/whoami")
+}
+
+/// `POST /login/{user}` from a device: its user agent and IP address (what a registry lists).
+pub fn login_from(user: &str, agent: &str, ip: &str) -> TestRequest {
+    TestRequest::post()
+        .uri(&format!("/login/{user}"))
+        .insert_header((header::USER_AGENT, agent))
+        .peer_addr(format!("{ip}:40000").parse().unwrap())
+}
+
+/// `GET /sessions`: the signed-in user's sessions (the registry's page, `testkit::sessions`).
+pub fn sessions() -> TestRequest {
+    TestRequest::get().uri("/sessions")
+}
+
+/// The expired answer to a JSON client: `401` with the reason.
+#[track_caller]
+pub fn assert_expired(answer: &Answer, reason: &str) {
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{answer:?}");
+    assert_eq!(
+        answer.json(),
+        serde_json::json!({"error": "session_expired", "reason": reason})
+    );
+}
+
+/// A `/whoami` answer for `user`.
+#[track_caller]
+pub fn assert_user(answer: &Answer, user: &str) {
+    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+    assert_eq!(answer.json()["user"], user, "{answer:?}");
+}
+
+/// The quickstart's app (`testkit::demo`'s routes) under `builder`, on the cookie store.
+pub async fn demo_app(
+    builder: SessionExpiryBuilder,
+) -> Client<
+    impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
+> {
     Client::new(
         test::init_service(
             App::new()
-                .configure(routes)
+                .configure(crate::demo::routes)
                 .wrap(builder.build())
                 .wrap(session_middleware()),
         )

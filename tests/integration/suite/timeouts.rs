@@ -1,4 +1,4 @@
-//! When sessions end, and when last-seen is written.
+//! When sessions end, and when last-seen is written: on every store.
 
 use std::{
     sync::{
@@ -11,14 +11,34 @@ use std::{
 use actix_web::{http::StatusCode, test::TestRequest};
 use session_expiry::{config::ExpiredAction, MockClock};
 
-use crate::support::{app, expiry, ABSOLUTE, IDLE, MINUTE};
+use super::{client, suite, Backend};
+use crate::support::{expiry, ABSOLUTE, IDLE, MINUTE};
+
+suite!(
+    session_survives_until_one_millisecond_before_the_idle_timeout,
+    session_expires_exactly_at_the_idle_timeout,
+    activity_keeps_a_session_alive_until_the_absolute_timeout_exactly,
+    absolute_wins_when_both_timeouts_have_passed,
+    a_per_login_policy_replaces_the_global_one_in_both_directions,
+    last_seen_is_written_at_most_once_per_granularity_window,
+    the_default_granularity_is_a_minute_for_a_thirty_minute_idle_timeout,
+    the_granularity_error_only_ever_ends_a_session_early,
+    passive_requests_do_not_count_as_activity,
+    an_active_request_refreshes_where_a_passive_one_did_not,
+    keepalive_records_activity_at_once,
+    status_and_keepalive_refuse_an_anonymous_request,
+    login_renews_the_session_id,
+    continue_mode_lets_the_request_through_anonymous_with_the_reason,
+    the_expiry_is_logged_and_reported_without_the_session_key,
+);
 
 const MS: Duration = Duration::from_millis(1);
 
-#[actix_web::test]
-async fn session_survives_until_one_millisecond_before_the_idle_timeout() {
+pub async fn session_survives_until_one_millisecond_before_the_idle_timeout(
+    backend: &impl Backend,
+) {
     let clock = MockClock::new();
-    let client = app(expiry(&clock)).await;
+    let client = client(backend, expiry(&clock)).await;
     client.login().await;
 
     clock.advance(IDLE - MS);
@@ -26,10 +46,9 @@ async fn session_survives_until_one_millisecond_before_the_idle_timeout() {
     assert_eq!(answer.json()["user"], "alice");
 }
 
-#[actix_web::test]
-async fn session_expires_exactly_at_the_idle_timeout() {
+pub async fn session_expires_exactly_at_the_idle_timeout(backend: &impl Backend) {
     let clock = MockClock::new();
-    let client = app(expiry(&clock)).await;
+    let client = client(backend, expiry(&clock)).await;
     client.login().await;
 
     clock.advance(IDLE);
@@ -49,10 +68,11 @@ async fn session_expires_exactly_at_the_idle_timeout() {
     );
 }
 
-#[actix_web::test]
-async fn activity_keeps_a_session_alive_until_the_absolute_timeout_exactly() {
+pub async fn activity_keeps_a_session_alive_until_the_absolute_timeout_exactly(
+    backend: &impl Backend,
+) {
     let clock = MockClock::new();
-    let client = app(expiry(&clock)).await;
+    let client = client(backend, expiry(&clock)).await;
     client.login().await;
 
     let step = 20 * MINUTE;
@@ -76,10 +96,9 @@ async fn activity_keeps_a_session_alive_until_the_absolute_timeout_exactly() {
     assert_eq!(answer.json()["reason"], "absolute");
 }
 
-#[actix_web::test]
-async fn absolute_wins_when_both_timeouts_have_passed() {
+pub async fn absolute_wins_when_both_timeouts_have_passed(backend: &impl Backend) {
     let clock = MockClock::new();
-    let client = app(expiry(&clock)).await;
+    let client = client(backend, expiry(&clock)).await;
     client.login().await;
 
     clock.advance(ABSOLUTE + IDLE);
@@ -87,11 +106,10 @@ async fn absolute_wins_when_both_timeouts_have_passed() {
     assert_eq!(answer.json()["reason"], "absolute");
 }
 
-#[actix_web::test]
-async fn a_per_login_policy_replaces_the_global_one_in_both_directions() {
+pub async fn a_per_login_policy_replaces_the_global_one_in_both_directions(backend: &impl Backend) {
     let clock = MockClock::new();
     // Remember-me: idle 1 day, absolute 30 days, longer than the global 30 min / 8 h.
-    let long = app(expiry(&clock)).await;
+    let long = client(backend, expiry(&clock)).await;
     let login = long
         .json(TestRequest::post().uri(&format!(
             "/login-with/alice/{}/{}",
@@ -101,7 +119,7 @@ async fn a_per_login_policy_replaces_the_global_one_in_both_directions() {
         .await;
     assert_eq!(login.status, StatusCode::OK);
     // A stricter one: idle 5 min.
-    let short = app(expiry(&clock)).await;
+    let short = client(backend, expiry(&clock)).await;
     short
         .json(TestRequest::post().uri(&format!("/login-with/bob/{}/{}", 5 * 60, 3600)))
         .await;
@@ -119,10 +137,9 @@ async fn a_per_login_policy_replaces_the_global_one_in_both_directions() {
     );
 }
 
-#[actix_web::test]
-async fn last_seen_is_written_at_most_once_per_granularity_window() {
+pub async fn last_seen_is_written_at_most_once_per_granularity_window(backend: &impl Backend) {
     let clock = MockClock::new();
-    let client = app(expiry(&clock).refresh_granularity(MINUTE)).await;
+    let client = client(backend, expiry(&clock).refresh_granularity(MINUTE)).await;
     client.login().await;
 
     // A request every 5 seconds for 10 minutes: 120 requests, 10 windows.
@@ -139,10 +156,11 @@ async fn last_seen_is_written_at_most_once_per_granularity_window() {
     );
 }
 
-#[actix_web::test]
-async fn the_default_granularity_is_a_minute_for_a_thirty_minute_idle_timeout() {
+pub async fn the_default_granularity_is_a_minute_for_a_thirty_minute_idle_timeout(
+    backend: &impl Backend,
+) {
     let clock = MockClock::new();
-    let client = app(expiry(&clock)).await;
+    let client = client(backend, expiry(&clock)).await;
     client.login().await;
 
     clock.advance(59 * Duration::from_secs(1));
@@ -161,10 +179,9 @@ async fn the_default_granularity_is_a_minute_for_a_thirty_minute_idle_timeout() 
     );
 }
 
-#[actix_web::test]
-async fn the_granularity_error_only_ever_ends_a_session_early() {
+pub async fn the_granularity_error_only_ever_ends_a_session_early(backend: &impl Backend) {
     let clock = MockClock::new();
-    let client = app(expiry(&clock)).await;
+    let client = client(backend, expiry(&clock)).await;
     client.login().await;
 
     // Active 59 s after log-in (not written: under one window), then idle.
@@ -179,10 +196,9 @@ async fn the_granularity_error_only_ever_ends_a_session_early() {
     );
 }
 
-#[actix_web::test]
-async fn passive_requests_do_not_count_as_activity() {
+pub async fn passive_requests_do_not_count_as_activity(backend: &impl Backend) {
     let clock = MockClock::new();
-    let client = app(expiry(&clock)).await;
+    let client = client(backend, expiry(&clock)).await;
     client.login().await;
 
     for _ in 0..29 {
@@ -200,10 +216,9 @@ async fn passive_requests_do_not_count_as_activity() {
     assert_eq!(answer.json()["reason"], "idle");
 }
 
-#[actix_web::test]
-async fn an_active_request_refreshes_where_a_passive_one_did_not() {
+pub async fn an_active_request_refreshes_where_a_passive_one_did_not(backend: &impl Backend) {
     let clock = MockClock::new();
-    let client = app(expiry(&clock)).await;
+    let client = client(backend, expiry(&clock)).await;
     client.login().await;
 
     clock.advance(10 * MINUTE);
@@ -223,10 +238,9 @@ async fn an_active_request_refreshes_where_a_passive_one_did_not() {
     assert_eq!(state.seen_after_login_ms(), 600_000);
 }
 
-#[actix_web::test]
-async fn keepalive_records_activity_at_once() {
+pub async fn keepalive_records_activity_at_once(backend: &impl Backend) {
     let clock = MockClock::new();
-    let client = app(expiry(&clock)).await;
+    let client = client(backend, expiry(&clock)).await;
     client.login().await;
 
     clock.advance(29 * MINUTE);
@@ -243,10 +257,9 @@ async fn keepalive_records_activity_at_once() {
     assert_eq!(status.json()["refresh_secs"], 60);
 }
 
-#[actix_web::test]
-async fn status_and_keepalive_refuse_an_anonymous_request() {
+pub async fn status_and_keepalive_refuse_an_anonymous_request(backend: &impl Backend) {
     let clock = MockClock::new();
-    let client = app(expiry(&clock)).await;
+    let client = client(backend, expiry(&clock)).await;
     let status = client.json(TestRequest::get().uri("/session/status")).await;
     assert_eq!(status.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
@@ -263,10 +276,9 @@ async fn status_and_keepalive_refuse_an_anonymous_request() {
     );
 }
 
-#[actix_web::test]
-async fn login_renews_the_session_id() {
+pub async fn login_renews_the_session_id(backend: &impl Backend) {
     let clock = MockClock::new();
-    let client = app(expiry(&clock)).await;
+    let client = client(backend, expiry(&clock)).await;
     client.login().await;
     let first = client.cookie().unwrap();
     client.login().await;
@@ -274,18 +286,22 @@ async fn login_renews_the_session_id() {
     assert_ne!(first.value(), second.value());
 }
 
-#[actix_web::test]
-async fn continue_mode_lets_the_request_through_anonymous_with_the_reason() {
+pub async fn continue_mode_lets_the_request_through_anonymous_with_the_reason(
+    backend: &impl Backend,
+) {
     let clock = MockClock::new();
     let seen = Arc::new(AtomicUsize::new(0));
     let hook_seen = Arc::clone(&seen);
-    let client = app(expiry(&clock)
-        .expired_action(ExpiredAction::Continue)
-        .on_expired(move |event| {
-            assert_eq!(event.user.as_deref(), Some("alice"));
-            assert_eq!(event.idle_for, Some(IDLE));
-            hook_seen.fetch_add(1, Ordering::SeqCst);
-        }))
+    let client = client(
+        backend,
+        expiry(&clock)
+            .expired_action(ExpiredAction::Continue)
+            .on_expired(move |event| {
+                assert_eq!(event.user.as_deref(), Some("alice"));
+                assert_eq!(event.idle_for, Some(IDLE));
+                hook_seen.fetch_add(1, Ordering::SeqCst);
+            }),
+    )
     .await;
     client.login().await;
 
@@ -305,13 +321,15 @@ async fn continue_mode_lets_the_request_through_anonymous_with_the_reason() {
     );
 }
 
-#[actix_web::test]
-async fn the_expiry_is_logged_and_reported_without_the_session_key() {
+pub async fn the_expiry_is_logged_and_reported_without_the_session_key(backend: &impl Backend) {
     let clock = MockClock::new();
     let events = Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = Arc::clone(&events);
-    let client =
-        app(expiry(&clock).on_expired(move |e| sink.lock().unwrap().push(e.clone()))).await;
+    let client = client(
+        backend,
+        expiry(&clock).on_expired(move |e| sink.lock().unwrap().push(e.clone())),
+    )
+    .await;
     client.login().await;
     let key = client.cookie().unwrap().value().to_owned();
 

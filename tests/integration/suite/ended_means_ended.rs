@@ -1,19 +1,28 @@
 //! An ended session stays ended and takes its data with it, whatever the options: adoption,
 //! kept data, switching users, remember-me on a role without it (security review 2026-12,
-//! findings 1-4 and 9).
+//! findings 1-4 and 9): on every store.
 
 use actix_session::SessionExt as _;
 use actix_web::{
     http::{header, StatusCode},
-    test::{self, TestRequest},
-    web, App, HttpRequest, HttpResponse,
+    test::TestRequest,
+    web, HttpRequest, HttpResponse,
 };
 use session_expiry::{
     config::Adoption, config::ExpiredAction, config::LogoutBehavior, config::SessionExpiryBuilder,
-    fresh_auth, Expiry, ExpiryError, MockClock, Policy, RememberMeCookie,
+    fresh_auth, Expiry, ExpiryError, MockClock, Policy,
 };
 
-use crate::support::{expiry, routes, session_middleware, Client, IDLE, MINUTE};
+use super::{client_with, suite, Backend};
+use crate::support::{expiry, Client, IDLE, MINUTE};
+
+suite!(
+    a_session_ended_with_its_identity_kept_is_never_adopted_again,
+    an_adopted_session_must_confirm_its_password_before_a_fresh_auth_route,
+    only_the_named_keys_survive_and_only_for_the_user_who_left_them,
+    another_users_log_in_over_a_live_session_drops_the_first_users_data,
+    ticking_remember_me_changes_nothing_for_a_role_without_a_remember_me_policy,
+);
 
 /// Where the "other mechanism" of an adoption keeps its user (as actix-identity would).
 const LEGACY_USER: &str = "legacy.user";
@@ -64,25 +73,15 @@ fn adopting(builder: SessionExpiryBuilder) -> SessionExpiryBuilder {
     }))
 }
 
-macro_rules! client {
-    ($builder:expr) => {
-        Client::new(
-            test::init_service(
-                App::new()
-                    .configure(routes)
-                    .route("/legacy-login/{user}", web::post().to(legacy_login))
-                    .route("/cart/{item}", web::post().to(fill_cart))
-                    .route("/cart", web::get().to(cart))
-                    .route("/sudo", web::get().to(sudo))
-                    .route("/reauth", web::post().to(reauth))
-                    .route("/remember/{user}", web::post().to(login_remembered))
-                    .wrap($builder.build())
-                    .wrap(session_middleware())
-                    .wrap(RememberMeCookie::new()),
-            )
-            .await,
-        )
-    };
+/// The routes of these bodies, besides the fixture's.
+fn routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/legacy-login/{user}", web::post().to(legacy_login))
+        .route("/cart/{item}", web::post().to(fill_cart))
+        .route("/cart", web::get().to(cart))
+        .route("/sudo", web::get().to(sudo))
+        .route("/reauth", web::post().to(reauth))
+        .route("/remember/{user}", web::post().to(login_remembered));
 }
 
 async fn user_of<S, B>(client: &Client<S>) -> serde_json::Value
@@ -97,14 +96,18 @@ where
     client.json(TestRequest::get().uri("/whoami")).await.json()["user"].clone()
 }
 
-#[actix_web::test]
-async fn a_session_ended_with_its_identity_kept_is_never_adopted_again() {
+pub async fn a_session_ended_with_its_identity_kept_is_never_adopted_again(backend: &impl Backend) {
     // The worst combination: the identity entry the adoption reads is one of the kept keys.
     for expired_action in [ExpiredAction::Respond, ExpiredAction::Continue] {
         let clock = MockClock::new();
-        let client = client!(adopting(expiry(&clock))
-            .logout_behavior(LogoutBehavior::keep(["cart", LEGACY_USER]))
-            .expired_action(expired_action));
+        let client = client_with(
+            backend,
+            adopting(expiry(&clock))
+                .logout_behavior(LogoutBehavior::keep(["cart", LEGACY_USER]))
+                .expired_action(expired_action),
+            routes,
+        )
+        .await;
 
         // Log-out.
         client
@@ -120,9 +123,14 @@ async fn a_session_ended_with_its_identity_kept_is_never_adopted_again() {
         }
 
         // Idle expiry: one answer says why, and the next request is not adopted again.
-        let client = client!(adopting(expiry(&clock))
-            .logout_behavior(LogoutBehavior::keep(["cart", LEGACY_USER]))
-            .expired_action(expired_action));
+        let client = client_with(
+            backend,
+            adopting(expiry(&clock))
+                .logout_behavior(LogoutBehavior::keep(["cart", LEGACY_USER]))
+                .expired_action(expired_action),
+            routes,
+        )
+        .await;
         client
             .json(TestRequest::post().uri("/legacy-login/carol"))
             .await;
@@ -143,10 +151,11 @@ async fn a_session_ended_with_its_identity_kept_is_never_adopted_again() {
     }
 }
 
-#[actix_web::test]
-async fn an_adopted_session_must_confirm_its_password_before_a_fresh_auth_route() {
+pub async fn an_adopted_session_must_confirm_its_password_before_a_fresh_auth_route(
+    backend: &impl Backend,
+) {
     let clock = MockClock::new();
-    let client = client!(adopting(expiry(&clock)));
+    let client = client_with(backend, adopting(expiry(&clock)), routes).await;
     client
         .json(TestRequest::post().uri("/legacy-login/carol"))
         .await;
@@ -165,14 +174,15 @@ async fn an_adopted_session_must_confirm_its_password_before_a_fresh_auth_route(
     assert_eq!(sudo.json(), serde_json::json!({"sudo": "carol"}));
 }
 
-#[actix_web::test]
-async fn only_the_named_keys_survive_and_only_for_the_user_who_left_them() {
+pub async fn only_the_named_keys_survive_and_only_for_the_user_who_left_them(
+    backend: &impl Backend,
+) {
     let clock = MockClock::new();
     let keep = || expiry(&clock).logout_behavior(LogoutBehavior::keep(["cart"]));
     let cart_of = |answer: crate::support::Answer| answer.json()["cart"].clone();
 
     // alice leaves a cart; the address (not named) goes at once.
-    let client = client!(keep());
+    let client = client_with(backend, keep(), routes).await;
     client.json(TestRequest::post().uri("/login/alice")).await;
     client
         .json(TestRequest::post().uri("/cart/alice-books"))
@@ -200,7 +210,12 @@ async fn only_the_named_keys_survive_and_only_for_the_user_who_left_them() {
     );
 
     // The same after an expiry.
-    let client = client!(keep().expired_action(ExpiredAction::Continue));
+    let client = client_with(
+        backend,
+        keep().expired_action(ExpiredAction::Continue),
+        routes,
+    )
+    .await;
     client.json(TestRequest::post().uri("/login/alice")).await;
     client
         .json(TestRequest::post().uri("/cart/alice-books"))
@@ -217,7 +232,10 @@ async fn only_the_named_keys_survive_and_only_for_the_user_who_left_them() {
     );
 
     // A cart filled anonymously survives the log-in, under either behaviour.
-    for client in [client!(keep()), client!(expiry(&clock))] {
+    for client in [
+        client_with(backend, keep(), routes).await,
+        client_with(backend, expiry(&clock), routes).await,
+    ] {
         client
             .json(TestRequest::post().uri("/cart/before-login"))
             .await;
@@ -229,14 +247,15 @@ async fn only_the_named_keys_survive_and_only_for_the_user_who_left_them() {
     }
 }
 
-#[actix_web::test]
-async fn another_users_log_in_over_a_live_session_drops_the_first_users_data() {
+pub async fn another_users_log_in_over_a_live_session_drops_the_first_users_data(
+    backend: &impl Backend,
+) {
     let clock = MockClock::new();
     for builder in [
         expiry(&clock),
         expiry(&clock).logout_behavior(LogoutBehavior::keep(["cart"])),
     ] {
-        let client = client!(builder);
+        let client = client_with(backend, builder, routes).await;
         client.json(TestRequest::post().uri("/login/alice")).await;
         client
             .json(TestRequest::post().uri("/cart/alice-private"))
@@ -256,8 +275,9 @@ async fn another_users_log_in_over_a_live_session_drops_the_first_users_data() {
     }
 }
 
-#[actix_web::test]
-async fn ticking_remember_me_changes_nothing_for_a_role_without_a_remember_me_policy() {
+pub async fn ticking_remember_me_changes_nothing_for_a_role_without_a_remember_me_policy(
+    backend: &impl Backend,
+) {
     let clock = MockClock::new();
     let member = Policy::new().with_idle(30 * MINUTE);
     let resolver = move |user: String, _req: HttpRequest| async move {
@@ -267,7 +287,7 @@ async fn ticking_remember_me_changes_nothing_for_a_role_without_a_remember_me_po
             _ => session_expiry::ResolvedPolicy::of(&Remembering(member)),
         })
     };
-    let client = client!(expiry(&clock).policy_resolver(resolver));
+    let client = client_with(backend, expiry(&clock).policy_resolver(resolver), routes).await;
 
     let admin = client
         .json(TestRequest::post().uri("/remember/admin"))

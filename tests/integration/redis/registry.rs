@@ -20,8 +20,21 @@ use session_expiry::{
 use crate::{
     redis_support::{redis_app, redis_app_with, Target},
     roles,
-    support::{expiry, Answer, Client, IDLE, MINUTE},
+    suite::suite,
+    support::{assert_expired, assert_user, expiry, whoami, Client, IDLE, MINUTE},
 };
+
+suite!(redis:
+    a_log_in_beyond_the_limit_evicts_the_least_recently_active_session,
+    with_refuse_a_log_in_beyond_the_limit_is_answered_403_and_nothing_is_saved,
+    each_role_keeps_the_session_limit_its_policy_names,
+    pages_follow_each_other_while_sessions_come_and_go,
+    the_current_session_is_marked_and_a_page_has_no_cursor_past_the_last,
+    a_session_saved_before_the_index_kept_sorted_sets_joins_them_at_its_first_refresh,
+    concurrent_log_ins_never_exceed_the_limit,
+    ended_sessions_leave_the_index_a_few_at_a_time_and_their_records_a_day_later,
+    an_index_keeps_the_records_of_at_most_256_ended_sessions,
+);
 
 fn login(user: &str, agent: &str) -> TestRequest {
     TestRequest::post()
@@ -29,28 +42,9 @@ fn login(user: &str, agent: &str) -> TestRequest {
         .insert_header((header::USER_AGENT, agent))
 }
 
-fn whoami() -> TestRequest {
-    TestRequest::get().uri("/whoami")
-}
-
 /// Who is signed in, without counting as activity.
 fn passive() -> TestRequest {
     TestRequest::get().uri("/passive")
-}
-
-#[track_caller]
-fn assert_user(answer: &Answer, user: &str) {
-    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
-    assert_eq!(answer.json()["user"], user, "{answer:?}");
-}
-
-#[track_caller]
-fn assert_evicted(answer: &Answer) {
-    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{answer:?}");
-    assert_eq!(
-        answer.json(),
-        serde_json::json!({"error": "session_expired", "reason": "evicted"})
-    );
 }
 
 /// The middleware of the tests, with every expiry event it reports.
@@ -108,7 +102,7 @@ pub async fn a_log_in_beyond_the_limit_evicts_the_least_recently_active_session(
 
     // The laptop's next request ends it with reason `evicted`; the others go on (passive
     // requests, which leave their activity as it was).
-    assert_evicted(&laptop.json(whoami()).await);
+    assert_expired(&laptop.json(whoami()).await, "evicted");
     for client in [&phone, &tablet] {
         assert_user(&client.json(passive()).await, "alice");
     }
@@ -290,7 +284,7 @@ pub async fn each_role_keeps_the_session_limit_its_policy_names(target: &Target)
         }
         assert_eq!(registry.count(user).await.unwrap(), kept, "{user}");
         // The first one was the least recently active.
-        assert_evicted(&clients[0].json(whoami()).await);
+        assert_expired(&clients[0].json(whoami()).await, "evicted");
         for client in &clients[1..] {
             assert_user(&client.json(whoami()).await, user);
         }
@@ -494,7 +488,7 @@ pub async fn concurrent_log_ins_never_exceed_the_limit(target: &Target) {
         if answer.status == StatusCode::OK && answer.json()["user"] == "alice" {
             live += 1;
         } else {
-            assert_evicted(&answer);
+            assert_expired(&answer, "evicted");
         }
     }
     assert_eq!(live, 3);
@@ -569,7 +563,7 @@ pub async fn ended_sessions_leave_the_index_a_few_at_a_time_and_their_records_a_
 
     // A day later their records go too, 16 a call; the session signed in since has ended
     // meanwhile (its absolute limit), and its record stays its own day.
-    clock.advance(crate::redis_store::GRACE);
+    clock.advance(super::GRACE);
     Client::new(&app).json(login("alice", "newer")).await;
     let records: usize = redis.command(redis::cmd("HLEN").arg(&index)).await;
     assert_eq!(records, 19 - 16 + 2, "ended[0] was purged at its request");
