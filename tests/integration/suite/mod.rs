@@ -23,6 +23,7 @@ use crate::{
 };
 
 mod answers;
+mod credentials;
 mod ended_means_ended;
 mod policies;
 mod revocation;
