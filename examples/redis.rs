@@ -13,7 +13,8 @@
 //! `evicted`), plus the quickstart's `HOST`, `PORT`, `IDLE_TIMEOUT_SECS` and
 //! `ABSOLUTE_TIMEOUT_SECS`. Routes: the quickstart's, and `GET /sessions` (a page at a time,
 //! `?cursor=`), `POST /sessions/revoke-all`, `POST /sessions/revoke-others`,
-//! `DELETE /sessions/{id}`, and `GET /metrics`
+//! `DELETE /sessions/{id}`, `POST /password` (its "sign out my other devices" ends the user's
+//! sessions on every instance, within a second), and `GET /metrics`
 //! (Prometheus text format), answered to peers on loopback only unless `METRICS_ALLOW` says
 //! more: `any`, or a comma-separated list of addresses and networks allowed besides loopback
 //! (`METRICS_ALLOW=10.0.0.0/8,192.168.1.5`); other peers get `403`.
@@ -34,7 +35,7 @@ const DEMO_SECRET: &str = "session-expiry demo secret: set SESSION_SECRET in any
 #[actix_web::main]
 async fn main() -> io::Result<()> {
     demo::init_logging();
-    let settings = demo::Settings::from_env()?;
+    let mut settings = demo::Settings::from_env()?;
     let cluster = env::var("REDIS_CLUSTER_URLS").ok();
     let url = env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let secret = env::var("SESSION_SECRET").unwrap_or_else(|_| {
@@ -49,7 +50,17 @@ async fn main() -> io::Result<()> {
     }
     // Every instance derives the same key, so each reads the others' cookies.
     let key = Key::derive_from(secret.as_bytes());
-    let mut expiry = settings.expiry();
+    // The demo's accounts (passwords and security stamps) where every instance sees them, so
+    // that a password change on one instance signs the user's other devices out on all. (On a
+    // Redis Cluster they stay in each instance's memory: this is only a demo's user table.)
+    if cluster.is_none() {
+        settings.accounts = demo::Accounts::on_redis(&url, "session-expiry-demo:").await?;
+    }
+    let accounts = web::Data::new(settings.accounts.clone());
+    let mut expiry = settings
+        .expiry()
+        // Sessions keep a keyed hash of their user's stamp: every instance must use one key.
+        .data_owner_key(Key::derive_from(format!("{secret} data owner").as_bytes()));
     if let Some(max) = max_sessions()? {
         expiry = expiry.max_sessions(max);
     }
@@ -105,6 +116,7 @@ async fn main() -> io::Result<()> {
             .app_data(registry.clone())
             .app_data(metrics.clone())
             .app_data(warning.clone())
+            .app_data(accounts.clone())
             .configure(demo::routes)
             .configure(sessions::routes)
             .configure(metrics_page::routes(metrics_access.clone()))

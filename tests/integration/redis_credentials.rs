@@ -154,3 +154,95 @@ async fn with_the_subscription_cut_the_interval_still_bounds_it_and_the_subscrib
     assert_eq!(changed.status, StatusCode::NO_CONTENT, "{changed:?}");
     ended_within_a_second(&second).await;
 }
+
+/// One instance of the redis example's app on `target`: the demo's accounts in Redis, one
+/// `data_owner_key` for every instance, the store serving this instance's middleware.
+macro_rules! example_instance {
+    ($target:expr, $url:expr, $clock:expr) => {{
+        let mut settings = crate::demo::Settings::from_env().unwrap();
+        settings.accounts = crate::demo::Accounts::on_redis($url, "test-demo:")
+            .await
+            .unwrap();
+        let middleware = settings
+            .expiry()
+            .clock($clock.clone())
+            .data_owner_key(cookie_key())
+            .build();
+        let store = $target.store_for(&middleware).await;
+        Client::new(
+            test::init_service(
+                App::new()
+                    .app_data(web::Data::new(settings.accounts.clone()))
+                    .configure(crate::demo::routes)
+                    .wrap(middleware)
+                    .wrap(
+                        SessionMiddleware::builder(store, cookie_key())
+                            .cookie_secure(false)
+                            .build(),
+                    )
+                    .wrap(RequestScope::new()),
+            )
+            .await,
+        )
+    }};
+}
+
+fn demo_log_in(password: &str) -> TestRequest {
+    TestRequest::post()
+        .uri("/login")
+        .set_json(serde_json::json!({ "username": "alice", "password": password }))
+}
+
+#[actix_web::test]
+async fn the_redis_examples_password_change_signs_out_the_other_instance_too() {
+    let server = RedisServer::start();
+    let url = server.url();
+    let target = Target::own(server);
+    let clock = MockClock::new();
+    let first = example_instance!(target, &url, &clock);
+    let second = example_instance!(target, &url, &clock);
+    assert_eq!(
+        second.json(demo_log_in("password")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        first.json(demo_log_in("password")).await.status,
+        StatusCode::OK
+    );
+    // A session moves between instances: both hash the stamp under the same key.
+    let moved = first.cookie();
+    subscribed(&target, 2).await;
+
+    let changed = first
+        .json(
+            TestRequest::post()
+                .uri("/password")
+                .set_json(serde_json::json!({ "password": "correct horse" })),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
+    let home = || TestRequest::get().uri("/");
+    let published = Instant::now();
+    loop {
+        let answer = second.json(home()).await;
+        if answer.status == StatusCode::UNAUTHORIZED {
+            assert_eq!(answer.json()["reason"], "credentials_changed", "{answer:?}");
+            break;
+        }
+        assert!(published.elapsed() < Duration::from_secs(1), "{answer:?}");
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The new password holds on the other instance; the first one's session lives on there.
+    assert_eq!(
+        second.json(demo_log_in("password")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    second.set_cookie(first.cookie());
+    assert_ne!(first.cookie(), moved, "the changing session got a new ID");
+    assert_eq!(second.json(home()).await.json()["user"], "alice");
+    second.set_cookie(None);
+    assert_eq!(
+        second.json(demo_log_in("correct horse")).await.status,
+        StatusCode::OK
+    );
+}

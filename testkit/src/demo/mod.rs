@@ -14,7 +14,7 @@ use actix_web::{
 use serde::Deserialize;
 use session_expiry::{
     config::SessionExpiryBuilder, fresh_auth, same_origin::SameOrigin, web::same_site_path,
-    web::wants_json, Expiry, ExpiryError, Policy, RememberMeCookie, SignedIn,
+    web::wants_json, Expiry, Policy, RememberMeCookie, SignedIn,
 };
 
 /// Logs to stdout at `RUST_LOG` (default: info), in colour only on a terminal, so that a log
@@ -71,8 +71,8 @@ impl Settings {
             .activity_from_same_origin_only(true)
             // A password change with "sign out my other devices" changes the stamp.
             .security_stamp(move |user: String, _req: HttpRequest| {
-                let stamp = accounts.stamp(&user);
-                async move { Ok::<_, io::Error>(stamp.map(u64::to_be_bytes)) }
+                let accounts = accounts.clone();
+                async move { Ok::<_, io::Error>(accounts.stamp(&user).await?.map(u64::to_be_bytes)) }
             })
     }
 }
@@ -230,12 +230,15 @@ async fn login(
     expiry: Expiry,
     body: Either<web::Json<Credentials>, web::Form<Credentials>>,
     accounts: Option<web::Data<Accounts>>,
-) -> Result<HttpResponse, ExpiryError> {
+) -> actix_web::Result<HttpResponse> {
     let (credentials, json) = match body {
         Either::Left(json) => (json.into_inner(), true),
         Either::Right(form) => (form.into_inner(), false),
     };
-    let known = accounts_of(accounts).check(&credentials.username, &credentials.password);
+    let known = accounts_of(accounts)
+        .check(&credentials.username, &credentials.password)
+        .await
+        .map_err(actix_web::error::ErrorServiceUnavailable)?;
     if !known {
         return Ok(if json {
             HttpResponse::Unauthorized().json(serde_json::json!({ "error": "invalid_credentials" }))
@@ -500,12 +503,15 @@ async fn confirm(
     who: SignedIn,
     body: Either<web::Json<Confirmation>, web::Form<Confirmation>>,
     accounts: Option<web::Data<Accounts>>,
-) -> Result<HttpResponse, ExpiryError> {
+) -> actix_web::Result<HttpResponse> {
     let (confirmation, json) = match body {
         Either::Left(json) => (json.into_inner(), true),
         Either::Right(form) => (form.into_inner(), false),
     };
-    let known = accounts_of(accounts).check(who.user(), &confirmation.password);
+    let known = accounts_of(accounts)
+        .check(who.user(), &confirmation.password)
+        .await
+        .map_err(actix_web::error::ErrorServiceUnavailable)?;
     if !known {
         return Ok(if json {
             HttpResponse::Unauthorized().json(serde_json::json!({ "error": "invalid_credentials" }))
@@ -577,7 +583,7 @@ async fn change_password(
     who: SignedIn,
     body: Either<web::Json<serde_json::Value>, web::Form<NewPassword>>,
     accounts: web::Data<Accounts>,
-) -> Result<HttpResponse, ExpiryError> {
+) -> actix_web::Result<HttpResponse> {
     let (new, json) = match body {
         Either::Left(json) => {
             let value = json.into_inner();
@@ -610,7 +616,10 @@ async fn change_password(
             HttpResponse::BadRequest().json(serde_json::json!({ "error": "password_required" }))
         );
     }
-    accounts.change_password(who.user(), &new.password, new.sign_out_others);
+    accounts
+        .change_password(who.user(), &new.password, new.sign_out_others)
+        .await
+        .map_err(actix_web::error::ErrorServiceUnavailable)?;
     if new.sign_out_others {
         expiry.credentials_changed()?;
     }
