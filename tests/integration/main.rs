@@ -27,6 +27,8 @@ mod events;
 mod metrics_access;
 mod policies;
 mod policy_integrity;
+mod postgres_store;
+mod postgres_support;
 mod quickstart;
 mod redis_cluster;
 mod redis_costs;

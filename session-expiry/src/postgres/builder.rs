@@ -161,8 +161,7 @@ impl PostgresStoreBuilder {
     /// agree on: its clock (the store compares deadlines with it, in its queries), the session
     /// key of its state, how log lines name users (whose secret also keys the user tags) and
     /// its event hooks, which then also get the store's own events
-    /// ([`Revoked`](crate::SessionEvent::Revoked), [`Evicted`](crate::SessionEvent::Evicted),
-    /// [`Reaped`](crate::SessionEvent::Expired) summaries are logged).
+    /// ([`Revoked`](crate::SessionEvent::Revoked), [`Evicted`](crate::SessionEvent::Evicted)).
     ///
     /// # Examples
     /// ```no_run

@@ -124,6 +124,12 @@ impl PostgresStoreError {
         retry_after: Duration,
     ) -> Self {
         let code = source.code().map(|code| code.code().to_owned());
+        let io =
+            std::error::Error::source(&source).is_some_and(|cause| cause.is::<std::io::Error>());
+        if code.is_none() && !io && !source.is_closed() {
+            // The client's own (a value of the wrong type, a protocol error): a bug.
+            return Self::Statement(source);
+        }
         match code.as_deref() {
             Some("57014") => Self::TimedOut {
                 after: timeout,

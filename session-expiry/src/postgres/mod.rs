@@ -35,7 +35,7 @@
 //!
 //! # Expiry in the query
 //! Every statement compares the session's deadline (`expires_ms`, from the expiry state) with
-//! the app's clock (the middleware's, so [`MockClock`](crate::MockClock) works in tests): a row
+//! the app's clock (the middleware's, so `MockClock` works in tests): a row
 //! past its deadline gives back no data, whatever the reaper has or has not done. Its log-in
 //! record stays a day more, so that its next request gets the expired answer with reason
 //! `idle` or `absolute`; a revoked or evicted row keeps its reason the same way. App

@@ -39,7 +39,7 @@ impl PostgresStore {
     /// One run of the reaper: unless another instance holds the table's reaper lock
     /// (`pg_try_advisory_lock`, then `ran` is `false`), deletes every row whose session ended
     /// more than a day ago (the day its reason is kept), walking the table a range of
-    /// [`PAGES_PER_BATCH`] heap pages per statement so that no statement runs long and
+    /// 128 heap pages (1 MiB) per statement so that no statement runs long and
     /// requests are served in between. Reports the run as one `info` event (`session_expiry`
     /// target) summing the reasons, and, with the `metrics` feature, in the counter
     /// `session_expiry_reaped_total`.

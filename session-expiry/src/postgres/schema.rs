@@ -133,7 +133,7 @@ impl Sql {
             // refresh changes, and no statement longer than its range.
             reap: format!(
                 "DELETE FROM {t} WHERE ctid >= format('(%s,0)', $1::bigint)::tid \
-                 AND ctid < format('(%s,0)', $2::bigint)::tid AND expires_ms <= $3 - {GRACE_MS} \
+                 AND ctid < format('(%s,0)', $2::bigint)::tid AND expires_ms <= $3::bigint - {GRACE_MS} \
                  RETURNING ended, login_ms, state IS NOT NULL"
             ),
             pages: format!(
