@@ -15,6 +15,7 @@
 pub(crate) mod device;
 pub(crate) mod id;
 pub(crate) mod page;
+pub(crate) mod web;
 
 use chrono::{DateTime, Utc};
 
