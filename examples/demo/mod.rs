@@ -650,6 +650,7 @@ fn escape(text: &str) -> String {
 }
 
 /// `MAX_SESSIONS`, if set: how many sessions each user may hold at once.
+#[allow(dead_code)] // the quickstart keeps no registry
 pub fn max_sessions() -> io::Result<Option<u32>> {
     match env::var("MAX_SESSIONS") {
         Err(_) => Ok(None),
