@@ -277,6 +277,8 @@ async fn the_statements_of_a_log_in_and_a_page_do_not_grow_with_the_users_sessio
         registry.count("alice").await.unwrap();
         per_count.push(target.statements().await - before);
     }
+    // One log-in (a fresh app: its migration check too), a page and a count.
+    eprintln!("statements at 10 and 10,000 sessions: {per_count:?}");
     assert_eq!(
         per_count[0].statements, per_count[1].statements,
         "{per_count:?}"
