@@ -143,29 +143,35 @@ impl PgServer {
     pub fn run(&mut self) {
         let data = self.dir.join("data");
         let port = self.port.to_string();
-        let child = as_postgres(
-            &bin("postgres"),
-            &[
-                "-D",
-                data.to_str().unwrap(),
-                "-p",
-                &port,
-                "-k",
-                self.dir.to_str().unwrap(),
-                "-h",
-                "127.0.0.1",
-                "-c",
-                "shared_preload_libraries=pg_stat_statements",
-                "-c",
-                "fsync=off",
-                "-c",
-                "max_connections=200",
-            ],
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        // Through a shell that waits on a pipe from this process: when the test binary exits
+        // (a server in a `static` is never dropped), the pipe closes and the shell stops the
+        // server (fast shutdown), so no server outlives its tests.
+        let args = [
+            "-D",
+            data.to_str().unwrap(),
+            "-p",
+            &port,
+            "-k",
+            self.dir.to_str().unwrap(),
+            "-h",
+            "127.0.0.1",
+            "-c",
+            "shared_preload_libraries=pg_stat_statements",
+            "-c",
+            "fsync=off",
+            "-c",
+            "max_connections=200",
+        ];
+        let script = r#"pg="$1"; shift; "$pg" "$@" & child=$!; cat >/dev/null; kill -INT $child; wait $child"#;
+        let postgres = bin("postgres");
+        let mut shell_args = vec!["-c", script, "sh", postgres.to_str().unwrap()];
+        shell_args.extend(args);
+        let child = as_postgres(Path::new("/bin/sh"), &shell_args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
