@@ -61,7 +61,7 @@ async fn main() -> io::Result<()> {
         .expiry()
         // Sessions keep a keyed hash of their user's stamp: every instance must use one key.
         .data_owner_key(Key::derive_from(format!("{secret} data owner").as_bytes()));
-    if let Some(max) = max_sessions()? {
+    if let Some(max) = demo::max_sessions()? {
         expiry = expiry.max_sessions(max);
     }
     let expiry = expiry.build();
@@ -109,7 +109,7 @@ async fn main() -> io::Result<()> {
     );
     tracing::info!(
         "at most {} sessions per user",
-        max_sessions()?.unwrap_or(session_expiry::DEFAULT_MAX_SESSIONS)
+        demo::max_sessions()?.unwrap_or(session_expiry::DEFAULT_MAX_SESSIONS)
     );
     HttpServer::new(move || {
         App::new()
@@ -128,18 +128,4 @@ async fn main() -> io::Result<()> {
     .bind((host, port))?
     .run()
     .await
-}
-
-/// `MAX_SESSIONS`, if set: how many sessions each user may hold at once.
-fn max_sessions() -> io::Result<Option<u32>> {
-    match env::var("MAX_SESSIONS") {
-        Err(_) => Ok(None),
-        Ok(raw) => match raw.trim().parse() {
-            Ok(max) if max > 0 => Ok(Some(max)),
-            _ => Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("MAX_SESSIONS must be a whole number above 0, got {raw:?}"),
-            )),
-        },
-    }
 }

@@ -33,7 +33,7 @@ pub struct Expiry {
     session: Session,
     context: Rc<RequestContext>,
     /// For a policy resolved before the handler returns (see [`Expiry::resolve_login`]).
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
     request: HttpRequest,
 }
 
@@ -292,7 +292,7 @@ impl FromRequest for Expiry {
 /// Redis registry's `login`). [`Expiry::login`] leaves the policy to the middleware, which
 /// resolves it after the handler returns; this resolves it now (the resolver is still consulted
 /// once per log-in), so that the limit it sets can be checked, then signs the user in with it.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
 impl Expiry {
     /// The state a log-in of `user` would store now: the policy resolved, the session limit set.
     pub(crate) async fn resolve_login(
@@ -324,10 +324,10 @@ impl Expiry {
 }
 
 /// A log-in whose policy is resolved, not yet stored.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
 pub(crate) struct ResolvedLogin(ExpiryState);
 
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
 impl ResolvedLogin {
     /// The user's session limit under the resolved policy.
     pub(crate) fn cap(&self) -> Option<SessionCap> {

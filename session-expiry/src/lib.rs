@@ -125,9 +125,15 @@ mod unix_ms;
 mod verdict;
 pub mod web;
 
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub mod postgres;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod redis;
+#[cfg(any(feature = "redis", feature = "postgres"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "redis", feature = "postgres"))))]
+pub mod registry;
 
 /// Not public API: entry points for this crate's benchmarks and generated code.
 #[doc(hidden)]

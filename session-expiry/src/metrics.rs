@@ -44,7 +44,7 @@ pub(crate) fn refresh() {
 }
 
 /// Counts a failure of the session store.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
 pub(crate) fn store_error() {
     #[cfg(feature = "metrics")]
     metrics::counter!("session_expiry_store_errors_total").increment(1);

@@ -100,7 +100,7 @@ impl SessionExpiry {
     }
 
     /// What this middleware was built with, for a store that must agree with it.
-    #[cfg(feature = "redis")]
+    #[cfg(any(feature = "redis", feature = "postgres"))]
     pub(crate) fn configuration(&self) -> &Configuration {
         &self.configuration
     }

@@ -78,6 +78,10 @@
 
 use actix_web::{guard, web, HttpRequest, HttpResponse, Route, Scope};
 
+#[cfg(any(feature = "redis", feature = "postgres"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "redis", feature = "postgres"))))]
+pub use crate::registry::web::sessions;
+
 pub use crate::response::{same_site_path, wants_json};
 use crate::{asset, response::NO_STORE, same_origin::SameOrigin, Expiry, ExpiryError, Passive};
 

@@ -18,6 +18,8 @@ mod metrics_access;
 mod password_change;
 mod policies;
 mod policy_integrity;
+mod postgres_store;
+mod postgres_support;
 mod quickstart;
 mod redis;
 mod redis_costs;

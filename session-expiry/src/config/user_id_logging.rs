@@ -60,7 +60,7 @@ pub struct HashKey(Arc<[u8]>);
 
 impl HashKey {
     /// HMAC-SHA-256 of `domain` then `input` under this key.
-    #[cfg(feature = "redis")]
+    #[cfg(any(feature = "redis", feature = "postgres"))]
     pub(crate) fn mac(&self, domain: &[u8], input: &[u8]) -> [u8; 32] {
         // HMAC takes a key of any length: the error case cannot happen.
         Hmac::<Sha256>::new_from_slice(&self.0).map_or([0; 32], |mac| {
@@ -185,7 +185,7 @@ impl UserIdLogging {
     /// How a log line names `user`, `None` to leave it out.
     /// The secret key, if any: with the Redis store it also keys the user tag in Redis key
     /// names and session keys.
-    #[cfg(feature = "redis")]
+    #[cfg(any(feature = "redis", feature = "postgres"))]
     pub(crate) fn key(&self) -> Option<&HashKey> {
         match &self.0 {
             Naming::Hashed(key) => Some(key),

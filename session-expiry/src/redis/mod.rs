@@ -179,24 +179,24 @@
 mod backend;
 mod builder;
 mod connection;
-mod device;
 mod error;
-mod id;
 mod keys;
 mod listed;
 mod notify;
-mod page;
 mod record;
 mod registry;
 mod scripts;
 mod store;
 
-pub use self::{
-    builder::RedisStoreBuilder,
-    error::RedisStoreError,
-    id::{InvalidSessionId, SessionId},
-    page::{InvalidPageCursor, Page, PageCursor, SessionPage, MAX_PAGE_SIZE},
-    registry::{SessionInfo, SessionRegistry},
-    store::RedisStore,
+// The registry's store-neutral pieces live in `crate::registry`; the Redis modules reach them
+// under their old names.
+use crate::registry::{id, page};
+
+pub(crate) use self::backend::Backend;
+pub use self::{builder::RedisStoreBuilder, error::RedisStoreError, store::RedisStore};
+// Moved to `session_expiry::registry`, and still named here for now.
+pub use crate::registry::{
+    InvalidPageCursor, InvalidSessionId, Page, PageCursor, SessionId, SessionInfo, SessionPage,
+    SessionRegistry, MAX_PAGE_SIZE,
 };
 pub use crate::store::scope::RequestScope;

@@ -15,7 +15,7 @@ use crate::state::PolicyMillis;
 /// for byte as the `serde_json::json!` object earlier releases wrote (a sorted map, `null` for
 /// what is unknown).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
 pub(crate) struct LoginRecord {
     /// The client IP of the log-in request.
     #[serde(default)]
@@ -37,7 +37,7 @@ pub(crate) struct LoginRecord {
 impl LoginRecord {
     /// The record as JSON. Serializing plain strings, numbers and options cannot fail, so an
     /// error (which would be a bug) gives an empty record rather than a panic.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
     pub(crate) fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
     }

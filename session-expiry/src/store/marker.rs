@@ -28,11 +28,11 @@ pub(crate) enum StoreMarker {
     Revoked,
     /// The session was evicted to make room for a newer one of its user: it ends with reason
     /// `evicted`.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
     Evicted,
     /// The store dropped the session at its deadline (the session's data is gone) but still
     /// knows whose it was: it ends with the reason its deadline had (`idle` or `absolute`).
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
     Ended {
         /// Log-in instant, Unix ms.
         login_ms: u64,
@@ -71,7 +71,7 @@ impl StoreMarker {
     }
 
     /// Writes the marker into `entries`, as a store's `load` returns it.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
     pub(crate) fn write(self, entries: &mut SessionState) {
         let value = match self {
             Self::Revoked => "revoked",

@@ -15,7 +15,7 @@
 //!   state map by a store's `load` for this request only and never persisted. [`StoreMarker`]
 //!   (`revoked`, `evicted`, `ended`, `unavailable`) with its companions, and the session-id
 //!   entry through which a registry's `current` marking and
-//!   [`SessionId`](crate::redis::SessionId) learn which session a request holds.
+//!   [`SessionId`](crate::registry::SessionId) learn which session a request holds.
 //! - **The log-in record** ([`LoginRecord`]): what a store keeps of a log-in for its registry,
 //!   and hands back in an `ended` marker once the session's data is gone.
 //! - **The request scope** (`scope.rs`, [`RequestScope`](crate::redis::RequestScope)): a
@@ -32,7 +32,7 @@ pub(crate) mod login_record;
 pub(crate) mod marker;
 pub(crate) mod peek;
 pub(crate) mod reserved;
-#[cfg(feature = "redis")]
+#[cfg(any(feature = "redis", feature = "postgres"))]
 pub(crate) mod scope;
 pub(crate) mod session_api;
 

@@ -12,7 +12,7 @@ use crate::{
 
 /// What a server-side store needs from stored state without judging it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
 pub(crate) struct Peek {
     pub(crate) user: String,
     pub(crate) login: UnixMs,
@@ -28,7 +28,7 @@ pub(crate) struct Peek {
 
 /// Reads what a server-side store needs from stored state without judging it. `None` if the
 /// state is not a well-formed record.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
 pub(crate) fn peek(raw: &str) -> Option<Peek> {
     let Record { state, deadline } = Record::parse(raw).ok()?;
     Some(Peek {
@@ -43,7 +43,7 @@ pub(crate) fn peek(raw: &str) -> Option<Peek> {
 
 /// Only the log-in instant of stored state (Unix ms), without decoding the rest: a store reads
 /// it on every load. `None` if the state is not a well-formed record.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
 pub(crate) fn login_millis(raw: &str) -> Option<u64> {
     let fields = raw
         .strip_prefix('"')

@@ -4,7 +4,7 @@
 
 /// Entries under this prefix are the store's, for this request only; the state itself is under
 /// [`STATE_KEY`](crate::STATE_KEY), which does not match it.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
 pub(crate) const RESERVED_PREFIX: &str = "session-expiry.";
 /// The entry that holds a [`StoreMarker`](super::StoreMarker).
 pub(crate) const MARKER_KEY: &str = "session-expiry.store";
@@ -17,9 +17,9 @@ pub(crate) const ENDED_KEY: &str = "session-expiry.ended";
 /// With a `revoked` or `evicted` marker: the session's expiry state, to name its user and age in
 /// the event. Not under the state key, so that a request that finds the state key needs no
 /// look for a marker.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
 pub(crate) const ENDING_KEY: &str = "session-expiry.ending";
 /// With a live session of a store that has a registry: the session's public id (a JSON string),
-/// for [`SessionId`](crate::redis::SessionId) and the registry's `current` marking.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+/// for [`SessionId`](crate::registry::SessionId) and the registry's `current` marking.
+#[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
 pub(crate) const ID_KEY: &str = "session-expiry.id";

@@ -145,7 +145,7 @@ pub(crate) fn renews_an_ended_session(login_ms: Option<u64>) -> bool {
 }
 
 /// Gives a server-side store (the Redis store) the request it works for: it records the client's
-/// user agent and IP in the [registry](crate::redis::SessionRegistry) at log-in, turns a save that
+/// user agent and IP in the [registry](crate::registry::SessionRegistry) at log-in, turns a save that
 /// failed because the store's server was
 /// unavailable into `503` with `Retry-After` (instead of actix-session's empty `500`), a log-in
 /// the user's session limit refused ([`OnMaxSessions::Refuse`](crate::config::OnMaxSessions::Refuse))

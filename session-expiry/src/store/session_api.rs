@@ -9,7 +9,7 @@
 
 use std::{cell::Ref, collections::HashMap};
 
-#[cfg(feature = "redis")]
+#[cfg(any(feature = "redis", feature = "postgres"))]
 pub(crate) use actix_session::storage::{
     LoadError, SaveError, SessionKey, SessionStore, UpdateError,
 };
@@ -30,7 +30,7 @@ pub(crate) fn json_text<'a>(state: &'a SessionState, key: &str) -> Option<&'a st
 }
 
 /// Sets entry `key` of a state a store hands to actix-session to the JSON string `value`.
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
 pub(crate) fn put_str(state: &mut SessionState, key: &str, value: &str) {
     let plain = value.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
     let text = if plain {

@@ -762,3 +762,18 @@ fn escape(text: &str) -> String {
         })
         .collect()
 }
+
+/// `MAX_SESSIONS`, if set: how many sessions each user may hold at once.
+#[allow(dead_code)] // the quickstart keeps no registry
+pub fn max_sessions() -> io::Result<Option<u32>> {
+    match env::var("MAX_SESSIONS") {
+        Err(_) => Ok(None),
+        Ok(raw) => match raw.trim().parse() {
+            Ok(max) if max > 0 => Ok(Some(max)),
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("MAX_SESSIONS must be a whole number above 0, got {raw:?}"),
+            )),
+        },
+    }
+}

@@ -9,7 +9,7 @@ use super::{SessionId, SessionInfo};
 ///
 /// # Examples
 /// ```
-/// use session_expiry::redis::{Page, MAX_PAGE_SIZE};
+/// use session_expiry::registry::{Page, MAX_PAGE_SIZE};
 /// assert_eq!(Page::new(MAX_PAGE_SIZE + 1).limit(), MAX_PAGE_SIZE);
 /// ```
 pub const MAX_PAGE_SIZE: usize = 100;
@@ -23,11 +23,11 @@ const DEFAULT_PAGE_SIZE: usize = 20;
 ///
 /// # Examples
 /// ```
-/// use session_expiry::redis::Page;
+/// use session_expiry::registry::Page;
 ///
 /// let first = Page::new(20);
 /// assert_eq!(first.limit(), 20);
-/// assert_eq!(Page::new(1_000).limit(), session_expiry::redis::MAX_PAGE_SIZE);
+/// assert_eq!(Page::new(1_000).limit(), session_expiry::registry::MAX_PAGE_SIZE);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
@@ -48,7 +48,7 @@ impl Page {
     ///
     /// # Examples
     /// ```
-    /// let page = session_expiry::redis::Page::new(10);
+    /// let page = session_expiry::registry::Page::new(10);
     /// ```
     #[must_use]
     pub fn new(limit: usize) -> Self {
@@ -63,11 +63,11 @@ impl Page {
     ///
     /// # Examples
     /// ```
-    /// use session_expiry::redis::{Page, PageCursor};
+    /// use session_expiry::registry::{Page, PageCursor};
     ///
     /// let cursor: PageCursor = "1735689600000.0123456789abcdef0123456789abcdef".parse()?;
     /// let next = Page::new(20).after(cursor);
-    /// # Ok::<(), session_expiry::redis::InvalidPageCursor>(())
+    /// # Ok::<(), session_expiry::registry::InvalidPageCursor>(())
     /// ```
     #[must_use]
     pub fn after(mut self, cursor: impl Into<Option<PageCursor>>) -> Self {
@@ -80,7 +80,7 @@ impl Page {
     ///
     /// # Examples
     /// ```
-    /// use session_expiry::redis::{Page, SessionId};
+    /// use session_expiry::registry::{Page, SessionId};
     ///
     /// # fn f(current: Option<SessionId>) {
     /// let page = Page::new(20).current(current);
@@ -96,7 +96,7 @@ impl Page {
     ///
     /// # Examples
     /// ```
-    /// assert_eq!(session_expiry::redis::Page::new(0).limit(), 1);
+    /// assert_eq!(session_expiry::registry::Page::new(0).limit(), 1);
     /// ```
     #[must_use]
     pub fn limit(&self) -> usize {
@@ -121,9 +121,9 @@ impl Page {
 ///
 /// # Examples
 /// ```no_run
-/// use session_expiry::redis::{Page, SessionRegistry};
+/// use session_expiry::registry::{Page, SessionRegistry};
 ///
-/// # async fn run(registry: SessionRegistry) -> Result<(), session_expiry::redis::RedisStoreError> {
+/// # async fn run(registry: SessionRegistry) -> Result<(), session_expiry::registry::RegistryError> {
 /// let mut page = registry.list("alice", Page::new(50)).await?;
 /// loop {
 ///     for session in &page.sessions {
@@ -151,13 +151,13 @@ pub struct SessionPage {
 ///
 /// # Examples
 /// ```
-/// use session_expiry::redis::PageCursor;
+/// use session_expiry::registry::PageCursor;
 ///
 /// let text = "1735689600000.0123456789abcdef0123456789abcdef";
 /// let cursor: PageCursor = text.parse()?;
 /// assert_eq!(cursor.to_string(), text);
 /// assert!("page-2".parse::<PageCursor>().is_err());
-/// # Ok::<(), session_expiry::redis::InvalidPageCursor>(())
+/// # Ok::<(), session_expiry::registry::InvalidPageCursor>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PageCursor {
@@ -170,12 +170,26 @@ pub struct PageCursor {
 const MAX_ACTIVITY_DIGITS: usize = 15;
 
 impl PageCursor {
+    /// The cursor after the session `id` last active at `activity` (Unix ms).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn at(activity: u64, id: SessionId) -> Self {
+        Self { activity, id }
+    }
+
+    /// Where the cursor stands: the activity (Unix ms) and the id of the last session listed.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn position(&self) -> (u64, &SessionId) {
+        (self.activity, &self.id)
+    }
+
     /// The cursor the list script answered: activity (digits) and id; `None` if malformed.
+    #[cfg(feature = "redis")]
     pub(crate) fn from_script(activity: &str, id: &str) -> Option<Self> {
         format!("{activity}.{id}").parse().ok()
     }
 
     /// The scripts' cursor arguments: activity and id, both empty for the first page.
+    #[cfg(feature = "redis")]
     pub(crate) fn args(cursor: Option<&Self>) -> (String, &str) {
         match cursor {
             Some(cursor) => (cursor.activity.to_string(), cursor.id.as_str()),
@@ -200,7 +214,7 @@ impl serde::Serialize for PageCursor {
 ///
 /// # Examples
 /// ```
-/// use session_expiry::redis::PageCursor;
+/// use session_expiry::registry::PageCursor;
 /// let error = "2".parse::<PageCursor>().unwrap_err();
 /// assert_eq!(error.to_string(), "a page cursor is `<Unix ms>.<session id>`");
 /// ```
@@ -263,6 +277,7 @@ mod tests {
         assert_eq!(Page::new(7).limit(), 7);
         assert_eq!(Page::new(usize::MAX).limit(), MAX_PAGE_SIZE);
         assert_eq!(Page::default().limit(), DEFAULT_PAGE_SIZE);
+        #[cfg(feature = "redis")]
         assert_eq!(PageCursor::args(None), (String::new(), ""));
     }
 }

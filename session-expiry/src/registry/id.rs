@@ -11,12 +11,12 @@ use std::{fmt, str::FromStr};
 ///
 /// # Examples
 /// ```
-/// use session_expiry::redis::SessionId;
+/// use session_expiry::registry::SessionId;
 ///
 /// let id: SessionId = "0123456789abcdef0123456789abcdef".parse()?;
 /// assert_eq!(id.as_str(), "0123456789abcdef0123456789abcdef");
 /// assert!("not-an-id".parse::<SessionId>().is_err());
-/// # Ok::<(), session_expiry::redis::InvalidSessionId>(())
+/// # Ok::<(), session_expiry::registry::InvalidSessionId>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
@@ -30,7 +30,7 @@ impl SessionId {
     ///
     /// # Examples
     /// ```
-    /// # use session_expiry::redis::SessionId;
+    /// # use session_expiry::registry::SessionId;
     /// let id: SessionId = "ffffffffffffffffffffffffffffffff".parse().unwrap();
     /// assert_eq!(id.as_str().len(), 32);
     /// ```
@@ -39,7 +39,31 @@ impl SessionId {
         &self.0
     }
 
+    /// The id of a session whose key hashes to `digest` (its first [`ID_BYTES`], in lowercase
+    /// hexadecimal).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn of_digest(digest: &[u8]) -> Self {
+        use std::fmt::Write as _;
+        let mut hex = String::with_capacity(ID_BYTES * 2);
+        for byte in digest.iter().take(ID_BYTES) {
+            let _infallible = write!(hex, "{byte:02x}");
+        }
+        Self(hex)
+    }
+
+    /// The id's bytes, for a store that keeps them as such; `None` for none (never, for an id
+    /// this crate made or parsed).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn bytes(&self) -> Option<[u8; ID_BYTES]> {
+        let mut bytes = [0; ID_BYTES];
+        for (byte, pair) in bytes.iter_mut().zip(self.0.as_bytes().chunks_exact(2)) {
+            *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+        }
+        Some(bytes)
+    }
+
     /// Wraps text this crate produced (a hash it just computed or read back from its index).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn from_trusted(hex: String) -> Self {
         Self(hex)
     }
@@ -55,7 +79,7 @@ impl fmt::Display for SessionId {
 ///
 /// # Examples
 /// ```
-/// use session_expiry::redis::SessionId;
+/// use session_expiry::registry::SessionId;
 /// let error = "xyz".parse::<SessionId>().unwrap_err();
 /// assert_eq!(error.to_string(), "a session id is 32 lowercase hexadecimal digits");
 /// ```
@@ -67,10 +91,15 @@ impl FromStr for SessionId {
     type Err = InvalidSessionId;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        super::keys::is_hex(s, ID_BYTES * 2)
+        is_lower_hex(s, ID_BYTES * 2)
             .then(|| Self(s.to_owned()))
             .ok_or(InvalidSessionId)
     }
+}
+
+/// Whether `text` is `len` lowercase hexadecimal digits.
+fn is_lower_hex(text: &str, len: usize) -> bool {
+    text.len() == len && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 impl actix_web::FromRequest for SessionId {

@@ -1,0 +1,378 @@
+//! What the PostgreSQL store does, through real HTTP on actix-web's test service and the public
+//! API, with time moved by `MockClock` and costs read from `pg_stat_statements`.
+
+use std::time::Duration;
+
+use actix_web::{http::StatusCode, test::TestRequest};
+use futures_util::future::join_all;
+use session_expiry::{
+    config::OnMaxSessions,
+    postgres::PostgresStore,
+    registry::{Page, SessionRegistry},
+    MockClock,
+};
+
+use crate::{
+    postgres_support::{built, pg_app, PgTarget},
+    support::{expiry, Client, ABSOLUTE, IDLE, MINUTE},
+};
+
+#[actix_web::test]
+async fn a_request_costs_one_select_and_no_write_until_a_refresh_is_due() {
+    let target = PgTarget::shared();
+    let clock = MockClock::new();
+    let middleware = built(expiry(&clock));
+    let store = target.store_for(&middleware).await;
+    let client = Client::new(pg_app(store, middleware).await);
+    client.login().await;
+    let before = target.statements().await;
+    for _ in 0..10 {
+        clock.advance(Duration::from_secs(5));
+        let answer = client.json(TestRequest::get().uri("/whoami")).await;
+        assert_eq!(answer.json()["user"], "alice", "{answer:?}");
+    }
+    let steady = target.statements().await - before;
+    assert_eq!(steady.selects, 10, "{steady:?}");
+    assert_eq!(steady.writes, 0, "{steady:?}");
+    assert_eq!(steady.statements, 10, "{steady:?}");
+    // Past the granularity (a minute at a 30-minute idle timeout): one refresh, one row.
+    clock.advance(MINUTE);
+    let before = target.statements().await;
+    client.json(TestRequest::get().uri("/whoami")).await;
+    let refresh = target.statements().await - before;
+    assert_eq!((refresh.selects, refresh.writes), (1, 1), "{refresh:?}");
+    assert_eq!(refresh.rows_written, 1, "{refresh:?}");
+}
+
+#[actix_web::test]
+async fn a_refresh_is_a_hot_update() {
+    let target = PgTarget::shared();
+    let clock = MockClock::new();
+    let middleware = built(expiry(&clock));
+    let store = target.store_for(&middleware).await;
+    let client = Client::new(pg_app(store, middleware).await);
+    client.login().await;
+    for _ in 0..20 {
+        clock.advance(MINUTE);
+        let answer = client.json(TestRequest::get().uri("/whoami")).await;
+        assert_eq!(answer.status, StatusCode::OK);
+    }
+    // The server's statistics reach pg_stat_user_tables when the store's connections go
+    // idle: polled, in real time, for at most 15 s.
+    let look = target.connect().await;
+    let started = std::time::Instant::now();
+    let (updates, hot) = loop {
+        let row = look
+            .query_one(
+                "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables \
+                 WHERE schemaname = $1 AND relname = 'session_expiry'",
+                &[&target.schema],
+            )
+            .await
+            .unwrap();
+        let (updates, hot): (i64, i64) = (row.get(0), row.get(1));
+        if updates >= 20 || started.elapsed() > Duration::from_secs(15) {
+            break (updates, hot);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(updates, 20, "one update per refresh");
+    assert_eq!(hot, updates, "every refresh a HOT update");
+}
+
+#[actix_web::test]
+async fn a_session_past_its_deadline_gets_its_reason_whatever_the_reaper_did() {
+    let target = PgTarget::shared();
+    let clock = MockClock::new();
+    let middleware = built(expiry(&clock));
+    let store = target.store_for(&middleware).await;
+    let client = Client::new(pg_app(store.clone(), middleware).await);
+    client.login().await;
+    clock.advance(IDLE);
+    // The reaper runs first: the row is kept a day past its deadline for its reason.
+    let reaped = store.reap().await.unwrap();
+    assert!(reaped.ran);
+    assert_eq!(reaped.total(), 0);
+    let answer = client.json(TestRequest::get().uri("/whoami")).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{answer:?}");
+    assert_eq!(answer.json()["reason"], "idle");
+
+    // Absolute: kept alive by activity, ended by the log-in's age.
+    let clock = MockClock::new();
+    let middleware = built(expiry(&clock));
+    let store = target.store_for(&middleware).await;
+    let client = Client::new(pg_app(store, middleware).await);
+    client.login().await;
+    let mut waited = Duration::ZERO;
+    while waited < ABSOLUTE {
+        clock.advance(IDLE / 2);
+        waited += IDLE / 2;
+        let answer = client.json(TestRequest::get().uri("/whoami")).await;
+        if waited < ABSOLUTE {
+            assert_eq!(answer.json()["user"], "alice", "{answer:?}");
+        } else {
+            assert_eq!(answer.json()["reason"], "absolute", "{answer:?}");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn the_registry_lists_marks_and_revokes_and_revoked_sessions_say_so() {
+    let target = PgTarget::shared();
+    let clock = MockClock::new();
+    let middleware = built(expiry(&clock));
+    let store = target.store_for(&middleware).await;
+    let registry = store.registry();
+    let app = pg_app(store, middleware).await;
+    let client = Client::new(app);
+    let mut cookies = Vec::new();
+    for _ in 0..3 {
+        client.set_cookie(None);
+        clock.advance(Duration::from_secs(1));
+        client
+            .json(TestRequest::post().uri("/login/alice").insert_header((
+                "user-agent",
+                "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+            )))
+            .await;
+        cookies.push(client.cookie());
+    }
+    assert_eq!(registry.count("alice").await.unwrap(), 3);
+    let page = client.json(TestRequest::get().uri("/sessions")).await;
+    let sessions = page.json()["sessions"].as_array().unwrap().clone();
+    assert_eq!(sessions.len(), 3, "{page:?}");
+    assert_eq!(
+        sessions[0]["current"], true,
+        "the newest, most recently active first"
+    );
+    assert_eq!(sessions[1]["current"], false);
+    assert_eq!(sessions[0]["device"], "Firefox 128 on Linux");
+    // Paging: one at a time, every session once.
+    let first = registry.list("alice", Page::new(2)).await.unwrap();
+    assert_eq!(first.sessions.len(), 2);
+    let rest = registry
+        .list("alice", Page::new(2).after(first.next.clone().unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(rest.sessions.len(), 1);
+    assert!(rest.next.is_none());
+    assert_ne!(rest.sessions[0].id, first.sessions[1].id);
+    // Revoke the others over HTTP: the first two sessions end with reason `revoked`.
+    let answer = client
+        .json(TestRequest::post().uri("/sessions/revoke-others"))
+        .await;
+    assert_eq!(answer.json()["revoked"], 2, "{answer:?}");
+    client.set_cookie(cookies[0].clone());
+    let revoked = client.json(TestRequest::get().uri("/whoami")).await;
+    assert_eq!(revoked.status, StatusCode::UNAUTHORIZED, "{revoked:?}");
+    assert_eq!(revoked.json()["reason"], "revoked");
+    client.set_cookie(cookies[2].clone());
+    let kept = client.json(TestRequest::get().uri("/whoami")).await;
+    assert_eq!(kept.json()["user"], "alice");
+    assert_eq!(registry.revoke_all("alice").await.unwrap(), 1);
+    assert_eq!(registry.count("alice").await.unwrap(), 0);
+}
+
+async fn logged_in_clients(
+    target: &PgTarget,
+    max: u32,
+    refuse: bool,
+    n: usize,
+) -> (SessionRegistry, Vec<StatusCode>) {
+    let clock = MockClock::new();
+    let mut builder = expiry(&clock).max_sessions(max);
+    if refuse {
+        builder = builder.on_max_sessions(OnMaxSessions::Refuse);
+    }
+    let middleware = built(builder);
+    let store = target.store_for(&middleware).await;
+    let registry = store.registry();
+    let app = pg_app(store, middleware).await;
+    let clients: Vec<_> = (0..n).map(|_| Client::new(&app)).collect();
+    let answers = join_all(
+        clients
+            .iter()
+            .map(|client| client.json(TestRequest::post().uri("/login/alice"))),
+    )
+    .await;
+    (
+        registry,
+        answers.into_iter().map(|answer| answer.status).collect(),
+    )
+}
+
+#[actix_web::test]
+async fn forty_concurrent_log_ins_never_exceed_the_limit() {
+    let target = PgTarget::shared();
+    let (registry, statuses) = logged_in_clients(&target, 5, false, 40).await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    assert_eq!(registry.count("alice").await.unwrap(), 5);
+
+    let target = PgTarget::shared();
+    let (registry, statuses) = logged_in_clients(&target, 5, true, 40).await;
+    let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::FORBIDDEN)
+        .count();
+    assert_eq!((ok, refused), (5, 35), "{statuses:?}");
+    assert_eq!(registry.count("alice").await.unwrap(), 5);
+}
+
+#[actix_web::test]
+async fn an_evicted_session_says_so() {
+    let target = PgTarget::shared();
+    let clock = MockClock::new();
+    let middleware = built(expiry(&clock).max_sessions(1));
+    let store = target.store_for(&middleware).await;
+    let app = pg_app(store, middleware).await;
+    let first = Client::new(&app);
+    first.login().await;
+    clock.advance(Duration::from_secs(1));
+    let second = Client::new(&app);
+    second.login().await;
+    let answer = first.json(TestRequest::get().uri("/whoami")).await;
+    assert_eq!(answer.json()["reason"], "evicted", "{answer:?}");
+    let answer = second.json(TestRequest::get().uri("/whoami")).await;
+    assert_eq!(answer.json()["user"], "alice");
+}
+
+#[actix_web::test]
+async fn the_statements_of_a_log_in_and_a_page_do_not_grow_with_the_users_sessions() {
+    let mut per_count = Vec::new();
+    for planted in [10_i64, 10_000] {
+        let target = PgTarget::shared();
+        let clock = MockClock::new();
+        let middleware = built(expiry(&clock).max_sessions(20_000));
+        let store = target.store_for(&middleware).await;
+        let registry = store.registry();
+        let client = Client::new(pg_app(store, middleware).await);
+        client.login().await;
+        // Plant `planted` more sessions of alice, as the store files them (same user tag).
+        let look = target.connect().await;
+        look.execute(
+            &format!(
+                "INSERT INTO \"{}\".session_expiry (id, user_tag, login_ms, seen_ms, \
+                 expires_ms, login, state, entries) \
+                 SELECT decode(md5(g::text), 'hex'), user_tag, login_ms, seen_ms - g, \
+                 expires_ms, login, state, entries \
+                 FROM \"{}\".session_expiry, generate_series(1, $1::bigint) g",
+                target.schema, target.schema
+            ),
+            &[&planted],
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            registry.count("alice").await.unwrap(),
+            usize::try_from(planted + 1).unwrap()
+        );
+        let before = target.statements().await;
+        let other = Client::new(pg_app_again(&target, &clock).await);
+        other.login().await;
+        registry.list("alice", Page::new(20)).await.unwrap();
+        registry.count("alice").await.unwrap();
+        per_count.push(target.statements().await - before);
+    }
+    // One log-in (a fresh app: its migration check too), a page and a count.
+    eprintln!("statements at 10 and 10,000 sessions: {per_count:?}");
+    assert_eq!(
+        per_count[0].statements, per_count[1].statements,
+        "{per_count:?}"
+    );
+}
+
+async fn pg_app_again(
+    target: &PgTarget,
+    clock: &MockClock,
+) -> impl actix_web::dev::Service<
+    actix_http::Request,
+    Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+    Error = actix_web::Error,
+> {
+    let middleware = built(expiry(clock).max_sessions(20_000));
+    let store = target.store_for(&middleware).await;
+    pg_app(store, middleware).await
+}
+
+#[actix_web::test]
+async fn an_outage_is_a_503_with_retry_after_and_the_store_recovers_without_a_restart() {
+    let mut target = PgTarget::own();
+    let clock = MockClock::new();
+    let middleware = built(expiry(&clock));
+    let store = target.store_for(&middleware).await;
+    let client = Client::new(pg_app(store, middleware).await);
+    client.login().await;
+    target.server().stop();
+    let answer = client.json(TestRequest::get().uri("/whoami")).await;
+    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE, "{answer:?}");
+    assert_eq!(answer.header("retry-after"), Some("2"));
+    assert_eq!(answer.json()["error"], "session_store_unavailable");
+    target.server().run();
+    let answer = client.json(TestRequest::get().uri("/whoami")).await;
+    assert_eq!(answer.json()["user"], "alice", "{answer:?}");
+}
+
+#[actix_web::test]
+async fn migrations_are_idempotent_and_safe_from_instances_starting_at_once() {
+    let target = PgTarget::shared();
+    let clock = MockClock::new();
+    let middleware = built(expiry(&clock));
+    let stores: Vec<PostgresStore> = join_all((0..6).map(|_| target.store_for(&middleware))).await;
+    for store in &stores {
+        assert_eq!(store.migrate().await.unwrap(), 1);
+    }
+    let look = target.connect().await;
+    let versions: i64 = look
+        .query_one(
+            &format!(
+                "SELECT count(*) FROM \"{}\".session_expiry_schema",
+                target.schema
+            ),
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(versions, 1, "version 1 applied once");
+}
+
+#[actix_web::test]
+async fn the_reaper_runs_alone_in_bounded_batches_and_sums_the_reasons() {
+    let target = PgTarget::shared();
+    let clock = MockClock::new();
+    let middleware = built(expiry(&clock).max_sessions(1));
+    let store = target.store_for(&middleware).await;
+    let registry = store.registry();
+    let app = pg_app(store.clone(), middleware).await;
+    // One evicted (by the second log-in), one revoked, one ending by its deadline.
+    for user in ["alice", "alice", "bob", "carol"] {
+        Client::new(&app)
+            .json(TestRequest::post().uri(&format!("/login/{user}")))
+            .await;
+        clock.advance(Duration::from_secs(1));
+    }
+    assert_eq!(registry.revoke_all("bob").await.unwrap(), 1);
+    let look = target.connect().await;
+    clock.advance(IDLE + Duration::from_secs(24 * 3600));
+    let reaped = store.reap().await.unwrap();
+    assert!(reaped.ran);
+    assert_eq!(
+        (reaped.revoked, reaped.evicted, reaped.deadline),
+        (1, 1, 2),
+        "{reaped:?}"
+    );
+    assert!(reaped.batches >= 1);
+    let left: i64 = look
+        .query_one(
+            &format!("SELECT count(*) FROM \"{}\".session_expiry", target.schema),
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+}
