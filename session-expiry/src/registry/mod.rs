@@ -3,8 +3,8 @@
 //! everywhere"), and sign in within the user's session limit.
 //!
 //! [`SessionRegistry`] is what handlers take (`web::Data<SessionRegistry>`), whichever store
-//! keeps the sessions: [`RedisStore::registry`](crate::redis::RedisStore::registry) (feature
-//! `redis`) and [`PostgresStore::registry`](crate::postgres::PostgresStore::registry) (feature
+//! keeps the sessions: `RedisStore::registry` (feature
+//! `redis`) and `PostgresStore::registry` (feature
 //! `postgres`) both hand one out, so the same handler code serves either. What each costs is
 //! in its store's module docs.
 //!
@@ -78,8 +78,8 @@ macro_rules! on_store {
 }
 
 /// The sessions of each user, kept by the server-side store itself as it saves and deletes
-/// them; get it from [`RedisStore::registry`](crate::redis::RedisStore::registry) or
-/// [`PostgresStore::registry`](crate::postgres::PostgresStore::registry) and hand it to
+/// them; get it from `RedisStore::registry` or
+/// `PostgresStore::registry` and hand it to
 /// handlers with `web::Data`. The same type, and the same semantics, on every store.
 ///
 /// Listing one page, counting and revoking one session never walk all of a user's sessions;

@@ -15,8 +15,8 @@ const PAGE_SIZE: usize = 20;
 /// nobody is signed in (as [`SignedIn`](crate::SignedIn) does), and the state-changing ones
 /// are same-origin checked ([`SameOrigin`]: `403` `{"error":"cross_site_request"}`). The app
 /// needs `web::Data<SessionRegistry>`, from
-/// [`RedisStore::registry`](crate::redis::RedisStore::registry) or
-/// [`PostgresStore::registry`](crate::postgres::PostgresStore::registry).
+/// `RedisStore::registry` or
+/// `PostgresStore::registry`.
 ///
 /// - `GET {prefix}`: `{"sessions":[{"id":…,"device":"Firefox 128 on Linux","logged_in_at":…,
 ///   "last_seen":…,"expires_at":…,"user_agent":…,"ip":…,"current":true}, …],"next":"<cursor>"}`,
