@@ -19,7 +19,9 @@ use session_expiry::{
     config::SessionExpiryBuilder, Clock as _, Expiry, ExpiryReason, MockClock, SessionEvent,
 };
 
-use crate::support::{expiry, routes, session_middleware, Answer, Client};
+use crate::support::{
+    assert_expired, assert_user, expiry, routes, session_middleware, whoami, Client,
+};
 
 const INTERVAL: Duration = Duration::from_secs(60);
 const BROWSER: &str = "text/html,application/xhtml+xml";
@@ -95,25 +97,6 @@ macro_rules! stamped_app {
     };
 }
 
-fn whoami() -> TestRequest {
-    TestRequest::get().uri("/whoami")
-}
-
-#[track_caller]
-fn assert_ended(answer: &Answer, reason: &str) {
-    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{answer:?}");
-    assert_eq!(
-        answer.json(),
-        serde_json::json!({"error": "session_expired", "reason": reason})
-    );
-}
-
-#[track_caller]
-fn assert_signed_in(answer: &Answer, user: &str) {
-    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
-    assert_eq!(answer.json()["user"], user, "{answer:?}");
-}
-
 fn recorder() -> (
     Arc<Mutex<Vec<SessionEvent>>>,
     impl Fn(&SessionEvent) + Send + Sync,
@@ -141,10 +124,10 @@ async fn a_password_change_ends_the_other_session_and_keeps_this_one() {
     assert_eq!(changed.status, StatusCode::NO_CONTENT, "{changed:?}");
     assert!(changed.set_cookie, "the session ID is renewed");
     assert_ne!(client.cookie(), this);
-    assert_signed_in(&client.json(whoami()).await, "alice");
+    assert_user(&client.json(whoami()).await, "alice");
 
     client.set_cookie(other);
-    assert_ended(&client.json(whoami()).await, "credentials_changed");
+    assert_expired(&client.json(whoami()).await, "credentials_changed");
     let events = events.lock().unwrap();
     assert!(events
         .iter()
@@ -181,9 +164,9 @@ async fn a_change_made_outside_the_app_is_seen_after_the_interval_and_not_before
     client.login().await;
     users.bump("alice");
     clock.advance(INTERVAL - Duration::from_secs(1));
-    assert_signed_in(&client.json(whoami()).await, "alice");
+    assert_user(&client.json(whoami()).await, "alice");
     clock.advance(Duration::from_secs(1));
-    assert_ended(&client.json(whoami()).await, "credentials_changed");
+    assert_expired(&client.json(whoami()).await, "credentials_changed");
 }
 
 #[actix_web::test]
@@ -194,7 +177,7 @@ async fn passive_requests_are_checked_too() {
     client.login().await;
     users.bump("alice");
     clock.advance(INTERVAL);
-    assert_ended(
+    assert_expired(
         &client.json(TestRequest::get().uri("/passive")).await,
         "credentials_changed",
     );
@@ -208,10 +191,10 @@ async fn a_disabled_user_is_signed_out_as_revoked_and_cannot_sign_in() {
     client.login().await;
     users.stamps.lock().unwrap().remove("alice");
     clock.advance(INTERVAL);
-    assert_ended(&client.json(whoami()).await, "revoked");
+    assert_expired(&client.json(whoami()).await, "revoked");
 
     let login = client.json(TestRequest::post().uri("/login/alice")).await;
-    assert_ended(&login, "revoked");
+    assert_expired(&login, "revoked");
     let after = client.json(whoami()).await;
     assert_eq!(after.status, StatusCode::OK, "{after:?}");
     assert_eq!(after.json()["user"], serde_json::Value::Null);
@@ -242,7 +225,7 @@ async fn a_failing_lookup_answers_503_and_keeps_the_session_without_counting_act
     // The state as the next request finds it: the failed one wrote nothing (no activity).
     let seen_after = client.stored_state().await.unwrap().seen_after_login_ms();
     assert_eq!(seen_after, seen_before);
-    assert_signed_in(&client.json(whoami()).await, "alice");
+    assert_user(&client.json(whoami()).await, "alice");
     assert!(!events
         .lock()
         .unwrap()
@@ -283,7 +266,7 @@ async fn a_lookup_runs_at_most_once_per_user_per_interval() {
         for _ in 0..10 {
             for (user, cookie) in &sessions {
                 client.set_cookie(cookie.clone());
-                assert_signed_in(&client.json(whoami()).await, user);
+                assert_user(&client.json(whoami()).await, user);
             }
             clock.advance(Duration::from_secs(5));
         }
@@ -301,7 +284,7 @@ async fn with_interval_zero_every_request_looks_the_stamp_up() {
     client.login().await;
     let after_login = users.lookups();
     for _ in 0..5 {
-        assert_signed_in(&client.json(whoami()).await, "alice");
+        assert_user(&client.json(whoami()).await, "alice");
     }
     assert_eq!(users.lookups(), after_login + 5);
 }
@@ -336,8 +319,8 @@ async fn sessions_signed_in_before_valid_from_end_as_revoked() {
     let valid_from = clock.now() + chrono::Duration::hours(1);
     let client = crate::support::app(expiry(&clock).sessions_valid_from(valid_from)).await;
     client.login().await;
-    assert_ended(&client.json(whoami()).await, "revoked");
+    assert_expired(&client.json(whoami()).await, "revoked");
     clock.advance(Duration::from_secs(2 * 3600));
     client.login().await;
-    assert_signed_in(&client.json(whoami()).await, "alice");
+    assert_user(&client.json(whoami()).await, "alice");
 }

@@ -15,7 +15,7 @@ use crate::{
     credentials::{change_password, Users},
     redis_server::RedisServer,
     redis_support::{cookie_key, Target},
-    support::{expiry, routes, Client},
+    support::{expiry, routes, whoami, Client},
 };
 
 const INTERVAL: Duration = Duration::from_secs(60);
@@ -43,10 +43,6 @@ macro_rules! instance {
             .await,
         )
     }};
-}
-
-fn whoami() -> TestRequest {
-    TestRequest::get().uri("/whoami")
 }
 
 /// Waits until `count` instances listen for credential changes on the target's own server.

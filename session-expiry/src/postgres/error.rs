@@ -147,39 +147,31 @@ impl PostgresStoreError {
 
     /// The error and its causes on one line, for the log.
     pub(crate) fn chain(&self) -> String {
-        let mut line = self.to_string();
-        let mut source = std::error::Error::source(self);
-        while let Some(cause) = source {
-            let cause_text = cause.to_string();
-            if !line.ends_with(&cause_text) {
-                line.push_str(": ");
-                line.push_str(&cause_text);
-            }
-            source = cause.source();
+        crate::store::failure::chain(self)
+    }
+}
+
+impl crate::store::failure::StoreFailure for PostgresStoreError {
+    const SERVER: &'static str = "PostgreSQL";
+
+    fn retry_after(&self) -> Option<Duration> {
+        PostgresStoreError::retry_after(self)
+    }
+
+    fn refused_beyond(&self) -> Option<u32> {
+        match self {
+            Self::TooManySessions { max } => Some(*max),
+            _ => None,
         }
-        line
     }
 }
 
 impl ResponseError for PostgresStoreError {
     fn status_code(&self) -> StatusCode {
-        if self.is_unavailable() {
-            StatusCode::SERVICE_UNAVAILABLE
-        } else if let Self::TooManySessions { .. } = self {
-            StatusCode::FORBIDDEN
-        } else {
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
+        crate::store::failure::status_code(self)
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Self::TooManySessions { max } = self {
-            return crate::ExpiryError::TooManySessions { max: *max }.error_response();
-        }
-        tracing::error!(target: "session_expiry", error = %self.chain(), "session registry failed");
-        match self.retry_after() {
-            Some(retry_after) => crate::response::Refusal::Unavailable(retry_after).answer(None),
-            None => HttpResponse::new(self.status_code()),
-        }
+        crate::store::failure::error_response(self)
     }
 }

@@ -250,21 +250,9 @@ impl PostgresStore {
         &self.backend
     }
 
-    /// Logs a failure, and tells the request's scope when PostgreSQL is unavailable.
+    /// Logs a failure, and tells the request's scope when the server is unavailable.
     fn failed(&self, operation: &str, error: PostgresStoreError) -> anyhow::Error {
-        if let PostgresStoreError::TooManySessions { .. } = error {
-            return anyhow::Error::new(error);
-        }
-        crate::metrics::store_error();
-        tracing::error!(
-            target: "session_expiry",
-            error = %error.chain(),
-            "the PostgreSQL session store could not {operation}"
-        );
-        if let Some(retry_after) = error.retry_after() {
-            scope::report_outage(retry_after);
-        }
-        anyhow::Error::new(error)
+        crate::store::failure::failed(operation, error)
     }
 
     /// One SELECT: the session's data while it is live, what names its end after.
@@ -508,17 +496,10 @@ impl SessionStore for PostgresStore {
         match self.read(&id).await {
             Ok(state) => Ok(state),
             Err(error) => match error.retry_after() {
-                Some(retry_after) => {
-                    crate::metrics::store_error();
-                    tracing::error!(
-                        target: "session_expiry",
-                        error = %error.chain(),
-                        "PostgreSQL is unavailable: the session cannot be checked"
-                    );
-                    let mut state = SessionState::new();
-                    StoreMarker::Unavailable { retry_after }.write(&mut state);
-                    Ok(Some(state))
-                }
+                Some(retry_after) => Ok(Some(crate::store::failure::unavailable_on_load(
+                    &error,
+                    retry_after,
+                ))),
                 None => Err(LoadError::Other(self.failed("load a session", error))),
             },
         }

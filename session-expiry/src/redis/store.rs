@@ -20,7 +20,6 @@ use crate::store::{
     peek::login_millis,
     scope,
     session_api::{LoadError, SaveError, SessionKey, SessionState, SessionStore, UpdateError},
-    StoreMarker,
 };
 
 /// An actix-session store on Redis, made for [`SessionExpiry`](crate::SessionExpiry).
@@ -166,22 +165,9 @@ impl RedisStore {
         )
     }
 
-    /// Logs a failure, and tells the request's scope when Redis is unavailable.
+    /// Logs a failure, and tells the request's scope when the server is unavailable.
     fn failed(&self, operation: &str, error: RedisStoreError) -> anyhow::Error {
-        if let RedisStoreError::TooManySessions { .. } = error {
-            // The session limit at work, logged where it refused: not a failure of the store.
-            return anyhow::Error::new(error);
-        }
-        crate::metrics::store_error();
-        tracing::error!(
-            target: "session_expiry",
-            error = %error.chain(),
-            "the Redis session store could not {operation}"
-        );
-        if let Some(retry_after) = error.retry_after() {
-            scope::report_outage(retry_after);
-        }
-        anyhow::Error::new(error)
+        crate::store::failure::failed(operation, error)
     }
 }
 
@@ -206,17 +192,10 @@ impl SessionStore for RedisStore {
                 Ok(state)
             }
             Err(error) => match error.retry_after() {
-                Some(retry_after) => {
-                    crate::metrics::store_error();
-                    tracing::error!(
-                        target: "session_expiry",
-                        error = %error.chain(),
-                        "Redis is unavailable: the session cannot be checked"
-                    );
-                    let mut state = SessionState::new();
-                    StoreMarker::Unavailable { retry_after }.write(&mut state);
-                    Ok(Some(state))
-                }
+                Some(retry_after) => Ok(Some(crate::store::failure::unavailable_on_load(
+                    &error,
+                    retry_after,
+                ))),
                 None => Err(LoadError::Other(self.failed("load a session", error))),
             },
         }

@@ -28,6 +28,8 @@
 //! entries as JSON values instead of JSON text (actix-extras #366); that port changes
 //! `session_api` and the entry accessors it offers, not the middleware or the stores.
 
+#[cfg(any(feature = "redis", feature = "postgres"))]
+pub(crate) mod failure;
 pub(crate) mod login_record;
 pub(crate) mod marker;
 pub(crate) mod peek;

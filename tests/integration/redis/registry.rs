@@ -467,7 +467,16 @@ pub async fn a_session_saved_before_the_index_kept_sorted_sets_joins_them_at_its
 
 pub async fn concurrent_log_ins_never_exceed_the_limit(target: &Target) {
     let clock = MockClock::new();
-    let store = target.store(&clock).await;
+    // Twelve log-ins of one user at once meet in one slot: on a loaded machine one may wait
+    // longer than the fixtures' 300 ms, or (on a cluster) find the index changed under it at
+    // every attempt. Either is a 503 with Retry-After, which a client retries; what must never
+    // happen is more sessions than the limit.
+    let store = target
+        .builder(&clock)
+        .response_timeout(std::time::Duration::from_secs(3))
+        .build()
+        .await
+        .unwrap();
     let registry = store.registry();
     let evicting = redis_app(store, expiry(&clock).max_sessions(3)).await;
     let clients: Vec<_> = (0..12).map(|_| Client::new(&evicting)).collect();
@@ -478,8 +487,18 @@ pub async fn concurrent_log_ins_never_exceed_the_limit(target: &Target) {
             .map(|(n, client)| client.json(login("alice", &format!("device {n}")))),
     )
     .await;
-    for answer in &answers {
-        assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+    for ((n, client), answer) in clients.iter().enumerate().zip(&answers) {
+        let mut answer = answer.status;
+        for _ in 0..5 {
+            if answer != StatusCode::SERVICE_UNAVAILABLE {
+                break;
+            }
+            answer = client
+                .json(login("alice", &format!("device {n}")))
+                .await
+                .status;
+        }
+        assert_eq!(answer, StatusCode::OK, "device {n}");
     }
     assert_eq!(registry.count("alice").await.unwrap(), 3);
     let mut live = 0;
