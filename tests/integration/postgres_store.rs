@@ -323,7 +323,7 @@ async fn migrations_are_idempotent_and_safe_from_instances_starting_at_once() {
     let middleware = built(expiry(&clock));
     let stores: Vec<PostgresStore> = join_all((0..6).map(|_| target.store_for(&middleware))).await;
     for store in &stores {
-        assert_eq!(store.migrate().await.unwrap(), 1);
+        assert_eq!(store.migrate().await.unwrap(), 2);
     }
     let look = target.connect().await;
     let versions: i64 = look
@@ -337,7 +337,7 @@ async fn migrations_are_idempotent_and_safe_from_instances_starting_at_once() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(versions, 1, "version 1 applied once");
+    assert_eq!(versions, 2, "versions 1 and 2 applied once each");
 }
 
 #[actix_web::test]

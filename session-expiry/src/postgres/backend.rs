@@ -7,7 +7,7 @@ use deadpool_postgres::{Object, Pool, PoolError};
 use sha2::{Digest as _, Sha256};
 
 use super::{schema::Sql, PostgresStoreError};
-use crate::{config::HashKey, events::Events, unix_ms::UnixMs, Clock};
+use crate::{config::HashKey, events::Events, unix_ms::UnixMs, valid_from::ValidFrom, Clock};
 
 /// What a user tag hashes before the user id (domain separation from other hashes).
 const USER_DOMAIN: &[u8] = b"session-expiry/user\0";
@@ -28,6 +28,8 @@ pub(crate) struct Backend {
     pub(crate) timeout: Duration,
     /// What clients are told to wait when PostgreSQL is unavailable.
     pub(crate) retry_after: Duration,
+    /// The middleware's "valid from" instant, when the store was built for it.
+    pub(crate) valid_from: Option<Arc<ValidFrom>>,
 }
 
 impl Backend {

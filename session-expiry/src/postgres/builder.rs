@@ -7,9 +7,9 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use super::{
     backend::Backend,
     schema::{valid_name, Sql},
-    PostgresStore, PostgresStoreError,
+    valid_from, PostgresStore, PostgresStoreError,
 };
-use crate::{events::Events, Clock, SessionExpiry, SystemClock, STATE_KEY};
+use crate::{events::Events, valid_from::ValidFrom, Clock, SessionExpiry, SystemClock, STATE_KEY};
 
 /// A fluent builder for [`PostgresStore`]; start with [`PostgresStore::builder`] (a URL, no
 /// TLS) or [`PostgresStore::from_pool`] (the app's own pool, any TLS connector).
@@ -39,6 +39,8 @@ pub struct PostgresStoreBuilder {
     clock: Arc<dyn Clock>,
     state_key: Arc<str>,
     events: Events,
+    /// The middleware's "valid from" instant, to follow the one the table keeps, and how often.
+    valid_from: Option<(Arc<ValidFrom>, Duration)>,
 }
 
 impl std::fmt::Debug for PostgresStoreBuilder {
@@ -79,6 +81,7 @@ impl PostgresStoreBuilder {
             clock: Arc::new(SystemClock),
             state_key: Arc::from(STATE_KEY),
             events: Events::default(),
+            valid_from: None,
         }
     }
 
@@ -183,6 +186,10 @@ impl PostgresStoreBuilder {
             .unwrap_or_else(|| Arc::new(SystemClock));
         self.state_key = Arc::clone(&configuration.state_key);
         self.events = configuration.events.clone();
+        self.valid_from = Some((
+            Arc::clone(&configuration.valid_from),
+            configuration.stamp_check_interval,
+        ));
         self
     }
 
@@ -243,8 +250,15 @@ impl PostgresStoreBuilder {
             events: self.events,
             timeout: self.timeout,
             retry_after: self.retry_after,
+            valid_from: self
+                .valid_from
+                .as_ref()
+                .map(|(instant, _)| Arc::clone(instant)),
         });
         store.migrate().await?;
+        if let Some((instant, interval)) = self.valid_from {
+            instant.follow(valid_from::source(store.backend()), interval);
+        }
         Ok(store)
     }
 }

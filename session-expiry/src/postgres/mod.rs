@@ -75,6 +75,7 @@ mod reaper;
 mod registry;
 mod schema;
 mod store;
+mod valid_from;
 
 pub(crate) use self::backend::Backend;
 pub use self::{

@@ -29,6 +29,7 @@ mod policies;
 mod revocation;
 mod step_up;
 mod timeouts;
+mod valid_from;
 
 /// A store the suite runs on: it builds the fixture app (the routes of [`support::routes`],
 /// and, where the store keeps a registry, the example's `/sessions` routes) under a middleware.
