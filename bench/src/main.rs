@@ -21,7 +21,8 @@
 //!
 //! `PORT` (8080), `IDLE_TIMEOUT_SECS` (1800), `ABSOLUTE_TIMEOUT_SECS` (28800). Routes:
 //! `POST /login` signs `alice` in (or `?user=<id>`, or `?user=new` for a new user each time),
-//! `GET /` answers the user or 401.
+//! `GET /` answers the user or 401, `GET /stamp-lookups` how many times the security stamp was
+//! looked up (`expiry-stamped`).
 
 #![forbid(unsafe_code)]
 
@@ -170,6 +171,13 @@ struct Config {
     scoped: bool,
 }
 
+/// How many times the security stamp was looked up (`expiry-stamped`).
+static STAMP_LOOKUPS: AtomicU64 = AtomicU64::new(0);
+
+async fn stamp_lookups() -> HttpResponse {
+    HttpResponse::Ok().body(STAMP_LOOKUPS.load(Ordering::Relaxed).to_string())
+}
+
 #[actix_web::main]
 async fn main() -> io::Result<()> {
     let (mode, store) = args()?;
@@ -189,6 +197,7 @@ async fn main() -> io::Result<()> {
             if mode == Mode::ExpiryStamped {
                 builder
                     .security_stamp(|_user: String, _req: actix_web::HttpRequest| async {
+                        STAMP_LOOKUPS.fetch_add(1, Ordering::Relaxed);
                         Ok::<_, io::Error>(Some(*b"stamp-1"))
                     })
                     .build()
@@ -246,6 +255,7 @@ async fn serve<S: SessionStore + 'static>(
                 .app_data(web::Data::new(mode))
                 .route("/login", web::post().to(login))
                 .route("/", web::get().to(home))
+                .route("/stamp-lookups", web::get().to(stamp_lookups))
                 $(.wrap($inner))*
                 .wrap(SessionMiddleware::builder(new_store(), key).cookie_secure(false).build())
         }};
