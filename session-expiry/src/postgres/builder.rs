@@ -39,6 +39,7 @@ pub struct PostgresStoreBuilder {
     clock: Arc<dyn Clock>,
     state_key: Arc<str>,
     events: Events,
+    middleware: SessionExpiry,
 }
 
 impl std::fmt::Debug for PostgresStoreBuilder {
@@ -79,6 +80,7 @@ impl PostgresStoreBuilder {
             clock: Arc::new(SystemClock),
             state_key: Arc::from(STATE_KEY),
             events: Events::default(),
+            middleware: SessionExpiry::new(),
         }
     }
 
@@ -161,7 +163,11 @@ impl PostgresStoreBuilder {
     /// agree on: its clock (the store compares deadlines with it, in its queries), the session
     /// key of its state, how log lines name users (whose secret also keys the user tags) and
     /// its event hooks, which then also get the store's own events
-    /// ([`Revoked`](crate::SessionEvent::Revoked), [`Evicted`](crate::SessionEvent::Evicted)).
+    /// ([`Revoked`](crate::SessionEvent::Revoked), [`Evicted`](crate::SessionEvent::Evicted),
+    /// [`Reaped`](crate::SessionEvent::Reaped)), the keys its
+    /// [`logout_behavior`](crate::config::SessionExpiryBuilder::logout_behavior) keeps (a
+    /// session past its deadline gives back those and nothing else), and its policy (which names
+    /// why each reaped session ended: `idle` or `absolute`).
     ///
     /// # Examples
     /// ```no_run
@@ -183,6 +189,7 @@ impl PostgresStoreBuilder {
             .unwrap_or_else(|| Arc::new(SystemClock));
         self.state_key = Arc::clone(&configuration.state_key);
         self.events = configuration.events.clone();
+        self.middleware = middleware.clone();
         self
     }
 
@@ -241,6 +248,7 @@ impl PostgresStoreBuilder {
             clock: self.clock,
             state_key: self.state_key,
             events: self.events,
+            middleware: self.middleware,
             timeout: self.timeout,
             retry_after: self.retry_after,
         });
