@@ -41,6 +41,7 @@ pub struct PostgresStoreBuilder {
     events: Events,
     /// The middleware's "valid from" instant, to follow the one the table keeps, and how often.
     valid_from: Option<(Arc<ValidFrom>, Duration)>,
+    middleware: SessionExpiry,
 }
 
 impl std::fmt::Debug for PostgresStoreBuilder {
@@ -82,6 +83,7 @@ impl PostgresStoreBuilder {
             state_key: Arc::from(STATE_KEY),
             events: Events::default(),
             valid_from: None,
+            middleware: SessionExpiry::new(),
         }
     }
 
@@ -164,7 +166,11 @@ impl PostgresStoreBuilder {
     /// agree on: its clock (the store compares deadlines with it, in its queries), the session
     /// key of its state, how log lines name users (whose secret also keys the user tags) and
     /// its event hooks, which then also get the store's own events
-    /// ([`Revoked`](crate::SessionEvent::Revoked), [`Evicted`](crate::SessionEvent::Evicted)).
+    /// ([`Revoked`](crate::SessionEvent::Revoked), [`Evicted`](crate::SessionEvent::Evicted),
+    /// [`Reaped`](crate::SessionEvent::Reaped)), the keys its
+    /// [`logout_behavior`](crate::config::SessionExpiryBuilder::logout_behavior) keeps (a
+    /// session past its deadline gives back those and nothing else), and its policy (which names
+    /// why each reaped session ended: `idle` or `absolute`).
     ///
     /// # Examples
     /// ```no_run
@@ -190,6 +196,7 @@ impl PostgresStoreBuilder {
             Arc::clone(&configuration.valid_from),
             configuration.stamp_check_interval,
         ));
+        self.middleware = middleware.clone();
         self
     }
 
@@ -248,6 +255,7 @@ impl PostgresStoreBuilder {
             clock: self.clock,
             state_key: self.state_key,
             events: self.events,
+            middleware: self.middleware,
             timeout: self.timeout,
             retry_after: self.retry_after,
             valid_from: self

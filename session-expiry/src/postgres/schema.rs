@@ -102,11 +102,11 @@ impl Sql {
             table: table.to_owned(),
             lock_class,
             // Expiry in the query: a row past its deadline gives back no data, only what
-            // names the reason it ended.
+            // names the reason it ended (its expiry state) and, when the app keeps some keys
+            // past a session's end ($3), the entries the store picks them from.
             load: format!(
-                "SELECT ended, login, expires_ms > $2, \
-                 CASE WHEN expires_ms > $2 OR ended IS NOT NULL THEN state END, \
-                 CASE WHEN expires_ms > $2 AND ended IS NULL THEN entries END \
+                "SELECT ended, login, expires_ms > $2, state, \
+                 CASE WHEN ended IS NULL AND (expires_ms > $2 OR $3) THEN entries END \
                  FROM {t} WHERE id = $1 AND expires_ms > $2 - {GRACE_MS}"
             ),
             insert: format!(

@@ -3,9 +3,9 @@
 //! [`suite!`] instantiates every body on every backend, as `<file>::<backend>::<behaviour>`
 //! (`suite::timeouts::redis_cluster::session_expires_exactly_at_the_idle_timeout`).
 //!
-//! The backends: the cookie store, a single Redis node and a Redis Cluster. A new store (the
-//! PostgreSQL one is next) is one more [`Backend`] impl and one more line in [`suite!`]; the
-//! bodies stay as they are. What a store cannot do is a capability it declares
+//! The backends: the cookie store, a single Redis node, a Redis Cluster and PostgreSQL. A new
+//! store is one more [`Backend`] impl and one more line in [`suite!`]; the bodies stay as they
+//! are. What a store cannot do is a capability it declares
 //! ([`Backend::REVOCATION`]): the bodies then check that it is really absent, never skip.
 
 use actix_http::Request;
@@ -18,6 +18,7 @@ use actix_web::{
 use session_expiry::config::SessionExpiryBuilder;
 
 use crate::{
+    postgres_support::PgTarget,
     redis_support::Target,
     support::{self, Client},
 };
@@ -99,6 +100,28 @@ impl Backend for Redis {
     }
 }
 
+/// The PostgreSQL store with the same registry: the test binary's server (or `DATABASE_URL`),
+/// a schema of each test's own, so that tests run in parallel.
+pub struct Postgres(pub PgTarget);
+
+impl Backend for Postgres {
+    const REVOCATION: bool = true;
+
+    async fn app(
+        &self,
+        builder: SessionExpiryBuilder,
+        extra: fn(&mut web::ServiceConfig),
+    ) -> impl Service<
+        Request,
+        Response = ServiceResponse<impl MessageBody + 'static>,
+        Error = actix_web::Error,
+    > {
+        let middleware = builder.build();
+        let store = self.0.store_for(&middleware).await;
+        crate::postgres_support::pg_app_for(store, middleware, extra).await
+    }
+}
+
 /// Every body named, on every backend: one module per backend, one test per body. With
 /// `redis:` first, bodies of the Redis store's own (taking a [`Target`]), on every deployment.
 macro_rules! suite {
@@ -110,6 +133,7 @@ macro_rules! suite {
         suite!(@on cookie_store, $crate::suite::CookieStore, [$($body),*]);
         suite!(@on redis_single_node, $crate::suite::Redis($crate::redis_support::Target::single()), [$($body),*]);
         suite!(@on redis_cluster, $crate::suite::Redis($crate::redis_support::Target::cluster()), [$($body),*]);
+        suite!(@on postgres, $crate::suite::Postgres($crate::postgres_support::PgTarget::shared()), [$($body),*]);
     };
     (@on $backend:ident, $fixture:expr, [$($body:ident),*]) => {
         mod $backend {
