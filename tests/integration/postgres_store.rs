@@ -1,5 +1,7 @@
 //! What the PostgreSQL store does, through real HTTP on actix-web's test service and the public
-//! API, with time moved by `MockClock` and costs read from `pg_stat_statements`.
+//! API, with time moved by `MockClock` and costs read from `pg_stat_statements`. The behaviour
+//! it shares with the other stores (the registry's pages, revoking, the session limit, 40
+//! concurrent log-ins) is the suite's (`suite/`, on its `postgres` backend).
 
 use std::{
     sync::{Arc, Mutex},
@@ -10,10 +12,8 @@ use actix_web::{http::StatusCode, test::TestRequest};
 use futures_util::future::join_all;
 use metrics_util::debugging::DebuggingRecorder;
 use session_expiry::{
-    config::{OnMaxSessions, SessionExpiryBuilder},
-    postgres::PostgresStore,
-    registry::{Page, SessionRegistry},
-    Clock as _, MockClock, SessionEvent, SessionExpiry,
+    config::SessionExpiryBuilder, postgres::PostgresStore, registry::Page, Clock as _, MockClock,
+    SessionEvent, SessionExpiry,
 };
 
 use crate::{
@@ -119,130 +119,6 @@ async fn a_session_past_its_deadline_gets_its_reason_whatever_the_reaper_did() {
             assert_eq!(answer.json()["reason"], "absolute", "{answer:?}");
         }
     }
-}
-
-#[actix_web::test]
-async fn the_registry_lists_marks_and_revokes_and_revoked_sessions_say_so() {
-    let target = PgTarget::shared();
-    let clock = MockClock::new();
-    let middleware = built(expiry(&clock));
-    let store = target.store_for(&middleware).await;
-    let registry = store.registry();
-    let app = pg_app(store, middleware).await;
-    let client = Client::new(app);
-    let mut cookies = Vec::new();
-    for _ in 0..3 {
-        client.set_cookie(None);
-        clock.advance(Duration::from_secs(1));
-        client
-            .json(TestRequest::post().uri("/login/alice").insert_header((
-                "user-agent",
-                "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
-            )))
-            .await;
-        cookies.push(client.cookie());
-    }
-    assert_eq!(registry.count("alice").await.unwrap(), 3);
-    let page = client.json(TestRequest::get().uri("/sessions")).await;
-    let sessions = page.json()["sessions"].as_array().unwrap().clone();
-    assert_eq!(sessions.len(), 3, "{page:?}");
-    assert_eq!(
-        sessions[0]["current"], true,
-        "the newest, most recently active first"
-    );
-    assert_eq!(sessions[1]["current"], false);
-    assert_eq!(sessions[0]["device"], "Firefox 128 on Linux");
-    // Paging: one at a time, every session once.
-    let first = registry.list("alice", Page::new(2)).await.unwrap();
-    assert_eq!(first.sessions.len(), 2);
-    let rest = registry
-        .list("alice", Page::new(2).after(first.next.clone().unwrap()))
-        .await
-        .unwrap();
-    assert_eq!(rest.sessions.len(), 1);
-    assert!(rest.next.is_none());
-    assert_ne!(rest.sessions[0].id, first.sessions[1].id);
-    // Revoke the others over HTTP: the first two sessions end with reason `revoked`.
-    let answer = client
-        .json(TestRequest::post().uri("/sessions/revoke-others"))
-        .await;
-    assert_eq!(answer.json()["revoked"], 2, "{answer:?}");
-    client.set_cookie(cookies[0].clone());
-    let revoked = client.json(TestRequest::get().uri("/whoami")).await;
-    assert_eq!(revoked.status, StatusCode::UNAUTHORIZED, "{revoked:?}");
-    assert_eq!(revoked.json()["reason"], "revoked");
-    client.set_cookie(cookies[2].clone());
-    let kept = client.json(TestRequest::get().uri("/whoami")).await;
-    assert_eq!(kept.json()["user"], "alice");
-    assert_eq!(registry.revoke_all("alice").await.unwrap(), 1);
-    assert_eq!(registry.count("alice").await.unwrap(), 0);
-}
-
-async fn logged_in_clients(
-    target: &PgTarget,
-    max: u32,
-    refuse: bool,
-    n: usize,
-) -> (SessionRegistry, Vec<StatusCode>) {
-    let clock = MockClock::new();
-    let mut builder = expiry(&clock).max_sessions(max);
-    if refuse {
-        builder = builder.on_max_sessions(OnMaxSessions::Refuse);
-    }
-    let middleware = built(builder);
-    let store = target.store_for(&middleware).await;
-    let registry = store.registry();
-    let app = pg_app(store, middleware).await;
-    let clients: Vec<_> = (0..n).map(|_| Client::new(&app)).collect();
-    let answers = join_all(
-        clients
-            .iter()
-            .map(|client| client.json(TestRequest::post().uri("/login/alice"))),
-    )
-    .await;
-    (
-        registry,
-        answers.into_iter().map(|answer| answer.status).collect(),
-    )
-}
-
-#[actix_web::test]
-async fn forty_concurrent_log_ins_never_exceed_the_limit() {
-    let target = PgTarget::shared();
-    let (registry, statuses) = logged_in_clients(&target, 5, false, 40).await;
-    assert!(
-        statuses.iter().all(|s| *s == StatusCode::OK),
-        "{statuses:?}"
-    );
-    assert_eq!(registry.count("alice").await.unwrap(), 5);
-
-    let target = PgTarget::shared();
-    let (registry, statuses) = logged_in_clients(&target, 5, true, 40).await;
-    let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
-    let refused = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::FORBIDDEN)
-        .count();
-    assert_eq!((ok, refused), (5, 35), "{statuses:?}");
-    assert_eq!(registry.count("alice").await.unwrap(), 5);
-}
-
-#[actix_web::test]
-async fn an_evicted_session_says_so() {
-    let target = PgTarget::shared();
-    let clock = MockClock::new();
-    let middleware = built(expiry(&clock).max_sessions(1));
-    let store = target.store_for(&middleware).await;
-    let app = pg_app(store, middleware).await;
-    let first = Client::new(&app);
-    first.login().await;
-    clock.advance(Duration::from_secs(1));
-    let second = Client::new(&app);
-    second.login().await;
-    let answer = first.json(TestRequest::get().uri("/whoami")).await;
-    assert_eq!(answer.json()["reason"], "evicted", "{answer:?}");
-    let answer = second.json(TestRequest::get().uri("/whoami")).await;
-    assert_eq!(answer.json()["user"], "alice");
 }
 
 #[actix_web::test]
