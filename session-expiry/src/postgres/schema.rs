@@ -149,7 +149,7 @@ impl Sql {
             reap: format!(
                 "DELETE FROM {t} WHERE ctid >= format('(%s,0)', $1::bigint)::tid \
                  AND ctid < format('(%s,0)', $2::bigint)::tid AND expires_ms <= $3::bigint - {GRACE_MS} \
-                 RETURNING ended, login_ms, state IS NOT NULL"
+                 RETURNING ended, login_ms, expires_ms, login"
             ),
             pages: format!(
                 "SELECT pg_relation_size('{}') / current_setting('block_size')::bigint",

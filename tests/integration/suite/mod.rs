@@ -8,6 +8,8 @@
 //! are. What a store cannot do is a capability it declares
 //! ([`Backend::REVOCATION`]): the bodies then check that it is really absent, never skip.
 
+use std::time::Duration;
+
 use actix_http::Request;
 use actix_session::config::CookieContentSecurity;
 use actix_web::{
@@ -15,7 +17,7 @@ use actix_web::{
     dev::{Service, ServiceResponse},
     web,
 };
-use session_expiry::config::SessionExpiryBuilder;
+use session_expiry::{config::SessionExpiryBuilder, registry::SessionRegistry};
 
 use crate::{
     postgres_support::PgTarget,
@@ -27,6 +29,7 @@ mod answers;
 mod credentials;
 mod ended_means_ended;
 mod policies;
+mod registry;
 mod revocation;
 mod step_up;
 mod timeouts;
@@ -51,6 +54,31 @@ pub trait Backend: 'static {
             Response = ServiceResponse<impl MessageBody + 'static>,
             Error = actix_web::Error,
         >,
+    >;
+}
+
+/// A store with a per-user registry (Redis, a Redis Cluster, PostgreSQL): the bodies of
+/// `suite!(server_side: …)` run on each.
+pub trait ServerSide: Backend {
+    /// One more app instance on this backend's store (the same Redis prefix or PostgreSQL
+    /// schema as every other instance of the body), under the middleware `builder` makes, with
+    /// the body's own `extra` routes first, and the registry of its store. `patience` bounds
+    /// each store operation instead of the fixtures' short timeouts (for bodies that pile up
+    /// concurrent log-ins of one user).
+    fn instance(
+        &self,
+        builder: SessionExpiryBuilder,
+        extra: fn(&mut web::ServiceConfig),
+        patience: Option<Duration>,
+    ) -> impl std::future::Future<
+        Output = (
+            SessionRegistry,
+            impl Service<
+                Request,
+                Response = ServiceResponse<impl MessageBody + 'static>,
+                Error = actix_web::Error,
+            >,
+        ),
     >;
 }
 
@@ -88,15 +116,39 @@ impl Backend for Redis {
         Response = ServiceResponse<impl MessageBody + 'static>,
         Error = actix_web::Error,
     > {
+        self.instance(builder, extra, None).await.1
+    }
+}
+
+impl ServerSide for Redis {
+    async fn instance(
+        &self,
+        builder: SessionExpiryBuilder,
+        extra: fn(&mut web::ServiceConfig),
+        patience: Option<Duration>,
+    ) -> (
+        SessionRegistry,
+        impl Service<
+            Request,
+            Response = ServiceResponse<impl MessageBody + 'static>,
+            Error = actix_web::Error,
+        >,
+    ) {
         let middleware = builder.build();
-        let store = self.0.store_for(&middleware).await;
-        crate::redis_support::redis_app_for(
+        let mut store = self.0.builder_for(&middleware);
+        if let Some(patience) = patience {
+            store = store.response_timeout(patience);
+        }
+        let store = store.build().await.unwrap();
+        let registry = store.registry();
+        let app = crate::redis_support::redis_app_for(
             store,
             middleware,
             CookieContentSecurity::Private,
             extra,
         )
-        .await
+        .await;
+        (registry, app)
     }
 }
 
@@ -116,18 +168,49 @@ impl Backend for Postgres {
         Response = ServiceResponse<impl MessageBody + 'static>,
         Error = actix_web::Error,
     > {
+        self.instance(builder, extra, None).await.1
+    }
+}
+
+impl ServerSide for Postgres {
+    async fn instance(
+        &self,
+        builder: SessionExpiryBuilder,
+        extra: fn(&mut web::ServiceConfig),
+        patience: Option<Duration>,
+    ) -> (
+        SessionRegistry,
+        impl Service<
+            Request,
+            Response = ServiceResponse<impl MessageBody + 'static>,
+            Error = actix_web::Error,
+        >,
+    ) {
         let middleware = builder.build();
-        let store = self.0.store_for(&middleware).await;
-        crate::postgres_support::pg_app_for(store, middleware, extra).await
+        let mut store = self.0.builder_for(&middleware);
+        if let Some(patience) = patience {
+            store = store.timeout(patience);
+        }
+        let store = store.build().await.unwrap();
+        let registry = store.registry();
+        let app = crate::postgres_support::pg_app_for(store, middleware, extra).await;
+        (registry, app)
     }
 }
 
 /// Every body named, on every backend: one module per backend, one test per body. With
-/// `redis:` first, bodies of the Redis store's own (taking a [`Target`]), on every deployment.
+/// `redis:` first, bodies of the Redis store's own (taking a [`Target`]), on every deployment;
+/// with `server_side:`, bodies of the registry (taking a [`ServerSide`]), on every store that
+/// keeps one.
 macro_rules! suite {
     (redis: $($body:ident),* $(,)?) => {
         suite!(@on redis_single_node, $crate::redis_support::Target::single(), [$($body),*]);
         suite!(@on redis_cluster, $crate::redis_support::Target::cluster(), [$($body),*]);
+    };
+    (server_side: $($body:ident),* $(,)?) => {
+        suite!(@on redis_single_node, $crate::suite::Redis($crate::redis_support::Target::single()), [$($body),*]);
+        suite!(@on redis_cluster, $crate::suite::Redis($crate::redis_support::Target::cluster()), [$($body),*]);
+        suite!(@on postgres, $crate::suite::Postgres($crate::postgres_support::PgTarget::shared()), [$($body),*]);
     };
     ($($body:ident),* $(,)?) => {
         suite!(@on cookie_store, $crate::suite::CookieStore, [$($body),*]);
