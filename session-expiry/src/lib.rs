@@ -75,6 +75,8 @@
 //! - Forged requests: [`SameOrigin`](same_origin::SameOrigin) refuses state-changing requests from other origins.
 //! - Cookies: [`RememberMeCookie`] makes a session's cookie end with the browser unless the user
 //!   asked to be remembered.
+//! - Long-lived connections: a WebSocket or event stream selects on
+//!   [`SignedIn::ended`] (a [`SessionEnd`]) and closes when the session ends (module [`live`]).
 //! - Observability: every log-in, log-out and expiry is a [`SessionEvent`], to a hook, to the
 //!   log and (feature `metrics`) to counters.
 //!
@@ -104,6 +106,7 @@ mod extract;
 mod fetch_metadata;
 mod flow;
 mod guard;
+pub mod live;
 mod login;
 mod metrics;
 mod middleware;
@@ -160,6 +163,7 @@ pub use self::{
     event::{ExpiryEvent, SessionEvent},
     extract::{Expiry, Passive},
     guard::{AbsoluteWithin, FreshAuth, IdleWithin},
+    live::{SessionActivity, SessionEnd},
     middleware::SessionExpiry,
     policy::{Policy, Setting, ToPolicy, DEFAULT_MAX_SESSIONS},
     reason::{ExpiryReason, UnknownReason},

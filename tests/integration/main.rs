@@ -14,6 +14,8 @@ mod answers;
 mod browser_script;
 mod credentials;
 mod events;
+mod live;
+mod live_support;
 mod metrics_access;
 mod password_change;
 mod policies;

@@ -219,21 +219,14 @@ impl RedisStoreBuilder {
             #[cfg(feature = "redis-cluster")]
             Nodes::Cluster(urls) => Connection::cluster(urls, timeouts).await?,
         };
-        if let Some(stamps) = &self.stamps {
-            let channel = notify::channel(&self.prefix);
-            let _set_once = stamps
-                .publisher
-                .set(notify::publisher(connection.clone(), channel.clone()));
-            // Plain PUBLISH reaches every node of a cluster: any one of them will do.
-            let url = match &self.nodes {
-                Nodes::Single(url) => Some(url.clone()),
-                #[cfg(feature = "redis-cluster")]
-                Nodes::Cluster(urls) => urls.first().cloned(),
-            };
-            if let Some(url) = url {
-                notify::subscribe(url, channel, stamps);
-            }
-        }
+        // Plain PUBLISH reaches every node of a cluster: any one of them will do.
+        let url = match &self.nodes {
+            Nodes::Single(url) => Some(url.clone()),
+            #[cfg(feature = "redis-cluster")]
+            Nodes::Cluster(urls) => urls.first().cloned(),
+        };
+        let (stamps, hub) = (self.stamps.as_ref(), &self.events.live);
+        notify::wire(url, &self.prefix, &connection, stamps, hub);
         Ok(RedisStore::from_backend(Backend {
             connection,
             keys: KeySpace::new(self.prefix, self.events.user_ids.key().cloned()),

@@ -500,6 +500,10 @@ impl SessionRegistry {
                 user: user.to_owned(),
                 sessions: revoked,
             });
+            events
+                .live
+                .end(crate::live::Notice::revoked(user, which))
+                .await;
         }
         Ok(revoked)
     }

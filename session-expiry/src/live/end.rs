@@ -1,0 +1,298 @@
+//! [`SessionEnd`]: the future a long-lived connection selects on, and [`SessionActivity`], how
+//! its messages count as activity.
+
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::{atomic::Ordering, Arc},
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use super::hub::{Hub, Watch};
+use crate::{
+    clock::ClockSleep, config::configuration::Configuration, unix_ms::UnixMs, Clock, ExpiryReason,
+    Policy, SystemClock,
+};
+
+/// What a [`SessionEnd`] is made of, taken from the request that opened the connection.
+#[derive(Clone)]
+pub(crate) struct Seed {
+    pub(crate) config: Arc<Configuration>,
+    pub(crate) user: String,
+    pub(crate) login: UnixMs,
+    pub(crate) seen: UnixMs,
+    pub(crate) policy: Policy,
+    /// The registry id of the session, on a server-side store.
+    pub(crate) id: Option<String>,
+}
+
+impl std::fmt::Debug for Seed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Seed")
+            .field("login", &self.login)
+            .field("seen", &self.seen)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A future that completes, with the reason, when the session of the request that opened a
+/// WebSocket or a server-sent-event stream ends: select on it next to the connection's
+/// messages, then close (see the [`live`](crate::live) module).
+///
+/// It completes at the earliest of:
+/// - the absolute deadline;
+/// - the idle deadline, counted from the last activity (the request's, or a message's through
+///   [`SessionActivity::touch`]);
+/// - a revocation or eviction through the registry, a credentials change
+///   ([`Expiry::credentials_changed`](crate::Expiry::credentials_changed)) by another session
+///   of the user, or a log-out of this same session (in another tab): at once within the
+///   process, and from other instances through the server-side store's notifications;
+///
+/// with reason `absolute`, `idle`, `revoked`, `evicted`, `credentials_changed` or
+/// `logged_out`. Nothing polls: one timer waits on the earliest deadline (on the middleware's
+/// [`Clock`], so `MockClock` fires it when advanced), and one subscription per process
+/// carries other instances' notices. While that subscription is lost, the timer also wakes at
+/// each refresh window, so an end is missed for at most one window, never for the life of the
+/// connection.
+///
+/// The deadlines are the session's own policy's (the user's, else the global one), not a
+/// route's `#[idle_timeout]`. Dropping it stops the watch.
+///
+/// # Examples
+/// ```
+/// use std::time::Duration;
+///
+/// use actix_web::{get, web::Bytes, HttpResponse};
+/// use session_expiry::{live, SignedIn};
+///
+/// /// A server-sent-event stream that ends with the session.
+/// #[get("/events")]
+/// async fn events(who: SignedIn) -> HttpResponse {
+///     let ticks = futures_util::stream::unfold(0u32, |n| async move {
+///         actix_web::rt::time::sleep(Duration::from_secs(1)).await;
+///         Some((Ok::<_, actix_web::Error>(Bytes::from(format!("data: {n}\n\n"))), n + 1))
+///     });
+///     HttpResponse::Ok()
+///         .content_type("text/event-stream")
+///         .streaming(live::sse_until_end(ticks, who.ended()))
+/// }
+/// ```
+#[must_use = "a SessionEnd does nothing unless awaited or polled"]
+pub struct SessionEnd {
+    watch: Arc<Watch>,
+    hub: Arc<Hub>,
+    clock: Arc<dyn Clock>,
+    policy: Policy,
+    login: UnixMs,
+    granularity: Duration,
+    timer: Option<(UnixMs, ClockSleep)>,
+}
+
+impl std::fmt::Debug for SessionEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionEnd")
+            .field("policy", &self.policy)
+            .field("ended", &self.watch.ended())
+            .field("timer", &self.timer.as_ref().map(|(at, _)| at))
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionEnd {
+    /// The WebSocket close code of a connection whose session ended: 4401, in the range RFC
+    /// 6455 leaves to applications, after HTTP's 401. The browser script's
+    /// `SessionExpiry.watch` knows it.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(session_expiry::SessionEnd::CLOSE_CODE, 4401);
+    /// ```
+    pub const CLOSE_CODE: u16 = 4401;
+
+    pub(crate) fn new(seed: Seed) -> Self {
+        let Seed {
+            config,
+            user,
+            login,
+            seen,
+            policy,
+            id,
+        } = seed;
+        let hub = Arc::clone(&config.events.live);
+        let watch = hub.watch(user, login.millis(), id, seen.millis());
+        let clock = config
+            .clock
+            .clone()
+            .unwrap_or_else(|| Arc::new(SystemClock));
+        Self {
+            watch,
+            hub,
+            clock,
+            policy,
+            login,
+            granularity: config.granularity(&policy),
+            timer: None,
+        }
+    }
+
+    /// The handle that counts the connection's messages as activity (opt-in: by default only
+    /// HTTP requests do).
+    ///
+    /// # Examples
+    /// ```
+    /// # fn f(end: session_expiry::SessionEnd) {
+    /// let activity = end.activity();
+    /// // On each message the user sent (not on pings):
+    /// activity.touch();
+    /// # }
+    /// ```
+    pub fn activity(&self) -> SessionActivity {
+        SessionActivity {
+            watch: Arc::clone(&self.watch),
+            hub: Arc::clone(&self.hub),
+            clock: Arc::clone(&self.clock),
+            granularity: self.granularity,
+            policy: self.policy,
+            login: self.login,
+        }
+    }
+
+    /// Why the session ended, if it has (without waiting).
+    ///
+    /// # Examples
+    /// ```
+    /// # fn f(end: session_expiry::SessionEnd) {
+    /// if let Some(reason) = end.reason() {
+    ///     println!("ended: {reason}");
+    /// }
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn reason(&self) -> Option<ExpiryReason> {
+        self.watch.ended()
+    }
+
+    fn now(&self) -> UnixMs {
+        UnixMs::of(self.clock.now())
+    }
+}
+
+impl Future for SessionEnd {
+    type Output = ExpiryReason;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExpiryReason> {
+        let this = self.get_mut();
+        this.watch.register(cx.waker());
+        loop {
+            if let Some(reason) = this.watch.ended() {
+                this.timer = None;
+                return Poll::Ready(reason);
+            }
+            let now = this.now();
+            let seen = UnixMs::new(this.watch.seen.load(Ordering::Relaxed)).unwrap_or(this.login);
+            if let Some(reason) = this.policy.reached(this.login, seen, now) {
+                this.watch.end(reason);
+                continue;
+            }
+            let mut next = this.policy.deadline(this.login, seen);
+            if this.hub.deaf() {
+                let window = now.plus(this.granularity);
+                next = Some(next.map_or(window, |at| at.min(window)));
+            }
+            let Some(next) = next else {
+                // No deadline: only a notice ends it.
+                this.timer = None;
+                return Poll::Pending;
+            };
+            let timer = match &mut this.timer {
+                Some((at, timer)) if *at == next => timer,
+                slot => {
+                    let timer = this.clock.sleep_until(next.to_datetime());
+                    &mut slot.insert((next, timer)).1
+                }
+            };
+            match timer.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                // Reached, or a refresh window while deaf: look again.
+                Poll::Ready(()) => this.timer = None,
+            }
+        }
+    }
+}
+
+impl Drop for SessionEnd {
+    fn drop(&mut self) {
+        self.hub.unwatch(&self.watch);
+    }
+}
+
+/// Counts a long-lived connection's messages as activity: opt-in, at most once per refresh
+/// window, and never past the absolute deadline (that only a new log-in moves).
+///
+/// On the cookie store a connection cannot rewrite the cookie, so it cannot extend the idle
+/// deadline there: [`touch`](Self::touch) says `false`, and the session ends at its idle
+/// deadline unless the page makes requests. The browser script's keep-alive covers an open
+/// page (`POST .../keepalive` on the user's activity).
+///
+/// # Examples
+/// ```
+/// # fn f(end: &session_expiry::SessionEnd) {
+/// let activity = end.activity();
+/// let counted: bool = activity.touch();
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct SessionActivity {
+    watch: Arc<Watch>,
+    hub: Arc<Hub>,
+    clock: Arc<dyn Clock>,
+    granularity: Duration,
+    policy: Policy,
+    login: UnixMs,
+}
+
+impl std::fmt::Debug for SessionActivity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionActivity")
+            .field("granularity", &self.granularity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionActivity {
+    /// Records activity now, if the store can keep it and the last was a refresh window ago or
+    /// more; whether it did. The idle deadline then counts from now (within the absolute one),
+    /// for the connection and for the session's next requests alike.
+    ///
+    /// # Examples
+    /// ```
+    /// # fn f(activity: session_expiry::SessionActivity) {
+    /// if !activity.touch() {
+    ///     // Within the window of the last one, or the cookie store: nothing to write.
+    /// }
+    /// # }
+    /// ```
+    pub fn touch(&self) -> bool {
+        let Some(keep) = self.hub.keeper() else {
+            return false;
+        };
+        if self.watch.ended().is_some() {
+            return false;
+        }
+        let now = UnixMs::of(self.clock.now());
+        let seen = UnixMs::new(self.watch.seen.load(Ordering::Relaxed)).unwrap_or(self.login);
+        if now <= seen || now.since(seen) < self.granularity {
+            return false;
+        }
+        if self.policy.reached(self.login, seen, now).is_some() {
+            return false;
+        }
+        self.watch.seen.store(now.millis(), Ordering::Relaxed);
+        keep(&self.watch, now);
+        // The waiter moves its timer to the new idle deadline.
+        self.watch.wake();
+        true
+    }
+}

@@ -1,0 +1,235 @@
+//! [`Hub`]: the sessions this process watches for long-lived connections, by user, and how a
+//! [`Notice`] reaches them: at once within the process, through the store's broadcast to the
+//! other instances.
+
+use std::{
+    collections::HashMap,
+    future::Future,
+    pin::Pin,
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc, Mutex, MutexGuard, OnceLock,
+    },
+    task::Waker,
+};
+
+use super::notice::Notice;
+use crate::ExpiryReason;
+
+/// Sends a notice's text to the other instances (Redis `PUBLISH`, PostgreSQL `NOTIFY`).
+pub(crate) type Broadcast = Arc<dyn Fn(String) -> Pin<Box<dyn Future<Output = ()>>> + Send + Sync>;
+
+/// Writes a watched session's activity (a connection's message) to the store, on its own.
+pub(crate) type Keeper = Arc<dyn Fn(&Watch, crate::unix_ms::UnixMs) + Send + Sync>;
+
+/// One watched session: what names it, and how far it got.
+#[derive(Debug)]
+pub(crate) struct Watch {
+    pub(crate) user: String,
+    /// When it signed in (Unix ms).
+    pub(crate) login: u64,
+    /// Its registry id, on a server-side store.
+    pub(crate) id: Option<String>,
+    /// Its last activity (Unix ms), as the socket knows it.
+    pub(crate) seen: AtomicU64,
+    ended: OnceLock<ExpiryReason>,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl Watch {
+    /// Why the session ended, once it has.
+    pub(crate) fn ended(&self) -> Option<ExpiryReason> {
+        self.ended.get().copied()
+    }
+
+    /// Ends the session for `reason` (the first reason stands) and wakes its waiter.
+    pub(crate) fn end(&self, reason: ExpiryReason) {
+        if self.ended.set(reason).is_ok() {
+            self.wake();
+        }
+    }
+
+    /// Wakes the waiter, to look at its deadlines again.
+    pub(crate) fn wake(&self) {
+        if let Some(waker) = lock(&self.waker).take() {
+            waker.wake();
+        }
+    }
+
+    /// Who to wake when something happens.
+    pub(crate) fn register(&self, waker: &Waker) {
+        let mut slot = lock(&self.waker);
+        match &*slot {
+            Some(known) if known.will_wake(waker) => {}
+            _ => *slot = Some(waker.clone()),
+        }
+    }
+}
+
+/// The sessions this process watches; shared by every worker (one per middleware, in its
+/// [`Events`](crate::events::Events), which every store built for it shares too).
+#[derive(Default)]
+pub(crate) struct Hub {
+    watched: Mutex<HashMap<String, Vec<Arc<Watch>>>>,
+    /// Set by a server-side store built for the middleware.
+    broadcast: OnceLock<Broadcast>,
+    /// Whether the store's subscription to other instances' notices is up.
+    listening: AtomicBool,
+    /// Set by a server-side store that can keep a connection's activity.
+    keeper: OnceLock<Keeper>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("watched", &self.watched())
+            .field("broadcasts", &self.broadcast.get().is_some())
+            .field("listening", &self.listening.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl Hub {
+    /// Starts watching the session of `user` signed in at `login`, last seen at `seen`.
+    pub(crate) fn watch(
+        &self,
+        user: String,
+        login: u64,
+        id: Option<String>,
+        seen: u64,
+    ) -> Arc<Watch> {
+        let watch = Arc::new(Watch {
+            user: user.clone(),
+            login,
+            id,
+            seen: AtomicU64::new(seen),
+            ended: OnceLock::new(),
+            waker: Mutex::new(None),
+        });
+        lock(&self.watched)
+            .entry(user)
+            .or_default()
+            .push(Arc::clone(&watch));
+        watch
+    }
+
+    /// Stops watching `watch` (its connection is gone).
+    pub(crate) fn unwatch(&self, watch: &Arc<Watch>) {
+        let mut watched = lock(&self.watched);
+        if let Some(sessions) = watched.get_mut(&watch.user) {
+            sessions.retain(|other| !Arc::ptr_eq(other, watch));
+            if sessions.is_empty() {
+                watched.remove(&watch.user);
+            }
+        }
+    }
+
+    /// How many sessions are watched.
+    pub(crate) fn watched(&self) -> usize {
+        lock(&self.watched).values().map(Vec::len).sum()
+    }
+
+    /// Ends the watched sessions `notice` names, in this process only (a notice from another
+    /// instance, or one no other instance needs).
+    pub(crate) fn deliver(&self, notice: &Notice) {
+        let ending: Vec<Arc<Watch>> = match lock(&self.watched).get(&notice.user) {
+            Some(sessions) => sessions
+                .iter()
+                .filter(|watch| notice.ends(watch.login, watch.id.as_deref()))
+                .cloned()
+                .collect(),
+            None => return,
+        };
+        for watch in ending {
+            watch.end(notice.reason);
+        }
+    }
+
+    /// Ends the sessions `notice` names here at once, and on the other instances through the
+    /// store's broadcast, if there is one (awaited: one store command).
+    pub(crate) async fn end(&self, notice: Notice) {
+        self.deliver(&notice);
+        if let Some(broadcast) = self.broadcast.get() {
+            broadcast(notice.encode()).await;
+        }
+    }
+
+    /// [`end`](Self::end) from code that cannot wait: the broadcast, if any, runs on its own
+    /// (on the current actix-web worker).
+    pub(crate) fn end_now(&self, notice: Notice) {
+        self.deliver(&notice);
+        if let Some(broadcast) = self.broadcast.get() {
+            actix_web::rt::spawn(broadcast(notice.encode()));
+        }
+    }
+
+    /// Lets a server-side store tell other instances (the first store built for the
+    /// middleware does).
+    #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
+    pub(crate) fn broadcast_with(&self, broadcast: Broadcast) {
+        let _set_once = self.broadcast.set(broadcast);
+    }
+
+    /// Lets a server-side store keep connections' activity (none does yet).
+    #[allow(dead_code)]
+    pub(crate) fn keep_activity_with(&self, keeper: Keeper) {
+        let _set_once = self.keeper.set(keeper);
+    }
+
+    /// What keeps a connection's activity, if the store can.
+    pub(crate) fn keeper(&self) -> Option<&Keeper> {
+        self.keeper.get()
+    }
+
+    /// Records whether other instances' notices arrive now.
+    #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
+    pub(crate) fn set_listening(&self, listening: bool) {
+        self.listening.store(listening, Ordering::Relaxed);
+        if !listening {
+            // Watchers re-arm their timers to re-check at each refresh window.
+            let watched = lock(&self.watched);
+            for watch in watched.values().flatten() {
+                watch.wake();
+            }
+        }
+    }
+
+    /// Whether notices of other instances may be missed now: a store broadcasts them, but its
+    /// subscription is down. Watchers then look again at each refresh window.
+    pub(crate) fn deaf(&self) -> bool {
+        self.broadcast.get().is_some() && !self.listening.load(Ordering::Relaxed)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every critical section here leaves its data whole: a panic elsewhere cannot tear it.
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::notice::{Target, Which};
+
+    #[test]
+    fn a_notice_ends_the_sessions_it_names_and_no_other() {
+        let hub = Hub::default();
+        let first = hub.watch("alice".into(), 1, None, 1);
+        let second = hub.watch("alice".into(), 2, None, 2);
+        let bob = hub.watch("bob".into(), 1, None, 1);
+        hub.deliver(&Notice {
+            user: "alice".into(),
+            reason: ExpiryReason::CredentialsChanged,
+            target: Target::Others(Which::Login(2)),
+        });
+        assert_eq!(first.ended(), Some(ExpiryReason::CredentialsChanged));
+        assert_eq!(second.ended(), None);
+        assert_eq!(bob.ended(), None);
+        assert_eq!(hub.watched(), 3);
+        hub.unwatch(&first);
+        hub.unwatch(&second);
+        assert_eq!(hub.watched(), 1);
+    }
+}
