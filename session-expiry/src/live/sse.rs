@@ -30,10 +30,10 @@ use super::SessionEnd;
 /// ```
 pub fn sse_until_end<S, E>(events: S, end: SessionEnd) -> SseUntilEnd<S>
 where
-    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    S: Stream<Item = Result<Bytes, E>>,
 {
     SseUntilEnd {
-        events,
+        events: Box::pin(events),
         end: Some(end),
         done: false,
     }
@@ -43,7 +43,8 @@ where
 #[derive(Debug)]
 #[must_use = "streams do nothing unless polled"]
 pub struct SseUntilEnd<S> {
-    events: S,
+    /// Pinned here, so that any stream will do (an `async` one is not `Unpin`).
+    events: Pin<Box<S>>,
     /// `None` once it completed and its event went out.
     end: Option<SessionEnd>,
     done: bool,
@@ -51,7 +52,7 @@ pub struct SseUntilEnd<S> {
 
 impl<S, E> Stream for SseUntilEnd<S>
 where
-    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    S: Stream<Item = Result<Bytes, E>>,
 {
     type Item = Result<Bytes, E>;
 
@@ -67,7 +68,7 @@ where
                 return Poll::Ready(Some(Ok(reason.sse_event())));
             }
         }
-        match Pin::new(&mut this.events).poll_next(cx) {
+        match this.events.as_mut().poll_next(cx) {
             Poll::Ready(None) => {
                 this.done = true;
                 this.end = None;

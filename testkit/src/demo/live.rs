@@ -115,5 +115,5 @@ async fn events(who: SignedIn) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header(("Cache-Control", "no-store"))
-        .streaming(live::sse_until_end(Box::pin(ticks), who.ended()))
+        .streaming(live::sse_until_end(ticks, who.ended()))
 }
