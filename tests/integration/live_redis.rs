@@ -23,8 +23,11 @@ use crate::{
 /// One app instance on `target`: its own middleware (its own hub of watched sessions), store
 /// and server; and its registry.
 macro_rules! instance {
-    ($target:expr, $clock:expr) => {{
-        let middleware = expiry($clock).build();
+    ($target:expr, $clock:expr) => {
+        instance!($target, $clock, expiry($clock))
+    };
+    ($target:expr, $clock:expr, $builder:expr) => {{
+        let middleware = $builder.build();
         let store = $target.store_for(&middleware).await;
         let registry = store.registry();
         let server = serve!(App::new()
@@ -104,6 +107,46 @@ async fn live_log_out_everywhere_and_a_log_out_on_another_instance_close_sockets
 
     assert_eq!(registry.revoke_all("alice").await.unwrap(), 1);
     let (code, reason) = phone_socket.closed_within(Duration::from_secs(1)).await;
+    assert_eq!((code, reason), (4401, expired_json("revoked")));
+}
+
+#[actix_web::test]
+async fn live_an_eviction_on_another_instance_closes_the_evicted_sessions_socket() {
+    let target = Target::own(RedisServer::start());
+    let clock = MockClock::new();
+    let (first, _) = instance!(target, &clock, expiry(&clock).max_sessions(1));
+    let (second, _) = instance!(target, &clock, expiry(&clock).max_sessions(1));
+    let laptop = Browser::login(&first, "alice").await;
+    let mut socket = laptop.socket(&first, "/ws").await;
+    timers(&clock, 1).await;
+    listening(&target, 2).await;
+
+    clock.advance(Duration::from_millis(5));
+    let evicting = Instant::now();
+    let _phone = Browser::login(&second, "alice").await;
+    let (code, reason) = socket.closed_within(Duration::from_secs(1)).await;
+    assert!(evicting.elapsed() < Duration::from_secs(1));
+    assert_eq!((code, reason), (4401, expired_json("evicted")));
+}
+
+#[actix_web::test]
+async fn live_a_revoke_published_while_the_subscription_was_lost_is_found_when_it_returns() {
+    let target = Target::own(RedisServer::start());
+    let clock = MockClock::new();
+    let (first, _) = instance!(target, &clock);
+    let (_second, registry) = instance!(target, &clock);
+    let alice = Browser::login(&first, "alice").await;
+    let mut socket = alice.socket(&first, "/ws").await;
+    timers(&clock, 1).await;
+    listening(&target, 2).await;
+
+    let mut redis = target.inspect().await;
+    let _: redis::Value = redis
+        .command(redis::cmd("CLIENT").arg("KILL").arg("TYPE").arg("pubsub"))
+        .await;
+    // Published to nobody: the subscribers are gone (they come back after a pause).
+    assert_eq!(registry.revoke_all("alice").await.unwrap(), 1);
+    let (code, reason) = socket.closed_within(Duration::from_secs(2)).await;
     assert_eq!((code, reason), (4401, expired_json("revoked")));
 }
 

@@ -88,6 +88,8 @@ pub struct SessionEnd {
     login: UnixMs,
     granularity: Duration,
     timer: Option<(UnixMs, ClockSleep)>,
+    /// A look-up of the session in the store, while one runs.
+    probing: Option<Pin<Box<dyn Future<Output = Option<ExpiryReason>> + Send>>>,
 }
 
 impl std::fmt::Debug for SessionEnd {
@@ -134,6 +136,7 @@ impl SessionEnd {
             login,
             granularity: config.granularity(&policy),
             timer: None,
+            probing: None,
         }
     }
 
@@ -188,7 +191,26 @@ impl Future for SessionEnd {
         loop {
             if let Some(reason) = this.watch.ended() {
                 this.timer = None;
+                this.probing = None;
                 return Poll::Ready(reason);
+            }
+            if this.probing.is_none() && this.watch.recheck.swap(false, Ordering::Relaxed) {
+                this.probing = this.hub.probe().map(|probe| probe(&this.watch));
+            }
+            if let Some(probing) = &mut this.probing {
+                match probing.as_mut().poll(cx) {
+                    Poll::Ready(Some(reason)) => {
+                        // A key Redis dropped at a deadline the timer has not seen yet.
+                        let now = this.now();
+                        let seen = UnixMs::new(this.watch.seen.load(Ordering::Relaxed))
+                            .unwrap_or(this.login);
+                        let reached = this.policy.reached(this.login, seen, now);
+                        this.watch.end(reached.unwrap_or(reason));
+                        continue;
+                    }
+                    Poll::Ready(None) => this.probing = None,
+                    Poll::Pending => {}
+                }
             }
             let now = this.now();
             let seen = UnixMs::new(this.watch.seen.load(Ordering::Relaxed)).unwrap_or(this.login);
@@ -215,8 +237,13 @@ impl Future for SessionEnd {
             };
             match timer.as_mut().poll(cx) {
                 Poll::Pending => return Poll::Pending,
-                // Reached, or a refresh window while deaf: look again.
-                Poll::Ready(()) => this.timer = None,
+                // Reached, or a refresh window while deaf: look again, in the store too.
+                Poll::Ready(()) => {
+                    this.timer = None;
+                    if this.hub.deaf() {
+                        this.watch.recheck.store(true, Ordering::Relaxed);
+                    }
+                }
             }
         }
     }

@@ -13,7 +13,7 @@ use std::{
     task::Waker,
 };
 
-use super::notice::Notice;
+use super::notice::{Notice, Target};
 use crate::ExpiryReason;
 
 /// Sends a notice's text to the other instances (Redis `PUBLISH`, PostgreSQL `NOTIFY`).
@@ -21,6 +21,11 @@ pub(crate) type Broadcast = Arc<dyn Fn(String) -> Pin<Box<dyn Future<Output = ()
 
 /// Writes a watched session's activity (a connection's message) to the store, on its own.
 pub(crate) type Keeper = Arc<dyn Fn(&Watch, crate::unix_ms::UnixMs) + Send + Sync>;
+
+/// Looks a watched session up in the store when notices may have been missed: why it ended,
+/// `None` while it lives (or when the store cannot say).
+pub(crate) type Probe =
+    Arc<dyn Fn(&Watch) -> Pin<Box<dyn Future<Output = Option<ExpiryReason>> + Send>> + Send + Sync>;
 
 /// One watched session: what names it, and how far it got.
 #[derive(Debug)]
@@ -34,6 +39,8 @@ pub(crate) struct Watch {
     pub(crate) seen: AtomicU64,
     ended: OnceLock<ExpiryReason>,
     waker: Mutex<Option<Waker>>,
+    /// Whether to look it up in the store (an eviction, a subscription lost or regained).
+    pub(crate) recheck: AtomicBool,
 }
 
 impl Watch {
@@ -77,6 +84,8 @@ pub(crate) struct Hub {
     listening: AtomicBool,
     /// Set by a server-side store that can keep a connection's activity.
     keeper: OnceLock<Keeper>,
+    /// Set by a server-side store that can look a session up.
+    probe: OnceLock<Probe>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -105,6 +114,7 @@ impl Hub {
             seen: AtomicU64::new(seen),
             ended: OnceLock::new(),
             waker: Mutex::new(None),
+            recheck: AtomicBool::new(false),
         });
         lock(&self.watched)
             .entry(user)
@@ -132,6 +142,12 @@ impl Hub {
     /// Ends the watched sessions `notice` names, in this process only (a notice from another
     /// instance, or one no other instance needs).
     pub(crate) fn deliver(&self, notice: &Notice) {
+        if notice.target == Target::Check {
+            if self.probe.get().is_some() {
+                self.recheck(lock(&self.watched).get(&notice.user).into_iter().flatten());
+            }
+            return;
+        }
         let ending: Vec<Arc<Watch>> = match lock(&self.watched).get(&notice.user) {
             Some(sessions) => sessions
                 .iter()
@@ -181,16 +197,42 @@ impl Hub {
         self.keeper.get()
     }
 
+    /// Lets a server-side store look sessions up when notices may have been missed.
+    #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
+    pub(crate) fn probe_with(&self, probe: Probe) {
+        let _set_once = self.probe.set(probe);
+    }
+
+    /// What looks a session up in the store, if the store can.
+    pub(crate) fn probe(&self) -> Option<&Probe> {
+        self.probe.get()
+    }
+
     /// Records whether other instances' notices arrive now.
     #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
     pub(crate) fn set_listening(&self, listening: bool) {
-        self.listening.store(listening, Ordering::Relaxed);
-        if !listening {
-            // Watchers re-arm their timers to re-check at each refresh window.
-            let watched = lock(&self.watched);
+        let was = self.listening.swap(listening, Ordering::Relaxed);
+        let watched = lock(&self.watched);
+        if listening && !was {
+            // Back (or up for the first time): what was published meanwhile is lost, so every
+            // watched session is looked up once.
+            self.recheck(watched.values().flatten());
+        } else if !listening {
+            // Watchers re-arm their timers to look again at each refresh window.
             for watch in watched.values().flatten() {
                 watch.wake();
             }
+        }
+    }
+
+    /// Has `watches` looked up in the store once.
+    fn recheck<'a>(&self, watches: impl Iterator<Item = &'a Arc<Watch>>) {
+        if self.probe.get().is_none() {
+            return;
+        }
+        for watch in watches {
+            watch.recheck.store(true, Ordering::Relaxed);
+            watch.wake();
         }
     }
 
@@ -211,7 +253,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::live::notice::{Target, Which};
+    use crate::live::notice::Which;
 
     #[test]
     fn a_notice_ends_the_sessions_it_names_and_no_other() {

@@ -75,7 +75,7 @@ mod sse;
 mod websocket;
 
 #[cfg(any(feature = "redis", feature = "postgres"))]
-pub(crate) use self::hub::Broadcast;
+pub(crate) use self::hub::{Broadcast, Probe, Watch};
 #[cfg(feature = "actix-ws")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix-ws")))]
 pub use self::websocket::close_websocket;

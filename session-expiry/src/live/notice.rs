@@ -15,6 +15,9 @@ pub(crate) enum Target {
     One(Which),
     /// Every session of the user but this one.
     Others(Which),
+    /// Some of the user's sessions, unknown which (an eviction): each is looked up in the
+    /// store once.
+    Check,
 }
 
 /// How a notice names one session: by the instant it signed in (every store, the cookie store
@@ -57,6 +60,16 @@ impl Notice {
         }
     }
 
+    /// The notice that some of `user`'s sessions were evicted (the store does not say which).
+    #[cfg(feature = "redis")]
+    pub(crate) fn evicted(user: &str) -> Self {
+        Self {
+            user: user.to_owned(),
+            reason: ExpiryReason::Evicted,
+            target: Target::Check,
+        }
+    }
+
     /// The notice as other instances receive it.
     #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
     pub(crate) fn encode(&self) -> String {
@@ -80,6 +93,7 @@ impl Notice {
             Target::All => true,
             Target::One(which) => names(which),
             Target::Others(which) => !names(which),
+            Target::Check => false,
         }
     }
 }

@@ -225,11 +225,12 @@ impl RedisStoreBuilder {
             #[cfg(feature = "redis-cluster")]
             Nodes::Cluster(urls) => urls.first().cloned(),
         };
+        let keys = KeySpace::new(self.prefix, self.events.user_ids.key().cloned());
         let (stamps, hub) = (self.stamps.as_ref(), &self.events.live);
-        notify::wire(url, &self.prefix, &connection, stamps, hub);
+        notify::wire(url, &connection, &keys, stamps, hub);
         Ok(RedisStore::from_backend(Backend {
             connection,
-            keys: KeySpace::new(self.prefix, self.events.user_ids.key().cloned()),
+            keys,
             clock: self.clock,
             state_key: self.state_key,
             events: self.events,

@@ -16,7 +16,7 @@ use std::{
 
 use futures_util::StreamExt as _;
 
-use super::connection::Connection;
+use super::{connection::Connection, keys::KeySpace};
 use crate::{
     live::{Broadcast, Hub, Notice},
     stamp::{Publisher, Stamps},
@@ -47,13 +47,14 @@ pub(crate) fn ended_channel(prefix: &str) -> String {
 /// node).
 pub(crate) fn wire(
     url: Option<String>,
-    prefix: &str,
     connection: &Connection,
+    keys: &KeySpace,
     stamps: Option<&Arc<Stamps>>,
     hub: &Arc<Hub>,
 ) {
-    let credentials = channel(prefix);
-    let ended = ended_channel(prefix);
+    let credentials = channel(keys.prefix());
+    let ended = ended_channel(keys.prefix());
+    hub.probe_with(super::live::probe(connection.clone(), keys.clone()));
     if let Some(stamps) = stamps {
         let _set_once = stamps.publisher.set(publisher(
             connection.clone(),
