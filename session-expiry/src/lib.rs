@@ -148,6 +148,14 @@ pub mod __private {
         let now = crate::unix_ms::UnixMs::of(now);
         crate::state::ExpiryState::decode(raw, now, std::time::Duration::from_secs(30)).is_ok()
     }
+
+    /// The PostgreSQL channel of ended sessions of `schema.table`, for tests that wait for its
+    /// listeners.
+    #[cfg(feature = "postgres")]
+    #[must_use]
+    pub fn postgres_ended_channel(schema: &str, table: &str) -> String {
+        crate::postgres::notify_channel(schema, table)
+    }
 }
 
 /// The README's examples, compiled as doctests so they stay true.

@@ -15,6 +15,7 @@ mod browser_script;
 mod credentials;
 mod events;
 mod live;
+mod live_postgres;
 mod live_redis;
 mod live_support;
 mod metrics_access;
