@@ -323,3 +323,25 @@ impl SessionActivity {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::mem::size_of;
+
+    use super::*;
+
+    /// What one watched connection holds beyond the connection itself: the future, its
+    /// `Watch` (shared with the hub, whose list holds one pointer more) and its timer.
+    #[test]
+    fn a_watched_connection_costs_a_few_hundred_bytes() {
+        let future = size_of::<SessionEnd>();
+        let watch = size_of::<Watch>() + 2 * size_of::<usize>(); // the Arc's counts
+        let timer = size_of::<tokio::time::Sleep>();
+        let hub_entry = size_of::<Arc<Watch>>();
+        let total = future + watch + timer + hub_entry;
+        eprintln!(
+            "SessionEnd {future} B, Watch {watch} B, timer {timer} B, hub {hub_entry} B: {total} B"
+        );
+        assert!(total < 512, "{total} bytes");
+    }
+}

@@ -11,8 +11,27 @@ use session_expiry::{live, SignedIn};
 
 use super::{signed_in_page, Lang};
 
-/// How often the clock ticks.
-const TICK: Duration = Duration::from_secs(1);
+/// How often the clock ticks: `LIVE_TICK_SECS` (1; 0: never, for measuring idle sockets).
+fn tick() -> Option<Duration> {
+    static TICK: std::sync::OnceLock<Option<Duration>> = std::sync::OnceLock::new();
+    *TICK.get_or_init(|| {
+        let secs = std::env::var("LIVE_TICK_SECS")
+            .ok()
+            .and_then(|raw| raw.trim().parse().ok())
+            .unwrap_or(1);
+        (secs > 0).then(|| Duration::from_secs(secs))
+    })
+}
+
+/// The next tick, or never.
+async fn next_tick(ticks: &mut Option<actix_web::rt::time::Interval>) {
+    match ticks {
+        Some(ticks) => {
+            ticks.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
 
 /// Registers `/live`, `/ws` and `/events`.
 pub fn routes(config: &mut web::ServiceConfig) {
@@ -66,7 +85,7 @@ async fn socket(
     let mut ended = who.ended();
     let activity = ended.activity();
     actix_web::rt::spawn(async move {
-        let mut tick = actix_web::rt::time::interval(TICK);
+        let mut ticks = tick().map(actix_web::rt::time::interval);
         loop {
             tokio::select! {
                 reason = &mut ended => {
@@ -74,7 +93,7 @@ async fn socket(
                     let _closed = live::close_websocket(session, reason).await;
                     return;
                 }
-                _ = tick.tick() => {
+                () = next_tick(&mut ticks) => {
                     if session.text(tick_text()).await.is_err() {
                         return;
                     }
@@ -106,12 +125,12 @@ async fn socket(
 /// An event stream that ends with the session: `event: session-expired` and the expired JSON.
 #[get("/events")]
 async fn events(who: SignedIn) -> HttpResponse {
-    let ticks =
-        futures_util::stream::unfold(actix_web::rt::time::interval(TICK), |mut tick| async {
-            tick.tick().await;
-            let event = Bytes::from(format!("data: {}\n\n", tick_text()));
-            Some((Ok::<_, Infallible>(event), tick))
-        });
+    let ticks = tick().map(actix_web::rt::time::interval);
+    let ticks = futures_util::stream::unfold(ticks, |mut ticks| async {
+        next_tick(&mut ticks).await;
+        let event = Bytes::from(format!("data: {}\n\n", tick_text()));
+        Some((Ok::<_, Infallible>(event), ticks))
+    });
     HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header(("Cache-Control", "no-store"))
