@@ -194,9 +194,7 @@ impl RequestContext {
         self.with_current(|snapshot| {
             snapshot.map(|Snapshot { state, policy }| crate::live::Seed {
                 config: Arc::clone(&self.config),
-                user: state.user.clone(),
-                login: state.login,
-                seen: state.seen,
+                state: state.clone(),
                 policy: *policy,
                 id,
             })
@@ -277,6 +275,10 @@ impl RequestContext {
             &*self.config.state_key,
             snapshot.state.encode(&snapshot.policy),
         )?;
+        // This session's connections in this process count its activity too.
+        let state = &snapshot.state;
+        let live = &self.config.events.live;
+        live.saw(&state.user, state.login.millis(), state.seen.millis());
         *self.current.borrow_mut() = Current::Set(snapshot);
         Ok(())
     }

@@ -29,7 +29,7 @@ pub struct SignedIn {
 
 impl PartialEq for SignedIn {
     fn eq(&self, other: &Self) -> bool {
-        self.seed.user == other.seed.user
+        self.seed.state.user == other.seed.state.user
     }
 }
 
@@ -46,7 +46,7 @@ impl SignedIn {
     /// ```
     #[must_use]
     pub fn user(&self) -> &str {
-        &self.seed.user
+        &self.seed.state.user
     }
 
     /// The signed-in user's id, owned.
@@ -59,7 +59,7 @@ impl SignedIn {
     /// ```
     #[must_use]
     pub fn into_user(self) -> String {
-        self.seed.user
+        self.seed.state.user
     }
 
     /// A future that completes, with the reason, when this session ends: its deadlines, a

@@ -11,7 +11,7 @@ use session_expiry::{MockClock, SessionEnd};
 use crate::{
     credentials::{change_password, Users},
     demo,
-    live_support::{expired_json, serve, timers, Browser, Ended},
+    live_support::{expired_json, serve, signed_in_socket, timers, Browser, Ended},
     support::{expiry, routes, session_middleware, ABSOLUTE, IDLE},
 };
 
@@ -34,9 +34,7 @@ macro_rules! cookie_server {
 async fn live_idle_deadline_closes_the_socket_with_4401_and_idle() {
     let clock = MockClock::new();
     let server = cookie_server!(expiry(&clock).build());
-    let alice = Browser::login(&server, "alice").await;
-    let mut socket = alice.socket(&server, "/ws").await;
-    timers(&clock, 1).await;
+    let (_alice, mut socket) = signed_in_socket(&server, &clock, "alice").await;
 
     clock.advance(IDLE - Duration::from_secs(1));
     assert!(socket.still_open(Duration::from_millis(200)).await);
@@ -57,8 +55,7 @@ async fn live_absolute_deadline_closes_the_socket_with_absolute() {
     timers(&clock, 1).await;
 
     clock.advance(Duration::from_secs(600));
-    let (code, reason) = socket.closed_within(PROMPTLY).await;
-    assert_eq!((code, reason), (4401, expired_json("absolute")));
+    socket.closes_with("absolute", PROMPTLY).await;
 }
 
 #[actix_web::test]
@@ -93,8 +90,7 @@ async fn live_log_out_in_another_tab_closes_the_sessions_socket_and_no_other() {
     timers(&clock, 2).await;
 
     assert_eq!(tab.send(&server, "POST", "/logout").await, 204);
-    let (code, reason) = socket.closed_within(PROMPTLY).await;
-    assert_eq!((code, reason), (4401, expired_json("logged_out")));
+    socket.closes_with("logged_out", PROMPTLY).await;
     assert!(other_socket.still_open(Duration::from_millis(300)).await);
 }
 
@@ -130,12 +126,24 @@ async fn live_credentials_change_closes_the_other_sessions_sockets_and_keeps_its
 async fn live_messages_do_not_extend_the_idle_deadline_on_the_cookie_store() {
     let clock = MockClock::new();
     let server = cookie_server!(expiry(&clock).build());
-    let alice = Browser::login(&server, "alice").await;
-    let mut socket = alice.socket(&server, "/ws").await;
-    timers(&clock, 1).await;
+    let (_alice, mut socket) = signed_in_socket(&server, &clock, "alice").await;
     clock.advance(IDLE / 2);
     socket.send_text("still here").await;
     clock.advance(IDLE / 2);
-    let (code, reason) = socket.closed_within(PROMPTLY).await;
-    assert_eq!((code, reason), (4401, expired_json("idle")));
+    socket.closes_with("idle", PROMPTLY).await;
+}
+
+#[actix_web::test]
+async fn live_requests_in_another_tab_keep_the_sessions_socket_open() {
+    let clock = MockClock::new();
+    let server = cookie_server!(expiry(&clock).build());
+    let (alice, mut socket) = signed_in_socket(&server, &clock, "alice").await;
+
+    clock.advance(IDLE / 2);
+    // The same session's request (another tab, same instance) refreshes last-seen.
+    assert_eq!(alice.json(&server, "/whoami").await["user"], "alice");
+    clock.advance(IDLE / 2);
+    assert!(socket.still_open(Duration::from_millis(300)).await);
+    clock.advance(IDLE / 2);
+    socket.closes_with("idle", PROMPTLY).await;
 }

@@ -14,7 +14,7 @@ use session_expiry::{
 
 use crate::{
     demo,
-    live_support::{expired_json, serve, timers, Browser, Server},
+    live_support::{serve, signed_in_socket, timers, Browser, Server},
     redis_server::RedisServer,
     redis_support::{cookie_key, Target},
     support::{expiry, routes, MINUTE},
@@ -79,9 +79,8 @@ async fn live_a_revoke_on_another_instance_closes_the_socket_within_a_second() {
     let id = only_session(&registry, "alice").await;
     let revoked = Instant::now();
     assert!(registry.revoke("alice", &id).await.unwrap());
-    let (code, reason) = socket.closed_within(Duration::from_secs(1)).await;
+    socket.closes_with("revoked", Duration::from_secs(1)).await;
     assert!(revoked.elapsed() < Duration::from_secs(1));
-    assert_eq!((code, reason), (4401, expired_json("revoked")));
     assert!(bobs.still_open(Duration::from_millis(200)).await);
 }
 
@@ -101,13 +100,15 @@ async fn live_log_out_everywhere_and_a_log_out_on_another_instance_close_sockets
 
     // The same session signs out through the other instance (a tab behind the other one).
     assert_eq!(tab.send(&second, "POST", "/logout").await, 204);
-    let (code, reason) = tab_socket.closed_within(Duration::from_secs(1)).await;
-    assert_eq!((code, reason), (4401, expired_json("logged_out")));
+    tab_socket
+        .closes_with("logged_out", Duration::from_secs(1))
+        .await;
     assert!(phone_socket.still_open(Duration::from_millis(100)).await);
 
     assert_eq!(registry.revoke_all("alice").await.unwrap(), 1);
-    let (code, reason) = phone_socket.closed_within(Duration::from_secs(1)).await;
-    assert_eq!((code, reason), (4401, expired_json("revoked")));
+    phone_socket
+        .closes_with("revoked", Duration::from_secs(1))
+        .await;
 }
 
 #[actix_web::test]
@@ -116,17 +117,14 @@ async fn live_an_eviction_on_another_instance_closes_the_evicted_sessions_socket
     let clock = MockClock::new();
     let (first, _) = instance!(target, &clock, expiry(&clock).max_sessions(1));
     let (second, _) = instance!(target, &clock, expiry(&clock).max_sessions(1));
-    let laptop = Browser::login(&first, "alice").await;
-    let mut socket = laptop.socket(&first, "/ws").await;
-    timers(&clock, 1).await;
+    let (_laptop, mut socket) = signed_in_socket(&first, &clock, "alice").await;
     listening(&target, 2).await;
 
     clock.advance(Duration::from_millis(5));
     let evicting = Instant::now();
     let _phone = Browser::login(&second, "alice").await;
-    let (code, reason) = socket.closed_within(Duration::from_secs(1)).await;
+    socket.closes_with("evicted", Duration::from_secs(1)).await;
     assert!(evicting.elapsed() < Duration::from_secs(1));
-    assert_eq!((code, reason), (4401, expired_json("evicted")));
 }
 
 #[actix_web::test]
@@ -135,9 +133,7 @@ async fn live_a_revoke_published_while_the_subscription_was_lost_is_found_when_i
     let clock = MockClock::new();
     let (first, _) = instance!(target, &clock);
     let (_second, registry) = instance!(target, &clock);
-    let alice = Browser::login(&first, "alice").await;
-    let mut socket = alice.socket(&first, "/ws").await;
-    timers(&clock, 1).await;
+    let (_alice, mut socket) = signed_in_socket(&first, &clock, "alice").await;
     listening(&target, 2).await;
 
     let mut redis = target.inspect().await;
@@ -146,8 +142,7 @@ async fn live_a_revoke_published_while_the_subscription_was_lost_is_found_when_i
         .await;
     // Published to nobody: the subscribers are gone (they come back after a pause).
     assert_eq!(registry.revoke_all("alice").await.unwrap(), 1);
-    let (code, reason) = socket.closed_within(Duration::from_secs(2)).await;
-    assert_eq!((code, reason), (4401, expired_json("revoked")));
+    socket.closes_with("revoked", Duration::from_secs(2)).await;
 }
 
 /// Every command Redis has run, by name (`INFO commandstats`).
@@ -199,4 +194,70 @@ async fn live_idle_open_sockets_cost_no_store_command_and_share_one_subscription
     }
     assert_eq!(clock.pending_timers(), SOCKETS, "one timer per socket");
     drop::<Server>(first);
+}
+
+#[actix_web::test]
+async fn live_messages_count_as_activity_on_redis_once_per_window_and_the_store_keeps_it() {
+    let target = Target::own(RedisServer::start());
+    let clock = MockClock::new();
+    let (first, _) = instance!(target, &clock);
+    let (alice, mut socket) = signed_in_socket(&first, &clock, "alice").await;
+    let idle = crate::support::IDLE;
+
+    // Scripts run: `EVALSHA`s, less those that only found the script not loaded yet.
+    let scripts = |commands: &std::collections::BTreeMap<String, u64>| {
+        let count = |name: &str| commands.get(name).copied().unwrap_or(0);
+        count("evalsha") - count("script|load")
+    };
+    let before = scripts(&commands(&target).await);
+    clock.advance(idle / 2);
+    socket.send_text("still here").await;
+    socket.send_text("and here").await; // within the same window: not written again
+    let started = Instant::now();
+    while scripts(&commands(&target).await) == before {
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "the activity was not written"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+    }
+    actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    let written = commands(&target).await;
+    assert_eq!(
+        scripts(&written),
+        before + 1,
+        "one script for two messages in one window: {written:?}"
+    );
+
+    // Past the idle deadline of the log-in, not of the message: the socket and the session live.
+    clock.advance(idle / 2 + MINUTE);
+    assert!(socket.still_open(Duration::from_millis(200)).await);
+    assert_eq!(alice.send(&first, "GET", "/whoami").await, 200);
+    let answer = alice.json(&first, "/whoami").await;
+    assert_eq!(answer["user"], "alice", "{answer}");
+
+    // Those requests were activity too: the idle timeout counts from them.
+    clock.advance(idle - MINUTE);
+    assert!(socket.still_open(Duration::from_millis(200)).await);
+    clock.advance(MINUTE);
+    socket.closes_with("idle", Duration::from_secs(2)).await;
+}
+
+#[actix_web::test]
+async fn live_requests_on_another_instance_keep_the_sessions_socket_open() {
+    let target = Target::own(RedisServer::start());
+    let clock = MockClock::new();
+    let (first, _) = instance!(target, &clock);
+    let (second, _) = instance!(target, &clock);
+    let (alice, mut socket) = signed_in_socket(&first, &clock, "alice").await;
+    let idle = crate::support::IDLE;
+
+    // Another tab, served by the other instance, is busy.
+    clock.advance(idle / 2);
+    assert_eq!(alice.json(&second, "/whoami").await["user"], "alice");
+    // At the idle deadline of the log-in, the store says the session was seen since.
+    clock.advance(idle / 2);
+    assert!(socket.still_open(Duration::from_millis(300)).await);
+    clock.advance(idle / 2);
+    socket.closes_with("idle", Duration::from_secs(2)).await;
 }

@@ -97,6 +97,19 @@ impl Browser {
         response.status().as_u16()
     }
 
+    /// `GET path` with this session's cookie, as JSON.
+    pub async fn json(&self, server: &Server, path: &str) -> serde_json::Value {
+        let mut response = self
+            .client
+            .get(format!("{}{path}", server.base))
+            .insert_header((header::COOKIE, self.cookie.as_str()))
+            .insert_header((header::ACCEPT, "application/json"))
+            .send()
+            .await
+            .unwrap();
+        response.json().await.unwrap()
+    }
+
     /// Opens the WebSocket at `path`.
     pub async fn socket(&self, server: &Server, path: &str) -> Socket {
         let (response, frames) = self
@@ -158,6 +171,13 @@ impl Socket {
                 other => panic!("the socket ended without a close frame: {other:?}"),
             }
         }
+    }
+
+    /// Asserts the server closes it within `within` of real time with code 4401 and the
+    /// expired JSON of `reason`.
+    pub async fn closes_with(&mut self, reason: &str, within: Duration) {
+        let (code, text) = self.closed_within(within).await;
+        assert_eq!((code, text), (4401, expired_json(reason)));
     }
 
     /// Sends a text message.
@@ -240,6 +260,15 @@ impl Events {
             event: field("event:"),
         }
     }
+}
+
+/// Signs `user` in at `server` and opens a WebSocket at `/ws`, its timer armed on `clock`.
+pub async fn signed_in_socket(server: &Server, clock: &MockClock, user: &str) -> (Browser, Socket) {
+    let browser = Browser::login(server, user).await;
+    let before = clock.pending_timers();
+    let socket = browser.socket(server, "/ws").await;
+    timers(clock, before + 1).await;
+    (browser, socket)
 }
 
 /// Waits (real time, at most 5 s) until `count` timers wait on `clock`: the connections are

@@ -9,19 +9,18 @@ use std::{
     time::Duration,
 };
 
-use super::hub::{Hub, Watch};
+use super::hub::{Activity, Hub, Probed, Watch};
 use crate::{
-    clock::ClockSleep, config::configuration::Configuration, unix_ms::UnixMs, Clock, ExpiryReason,
-    Policy, SystemClock,
+    clock::ClockSleep, config::configuration::Configuration, state::ExpiryState, unix_ms::UnixMs,
+    Clock, ExpiryReason, Policy, SystemClock,
 };
 
 /// What a [`SessionEnd`] is made of, taken from the request that opened the connection.
 #[derive(Clone)]
 pub(crate) struct Seed {
     pub(crate) config: Arc<Configuration>,
-    pub(crate) user: String,
-    pub(crate) login: UnixMs,
-    pub(crate) seen: UnixMs,
+    /// The state as the request saw it (what a connection's activity writes back, seen moved).
+    pub(crate) state: ExpiryState,
     pub(crate) policy: Policy,
     /// The registry id of the session, on a server-side store.
     pub(crate) id: Option<String>,
@@ -30,8 +29,8 @@ pub(crate) struct Seed {
 impl std::fmt::Debug for Seed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Seed")
-            .field("login", &self.login)
-            .field("seen", &self.seen)
+            .field("login", &self.state.login)
+            .field("seen", &self.state.seen)
             .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
@@ -86,10 +85,14 @@ pub struct SessionEnd {
     clock: Arc<dyn Clock>,
     policy: Policy,
     login: UnixMs,
+    /// The state as the request saw it, for [`SessionActivity`].
+    state: ExpiryState,
     granularity: Duration,
     timer: Option<(UnixMs, ClockSleep)>,
     /// A look-up of the session in the store, while one runs.
-    probing: Option<Pin<Box<dyn Future<Output = Option<ExpiryReason>> + Send>>>,
+    probing: Option<Pin<Box<dyn Future<Output = Probed> + Send>>>,
+    /// The last-seen instant the store was last asked about before an idle end.
+    idle_asked: Option<UnixMs>,
 }
 
 impl std::fmt::Debug for SessionEnd {
@@ -116,14 +119,13 @@ impl SessionEnd {
     pub(crate) fn new(seed: Seed) -> Self {
         let Seed {
             config,
-            user,
-            login,
-            seen,
+            state,
             policy,
             id,
         } = seed;
+        let (login, seen) = (state.login, state.seen);
         let hub = Arc::clone(&config.events.live);
-        let watch = hub.watch(user, login.millis(), id, seen.millis());
+        let watch = hub.watch(state.user.clone(), login.millis(), id, seen.millis());
         let clock = config
             .clock
             .clone()
@@ -134,9 +136,11 @@ impl SessionEnd {
             clock,
             policy,
             login,
+            state,
             granularity: config.granularity(&policy),
             timer: None,
             probing: None,
+            idle_asked: None,
         }
     }
 
@@ -159,6 +163,7 @@ impl SessionEnd {
             granularity: self.granularity,
             policy: self.policy,
             login: self.login,
+            state: Arc::new(self.state.clone()),
         }
     }
 
@@ -180,6 +185,11 @@ impl SessionEnd {
     fn now(&self) -> UnixMs {
         UnixMs::of(self.clock.now())
     }
+
+    /// The last activity the connection knows of.
+    fn seen(&self) -> UnixMs {
+        UnixMs::new(self.watch.seen.load(Ordering::Relaxed)).unwrap_or(self.login)
+    }
 }
 
 impl Future for SessionEnd {
@@ -198,25 +208,41 @@ impl Future for SessionEnd {
                 this.probing = this.hub.probe().map(|probe| probe(&this.watch));
             }
             if let Some(probing) = &mut this.probing {
-                match probing.as_mut().poll(cx) {
-                    Poll::Ready(Some(reason)) => {
+                if let Poll::Ready(probed) = probing.as_mut().poll(cx) {
+                    this.probing = None;
+                    if let Some(seen) = probed.seen {
+                        this.watch.saw(seen);
+                    }
+                    if let Some(reason) = probed.ended {
                         // A key Redis dropped at a deadline the timer has not seen yet.
-                        let now = this.now();
-                        let seen = UnixMs::new(this.watch.seen.load(Ordering::Relaxed))
-                            .unwrap_or(this.login);
-                        let reached = this.policy.reached(this.login, seen, now);
+                        let reached = this.policy.reached(this.login, this.seen(), this.now());
                         this.watch.end(reached.unwrap_or(reason));
                         continue;
                     }
-                    Poll::Ready(None) => this.probing = None,
-                    Poll::Pending => {}
                 }
             }
             let now = this.now();
-            let seen = UnixMs::new(this.watch.seen.load(Ordering::Relaxed)).unwrap_or(this.login);
-            if let Some(reason) = this.policy.reached(this.login, seen, now) {
-                this.watch.end(reason);
-                continue;
+            let seen = this.seen();
+            match this.policy.reached(this.login, seen, now) {
+                // Before ending for inactivity, the store is asked once: requests of the same
+                // session (another tab) may have kept it alive.
+                Some(ExpiryReason::Idle)
+                    if this.hub.probe().is_some()
+                        && (this.probing.is_some() || this.idle_asked != Some(seen)) =>
+                {
+                    if this.probing.is_none() {
+                        this.idle_asked = Some(seen);
+                        this.probing = this.hub.probe().map(|probe| probe(&this.watch));
+                        continue;
+                    }
+                    // Its answer wakes this task.
+                    return Poll::Pending;
+                }
+                Some(reason) => {
+                    this.watch.end(reason);
+                    continue;
+                }
+                None => {}
             }
             let mut next = this.policy.deadline(this.login, seen);
             if this.hub.deaf() {
@@ -278,6 +304,7 @@ pub struct SessionActivity {
     granularity: Duration,
     policy: Policy,
     login: UnixMs,
+    state: Arc<ExpiryState>,
 }
 
 impl std::fmt::Debug for SessionActivity {
@@ -317,7 +344,16 @@ impl SessionActivity {
             return false;
         }
         self.watch.seen.store(now.millis(), Ordering::Relaxed);
-        keep(&self.watch, now);
+        let state = ExpiryState {
+            seen: now,
+            ..ExpiryState::clone(&self.state)
+        };
+        keep(Activity {
+            user: self.watch.user.clone(),
+            id: self.watch.id.clone(),
+            // A string always serializes.
+            entry: serde_json::to_string(&state.encode(&self.policy)).unwrap_or_default(),
+        });
         // The waiter moves its timer to the new idle deadline.
         self.watch.wake();
         true

@@ -7,7 +7,7 @@ use std::{
     future::Future,
     pin::Pin,
     sync::{
-        atomic::{AtomicBool, AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
         Arc, Mutex, MutexGuard, OnceLock,
     },
     task::Waker,
@@ -20,12 +20,32 @@ use crate::ExpiryReason;
 pub(crate) type Broadcast = Arc<dyn Fn(String) -> Pin<Box<dyn Future<Output = ()>>> + Send + Sync>;
 
 /// Writes a watched session's activity (a connection's message) to the store, on its own.
-pub(crate) type Keeper = Arc<dyn Fn(&Watch, crate::unix_ms::UnixMs) + Send + Sync>;
+pub(crate) type Keeper = Arc<dyn Fn(Activity) + Send + Sync>;
 
-/// Looks a watched session up in the store when notices may have been missed: why it ended,
-/// `None` while it lives (or when the store cannot say).
+/// A connection's activity for the store to keep.
+#[derive(Debug)]
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) struct Activity {
+    pub(crate) user: String,
+    /// The session's registry id (without one there is nothing to write).
+    pub(crate) id: Option<String>,
+    /// The session's state entry with last-seen moved to now, as the store holds entries.
+    pub(crate) entry: String,
+}
+
+/// Looks a watched session up in the store: when notices may have been missed, and before it
+/// ends for inactivity (other tabs' requests may have kept it alive).
 pub(crate) type Probe =
-    Arc<dyn Fn(&Watch) -> Pin<Box<dyn Future<Output = Option<ExpiryReason>> + Send>> + Send + Sync>;
+    Arc<dyn Fn(&Watch) -> Pin<Box<dyn Future<Output = Probed> + Send>> + Send + Sync>;
+
+/// What the store said of a watched session; nothing when it cannot say (unreachable).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Probed {
+    /// Why it ended, if it has.
+    pub(crate) ended: Option<ExpiryReason>,
+    /// Its last activity as the store holds it (Unix ms).
+    pub(crate) seen: Option<u64>,
+}
 
 /// One watched session: what names it, and how far it got.
 #[derive(Debug)]
@@ -63,6 +83,16 @@ impl Watch {
         }
     }
 
+    /// Records activity at `seen` (Unix ms) that the connection did not see (a request of
+    /// the same session); whether it is later than what it knew.
+    pub(crate) fn saw(&self, seen: u64) -> bool {
+        let later = self.seen.fetch_max(seen, Ordering::Relaxed) < seen;
+        if later {
+            self.wake();
+        }
+        later
+    }
+
     /// Who to wake when something happens.
     pub(crate) fn register(&self, waker: &Waker) {
         let mut slot = lock(&self.waker);
@@ -78,6 +108,8 @@ impl Watch {
 #[derive(Default)]
 pub(crate) struct Hub {
     watched: Mutex<HashMap<String, Vec<Arc<Watch>>>>,
+    /// How many sessions are watched, read without the lock (most requests find none).
+    count: AtomicUsize,
     /// Set by a server-side store built for the middleware.
     broadcast: OnceLock<Broadcast>,
     /// Whether the store's subscription to other instances' notices is up.
@@ -120,14 +152,31 @@ impl Hub {
             .entry(user)
             .or_default()
             .push(Arc::clone(&watch));
+        self.count.fetch_add(1, Ordering::Relaxed);
         watch
+    }
+
+    /// A request of the session of `user` signed in at `login` recorded activity at `seen`
+    /// (Unix ms): its connections' idle deadlines move (this process only).
+    pub(crate) fn saw(&self, user: &str, login: u64, seen: u64) {
+        if self.count.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        if let Some(sessions) = lock(&self.watched).get(user) {
+            for watch in sessions.iter().filter(|watch| watch.login == login) {
+                watch.saw(seen);
+            }
+        }
     }
 
     /// Stops watching `watch` (its connection is gone).
     pub(crate) fn unwatch(&self, watch: &Arc<Watch>) {
         let mut watched = lock(&self.watched);
         if let Some(sessions) = watched.get_mut(&watch.user) {
+            let before = sessions.len();
             sessions.retain(|other| !Arc::ptr_eq(other, watch));
+            self.count
+                .fetch_sub(before - sessions.len(), Ordering::Relaxed);
             if sessions.is_empty() {
                 watched.remove(&watch.user);
             }
@@ -186,8 +235,8 @@ impl Hub {
         let _set_once = self.broadcast.set(broadcast);
     }
 
-    /// Lets a server-side store keep connections' activity (none does yet).
-    #[allow(dead_code)]
+    /// Lets a server-side store keep connections' activity.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn keep_activity_with(&self, keeper: Keeper) {
         let _set_once = self.keeper.set(keeper);
     }

@@ -227,7 +227,7 @@ impl RedisStoreBuilder {
         };
         let keys = KeySpace::new(self.prefix, self.events.user_ids.key().cloned());
         let (stamps, hub) = (self.stamps.as_ref(), &self.events.live);
-        notify::wire(url, &connection, &keys, stamps, hub);
+        notify::wire(url, &connection, &keys, &self.clock, stamps, hub);
         Ok(RedisStore::from_backend(Backend {
             connection,
             keys,

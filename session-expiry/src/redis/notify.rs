@@ -49,12 +49,18 @@ pub(crate) fn wire(
     url: Option<String>,
     connection: &Connection,
     keys: &KeySpace,
+    clock: &Arc<dyn crate::Clock>,
     stamps: Option<&Arc<Stamps>>,
     hub: &Arc<Hub>,
 ) {
     let credentials = channel(keys.prefix());
     let ended = ended_channel(keys.prefix());
     hub.probe_with(super::live::probe(connection.clone(), keys.clone()));
+    hub.keep_activity_with(super::live::keeper(
+        connection.clone(),
+        keys.clone(),
+        Arc::clone(clock),
+    ));
     if let Some(stamps) = stamps {
         let _set_once = stamps.publisher.set(publisher(
             connection.clone(),
