@@ -261,3 +261,42 @@ async fn live_requests_on_another_instance_keep_the_sessions_socket_open() {
     clock.advance(idle / 2);
     socket.closes_with("idle", Duration::from_secs(2)).await;
 }
+
+#[actix_web::test]
+async fn live_the_redis_examples_revoke_all_on_one_instance_closes_the_socket_on_the_other() {
+    let target = Target::own(RedisServer::start());
+    let clock = MockClock::new();
+    // Two instances of the redis example's app: the demo's routes and its `/sessions`.
+    let example = || async {
+        let middleware = expiry(&clock).build();
+        let store = target.store_for(&middleware).await;
+        serve!(App::new()
+            .app_data(actix_web::web::Data::new(store.registry()))
+            .configure(demo::routes)
+            .configure(crate::sessions::routes)
+            .wrap(middleware.clone())
+            .wrap(
+                SessionMiddleware::builder(store.clone(), cookie_key())
+                    .cookie_secure(false)
+                    .build(),
+            )
+            .wrap(RequestScope::new()))
+    };
+    let (first, second) = (example().await, example().await);
+    let credentials = serde_json::json!({"username": "alice", "password": "password"});
+    let alice = Browser::login_with(&first, "/login", Some(credentials)).await;
+    let mut socket = alice.socket(&first, "/ws").await;
+    let mut events = alice.events(&first, "/events").await;
+    timers(&clock, 2).await;
+    listening(&target, 2).await;
+
+    let revoked = Instant::now();
+    assert_eq!(
+        alice.send(&second, "POST", "/sessions/revoke-all").await,
+        200
+    );
+    socket.closes_with("revoked", Duration::from_secs(1)).await;
+    let ended = events.ended_within(Duration::from_secs(1)).await;
+    assert!(revoked.elapsed() < Duration::from_secs(1));
+    assert_eq!(ended.event, "session-expired");
+}

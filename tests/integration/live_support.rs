@@ -63,12 +63,18 @@ impl Browser {
 
     /// Signs in with `POST path`.
     pub async fn login_at(server: &Server, path: &str) -> Self {
+        Self::login_with(server, path, None).await
+    }
+
+    /// Signs in with `POST path`, `json` as the body if any (the demo's log-in form).
+    pub async fn login_with(server: &Server, path: &str, json: Option<serde_json::Value>) -> Self {
         let client = awc::Client::new();
-        let response = client
-            .post(format!("{}{path}", server.base))
-            .send()
-            .await
-            .unwrap();
+        let request = client.post(format!("{}{path}", server.base));
+        let response = match json {
+            Some(json) => request.send_json(&json).await,
+            None => request.send().await,
+        }
+        .unwrap();
         assert!(response.status().is_success(), "{response:?}");
         let cookie = response
             .cookies()
