@@ -10,7 +10,7 @@
 //! - a WebSocket closes with code [`SessionEnd::CLOSE_CODE`] (4401) and as reason the JSON
 //!   of the HTTP `401` ([`ExpiryReason::expired_json`](crate::ExpiryReason::expired_json),
 //!   `{"error":"session_expired","reason":"idle"}`, at most 123 bytes); with the `actix-ws`
-//!   feature, [`close_websocket`] does it;
+//!   feature, `live::close_websocket` does it;
 //! - an event stream sends `event: session-expired` with that JSON as data, then ends:
 //!   [`sse_until_end`] wraps any body stream.
 //!
