@@ -190,7 +190,13 @@ impl RequestContext {
     /// What a [`SessionEnd`](crate::SessionEnd) of the signed-in session is made of; `None`
     /// when nobody is signed in.
     pub(crate) fn live_seed(&self, req: &HttpRequest) -> Option<crate::live::Seed> {
-        let id = session_id(req);
+        // Only a server-side store names sessions by id (read from the session, so not for
+        // the cookie store's requests).
+        let id = if self.config.events.live.has_store() {
+            session_id(req)
+        } else {
+            None
+        };
         self.with_current(|snapshot| {
             snapshot.map(|Snapshot { state, policy }| crate::live::Seed {
                 config: Arc::clone(&self.config),

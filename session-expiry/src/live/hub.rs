@@ -17,7 +17,8 @@ use super::notice::{Notice, Target};
 use crate::ExpiryReason;
 
 /// Sends a notice's text to the other instances (Redis `PUBLISH`, PostgreSQL `NOTIFY`).
-pub(crate) type Broadcast = Arc<dyn Fn(String) -> Pin<Box<dyn Future<Output = ()>>> + Send + Sync>;
+pub(crate) type Broadcast =
+    Arc<dyn Fn(String) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
 /// Writes a watched session's activity (a connection's message) to the store, on its own.
 pub(crate) type Keeper = Arc<dyn Fn(Activity) + Send + Sync>;
@@ -219,13 +220,21 @@ impl Hub {
         }
     }
 
-    /// [`end`](Self::end) from code that cannot wait: the broadcast, if any, runs on its own
-    /// (on the current actix-web worker).
+    /// [`end`](Self::end) from code that cannot wait: the broadcast, if any, runs as a task of
+    /// its own (there is one only with a server-side store, which runs on Tokio).
     pub(crate) fn end_now(&self, notice: Notice) {
         self.deliver(&notice);
+        #[cfg(any(feature = "redis", feature = "postgres"))]
         if let Some(broadcast) = self.broadcast.get() {
-            actix_web::rt::spawn(broadcast(notice.encode()));
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(broadcast(notice.encode()));
+            }
         }
+    }
+
+    /// Whether a server-side store is wired to this hub (then sessions have registry ids).
+    pub(crate) fn has_store(&self) -> bool {
+        self.broadcast.get().is_some()
     }
 
     /// Lets a server-side store tell other instances (the first store built for the
@@ -247,7 +256,7 @@ impl Hub {
     }
 
     /// Lets a server-side store look sessions up when notices may have been missed.
-    #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn probe_with(&self, probe: Probe) {
         let _set_once = self.probe.set(probe);
     }

@@ -77,10 +77,10 @@ mod sse;
 #[cfg(feature = "actix-ws")]
 mod websocket;
 
-#[cfg(feature = "redis")]
-pub(crate) use self::hub::{Activity, Keeper};
 #[cfg(any(feature = "redis", feature = "postgres"))]
-pub(crate) use self::hub::{Broadcast, Probe, Probed, Watch};
+pub(crate) use self::hub::Broadcast;
+#[cfg(feature = "redis")]
+pub(crate) use self::hub::{Activity, Keeper, Probe, Probed, Watch};
 #[cfg(feature = "actix-ws")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix-ws")))]
 pub use self::websocket::close_websocket;

@@ -62,14 +62,11 @@ pub(crate) fn wire(
         Arc::clone(clock),
     ));
     if let Some(stamps) = stamps {
-        let _set_once = stamps.publisher.set(publisher(
-            connection.clone(),
-            credentials.clone(),
-            CREDENTIALS_LOST,
-        ));
+        let publish = publisher(connection.clone(), credentials.clone(), CREDENTIALS_LOST);
+        let publisher: Publisher = Arc::new(move |user: String| publish(user));
+        let _set_once = stamps.publisher.set(publisher);
     }
-    let broadcast: Broadcast = publisher(connection.clone(), ended.clone(), ENDED_LOST);
-    hub.broadcast_with(broadcast);
+    hub.broadcast_with(publisher(connection.clone(), ended.clone(), ENDED_LOST));
     if let Some(url) = url {
         subscribe(url, Channels { credentials, ended }, stamps, hub);
     }
@@ -83,7 +80,7 @@ struct Channels {
 
 /// Publishes each message on `channel` through the store's own connection (bounded by its
 /// timeouts); a failure is logged with `lost`, what the other instances then miss.
-fn publisher(connection: Connection, channel: String, lost: &'static str) -> Publisher {
+fn publisher(connection: Connection, channel: String, lost: &'static str) -> Broadcast {
     Arc::new(move |message: String| {
         let (connection, channel) = (connection.clone(), channel.clone());
         Box::pin(async move {
