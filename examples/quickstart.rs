@@ -3,6 +3,11 @@
 //! ```sh
 //! IDLE_TIMEOUT_SECS=20 ABSOLUTE_TIMEOUT_SECS=60 WARN_BEFORE_SECS=10 cargo run --example quickstart
 //! ```
+//!
+//! Sign in and open `/live`: a WebSocket at `/ws` (a clock ticking every `LIVE_TICK_SECS`, 1 by
+//! default; what you send is echoed and counts as activity where the store can keep it) and an
+//! event stream at `/events`, both closed by the server when the session ends (code 4401, or
+//! `event: session-expired`), and the page sent to the log-in page with the reason.
 
 use testkit::demo;
 

@@ -14,7 +14,9 @@
 //! `ABSOLUTE_TIMEOUT_SECS`. Routes: the quickstart's, and `GET /sessions` (a page at a time,
 //! `?cursor=`), `POST /sessions/revoke-all`, `POST /sessions/revoke-others`,
 //! `DELETE /sessions/{id}`, `POST /password` (its "sign out my other devices" ends the user's
-//! sessions on every instance, within a second), and `GET /metrics`
+//! sessions on every instance, within a second), the quickstart's live page (`/live`, `/ws`,
+//! `/events`: revoking on one instance closes the socket held open on the other, within a
+//! second), and `GET /metrics`
 //! (Prometheus text format), answered to peers on loopback only unless `METRICS_ALLOW` says
 //! more: `any`, or a comma-separated list of addresses and networks allowed besides loopback
 //! (`METRICS_ALLOW=10.0.0.0/8,192.168.1.5`); other peers get `403`.

@@ -38,6 +38,11 @@
  * got a `reason`), or after confirming the password on the re-authentication page; a sign-out
  * by choice (the log-out form, "Sign out", the log-in page without a reason) forgets it.
  *
+ * A WebSocket or EventSource whose server ends it with the session (close code 4401, or the
+ * `session-expired` event: see `session_expiry::live`) is followed with
+ * `SessionExpiry.watch(socketOrEventSource)`: the page then goes to the log-in page with the
+ * reason, keeping drafts as for any forced re-login.
+ *
  * Without this script nothing changes on the server: sessions still end on time.
  */
 (function () {
@@ -73,7 +78,8 @@
     inputIsActivity: attr("activity") === "input",
     csrfHeader: attr("csrf-header"),
   };
-  var REASONS = ["idle", "absolute", "revoked", "evicted", "invalid", "credentials_changed"];
+  var REASONS = ["idle", "absolute", "revoked", "evicted", "invalid", "credentials_changed",
+    "logged_out"];
   var RETRY_MS = 1000;
   // Another tab's messages are hints to ask the server again: at most one such check a second
   // (plus the one under way), so that a flood of messages is no flood of requests.
@@ -121,6 +127,7 @@
         "and this one had been used least recently.",
       "reason.invalid": "Your session could not be verified. Please sign in again.",
       "reason.credentials_changed": "Your password was changed. Please sign in again.",
+      "reason.logged_out": "You signed out in another window.",
     },
     de: {
       "idle.title": "Sind Sie noch da?",
@@ -146,6 +153,7 @@
         "erneut an.",
       "reason.credentials_changed": "Ihr Passwort wurde geändert. Bitte melden Sie sich " +
         "erneut an.",
+      "reason.logged_out": "Sie haben sich in einem anderen Fenster abgemeldet.",
     },
     // French puts a (narrow) no-break space before ? : ; and uses typographic apostrophes.
     fr: {
@@ -170,6 +178,7 @@
         "et celui-ci était le moins récemment utilisé.",
       "reason.invalid": "Votre session n’a pas pu être vérifiée. Veuillez vous reconnecter.",
       "reason.credentials_changed": "Votre mot de passe a été modifié. Veuillez vous reconnecter.",
+      "reason.logged_out": "Vous vous êtes déconnecté dans une autre fenêtre.",
     },
   };
 
@@ -1079,12 +1088,48 @@
     document.head.append(link);
   }
 
-  /** For pages that talk to the server themselves: `SessionExpiry.check()` after a request. */
+  /** The WebSocket close code of a connection whose session ended (HTTP's 401, in the range
+   * RFC 6455 leaves to applications); the close reason is the 401's JSON. */
+  var SESSION_ENDED_CLOSE_CODE = 4401;
+
+  /** Follows a WebSocket or an EventSource whose server closes it when the session ends (close
+   * code 4401, or the `session-expired` event): the page goes to the log-in page with the
+   * reason, keeping the drafts as a forced re-login does (a log-out in another window forgets
+   * them, as a sign-out by choice does). Returns the socket or event source. */
+  function watch(source) {
+    if (!source || typeof source.addEventListener !== "function") return source;
+    function ended(text) {
+      var body = {};
+      try {
+        body = JSON.parse(text) || {};
+      } catch (e) {
+        body = {};
+      }
+      if (body.error !== "session_expired") return;
+      if (typeof source.close === "function") source.close(); // no reconnecting EventSource
+      if (body.reason === "logged_out") {
+        tell({ type: "signout" });
+        return signedOut();
+      }
+      expire(body.reason);
+    }
+    source.addEventListener("close", function (event) {
+      if (event.code === SESSION_ENDED_CLOSE_CODE) ended(event.reason);
+    });
+    source.addEventListener("session-expired", function (event) {
+      ended(event.data);
+    });
+    return source;
+  }
+
+  /** For pages that talk to the server themselves: `SessionExpiry.check()` after a request;
+   * `SessionExpiry.watch(socketOrEventSource)` for long-lived connections. */
   window.SessionExpiry = Object.freeze({
     check: function () {
       return check();
     },
     staySignedIn: keepAlive,
+    watch: watch,
   });
 
   function start() {

@@ -187,6 +187,26 @@ impl RequestContext {
         self.with_current(|snapshot| snapshot.map(|s| s.state.user.clone()))
     }
 
+    /// What a [`SessionEnd`](crate::SessionEnd) of the signed-in session is made of; `None`
+    /// when nobody is signed in.
+    pub(crate) fn live_seed(&self, req: &HttpRequest) -> Option<crate::live::Seed> {
+        // Only a server-side store names sessions by id (read from the session, so not for
+        // the cookie store's requests).
+        let id = if self.config.events.live.has_store() {
+            session_id(req)
+        } else {
+            None
+        };
+        self.with_current(|snapshot| {
+            snapshot.map(|Snapshot { state, policy }| crate::live::Seed {
+                config: Arc::clone(&self.config),
+                state: state.clone(),
+                policy: *policy,
+                id,
+            })
+        })
+    }
+
     /// How long the session cookie may outlive the browser (see
     /// [`RememberMeCookie`](crate::RememberMeCookie)), `None` without a signed-in session now.
     pub(crate) fn cookie_lifetime(&self) -> Option<CookieLifetime> {
@@ -261,6 +281,10 @@ impl RequestContext {
             &*self.config.state_key,
             snapshot.state.encode(&snapshot.policy),
         )?;
+        // This session's connections in this process count its activity too.
+        let state = &snapshot.state;
+        let live = &self.config.events.live;
+        live.saw(&state.user, state.login.millis(), state.seen.millis());
         *self.current.borrow_mut() = Current::Set(snapshot);
         Ok(())
     }
@@ -344,6 +368,12 @@ impl RequestContext {
                 session_age: now.since(state.login),
                 user: state.user.clone(),
             });
+            // This session's connections (in other tabs, on other instances) close.
+            self.config.events.live.end_now(crate::live::Notice {
+                user: state.user.clone(),
+                reason: ExpiryReason::LoggedOut,
+                target: crate::live::Target::One(crate::live::Which::Login(state.login.millis())),
+            });
         }
         self.login.set(PendingLogin::None);
         let user = leaving.as_ref().map(|state| state.user.as_str());
@@ -403,6 +433,19 @@ impl RequestContext {
             self.ending.set(Ending::Answer(reason));
         }
     }
+}
+
+/// The registry id of the request's session, on a server-side store.
+#[cfg(any(feature = "redis", feature = "postgres"))]
+fn session_id(req: &HttpRequest) -> Option<String> {
+    use crate::store::{reserved::ID_KEY, session_api::SessionExt as _};
+    req.get_session().get::<String>(ID_KEY).ok().flatten()
+}
+
+/// No registry ids without a server-side store.
+#[cfg(not(any(feature = "redis", feature = "postgres")))]
+fn session_id(_: &HttpRequest) -> Option<String> {
+    None
 }
 
 fn expiry_event(ended: Option<&EndedSession>, reason: ExpiryReason, now: UnixMs) -> ExpiryEvent {

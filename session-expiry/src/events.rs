@@ -13,6 +13,8 @@ pub(crate) type EventHook = Arc<dyn Fn(&SessionEvent) + Send + Sync>;
 pub(crate) struct Events {
     pub(crate) hooks: Vec<EventHook>,
     pub(crate) user_ids: UserIdLogging,
+    /// The sessions long-lived connections watch (see [`live`](crate::live)).
+    pub(crate) live: Arc<crate::live::Hub>,
 }
 
 impl std::fmt::Debug for Events {

@@ -32,8 +32,8 @@ use crate::{
 pub struct Expiry {
     session: Session,
     context: Rc<RequestContext>,
-    /// For a policy resolved before the handler returns (see [`Expiry::resolve_login`]).
-    #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
+    /// For a policy resolved before the handler returns (see [`Expiry::resolve_login`]), and
+    /// the session's registry id (see [`Expiry::ended`]).
     request: HttpRequest,
 }
 
@@ -255,6 +255,26 @@ impl Expiry {
         let now = self.context.config.now().max(state.seen);
         let snapshot = Snapshot::new(ExpiryState { seen: now, ..state }, &self.context.config);
         self.context.store(&self.session, snapshot)
+    }
+
+    /// A future that completes, with the reason, when the signed-in session ends, as
+    /// [`SignedIn::ended`](crate::SignedIn::ended) (see the [`live`](crate::live) module).
+    ///
+    /// # Errors
+    /// [`ExpiryError::NotSignedIn`] when nobody is signed in.
+    ///
+    /// # Examples
+    /// ```
+    /// # async fn f(expiry: session_expiry::Expiry) -> Result<(), session_expiry::ExpiryError> {
+    /// let reason = expiry.ended()?.await;
+    /// println!("the session ended: {reason}");
+    /// # Ok(()) }
+    /// ```
+    pub fn ended(&self) -> Result<crate::SessionEnd, ExpiryError> {
+        self.context
+            .live_seed(&self.request)
+            .map(crate::SessionEnd::new)
+            .ok_or(ExpiryError::NotSignedIn)
     }
 
     /// Why the session this request came with has ended, if it has (with

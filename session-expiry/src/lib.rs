@@ -75,6 +75,8 @@
 //! - Forged requests: [`SameOrigin`](same_origin::SameOrigin) refuses state-changing requests from other origins.
 //! - Cookies: [`RememberMeCookie`] makes a session's cookie end with the browser unless the user
 //!   asked to be remembered.
+//! - Long-lived connections: a WebSocket or event stream selects on
+//!   [`SignedIn::ended`] (a [`SessionEnd`]) and closes when the session ends (module [`live`]).
 //! - Observability: every log-in, log-out and expiry is a [`SessionEvent`], to a hook, to the
 //!   log and (feature `metrics`) to counters.
 //!
@@ -104,6 +106,7 @@ mod extract;
 mod fetch_metadata;
 mod flow;
 mod guard;
+pub mod live;
 mod login;
 mod metrics;
 mod middleware;
@@ -146,6 +149,14 @@ pub mod __private {
         let now = crate::unix_ms::UnixMs::of(now);
         crate::state::ExpiryState::decode(raw, now, std::time::Duration::from_secs(30)).is_ok()
     }
+
+    /// The PostgreSQL channel of ended sessions of `schema.table`, for tests that wait for its
+    /// listeners.
+    #[cfg(feature = "postgres")]
+    #[must_use]
+    pub fn postgres_ended_channel(schema: &str, table: &str) -> String {
+        crate::postgres::notify_channel(schema, table)
+    }
 }
 
 /// The README's examples, compiled as doctests so they stay true.
@@ -161,6 +172,7 @@ pub use self::{
     event::{ExpiryEvent, SessionEvent},
     extract::{Expiry, Passive},
     guard::{AbsoluteWithin, FreshAuth, IdleWithin},
+    live::{SessionActivity, SessionEnd},
     middleware::SessionExpiry,
     policy::{Policy, Setting, ToPolicy, DEFAULT_MAX_SESSIONS},
     reason::{ExpiryReason, UnknownReason},

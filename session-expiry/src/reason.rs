@@ -31,9 +31,25 @@ pub enum ExpiryReason {
     /// [security stamp](crate::config::SessionExpiryBuilder::security_stamp) differs).
     #[serde(rename = "credentials_changed")]
     CredentialsChanged,
+    /// The same session signed out (in another tab or window): what a long-lived connection
+    /// of it ends with (see [`SessionEnd`](crate::SessionEnd)).
+    #[serde(rename = "logged_out")]
+    LoggedOut,
 }
 
 impl ExpiryReason {
+    /// Every reason, for tests that go through them all.
+    #[cfg(test)]
+    pub(crate) const EVERY: [Self; 7] = [
+        Self::Idle,
+        Self::Absolute,
+        Self::Revoked,
+        Self::Evicted,
+        Self::Invalid,
+        Self::CredentialsChanged,
+        Self::LoggedOut,
+    ];
+
     /// The reason as it appears in JSON answers and in the `reason` query parameter.
     ///
     /// # Examples
@@ -49,6 +65,7 @@ impl ExpiryReason {
             Self::Evicted => "evicted",
             Self::Invalid => "invalid",
             Self::CredentialsChanged => "credentials_changed",
+            Self::LoggedOut => "logged_out",
         }
     }
 }
@@ -81,6 +98,7 @@ impl ExpiryReason {
             }
             Self::Invalid => "Your session could not be verified. Please sign in again.",
             Self::CredentialsChanged => "Your password was changed. Please sign in again.",
+            Self::LoggedOut => "You signed out in another window.",
         }
     }
 }
@@ -99,7 +117,7 @@ impl fmt::Display for ExpiryReason {
 /// assert!("nap".parse::<ExpiryReason>().is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown expiry reason; expected one of: idle, absolute, revoked, evicted, invalid, credentials_changed")]
+#[error("unknown expiry reason; expected one of: idle, absolute, revoked, evicted, invalid, credentials_changed, logged_out")]
 pub struct UnknownReason;
 
 impl FromStr for ExpiryReason {
@@ -113,6 +131,7 @@ impl FromStr for ExpiryReason {
             "evicted" => Ok(Self::Evicted),
             "invalid" => Ok(Self::Invalid),
             "credentials_changed" => Ok(Self::CredentialsChanged),
+            "logged_out" => Ok(Self::LoggedOut),
             _ => Err(UnknownReason),
         }
     }
@@ -138,14 +157,7 @@ mod message_tests {
 
     #[test]
     fn the_messages_are_the_browser_scripts_english_texts() {
-        for reason in [
-            ExpiryReason::Idle,
-            ExpiryReason::Absolute,
-            ExpiryReason::Revoked,
-            ExpiryReason::Evicted,
-            ExpiryReason::Invalid,
-            ExpiryReason::CredentialsChanged,
-        ] {
+        for reason in ExpiryReason::EVERY {
             assert_eq!(reason.message(), script_text(reason), "{reason}");
         }
     }

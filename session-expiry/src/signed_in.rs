@@ -4,7 +4,7 @@ use std::future::Ready;
 
 use actix_web::{dev::Payload, FromRequest, HttpRequest};
 
-use crate::{context::RequestContext, response::redirect_for, ExpiryError};
+use crate::{context::RequestContext, live::Seed, response::redirect_for, ExpiryError, SessionEnd};
 
 /// The signed-in user, for handlers that need one: extraction fails for an anonymous request,
 /// with `401` `{"error":"unauthenticated"}` for JSON clients (and without a
@@ -21,10 +21,19 @@ use crate::{context::RequestContext, response::redirect_for, ExpiryError};
 ///     HttpResponse::Ok().body(format!("hello {}", who.user()))
 /// }
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SignedIn {
-    user: String,
+    /// The user, and what a [`SessionEnd`] of this session is made of.
+    seed: Seed,
 }
+
+impl PartialEq for SignedIn {
+    fn eq(&self, other: &Self) -> bool {
+        self.seed.state.user == other.seed.state.user
+    }
+}
+
+impl Eq for SignedIn {}
 
 impl SignedIn {
     /// The signed-in user's id.
@@ -37,7 +46,7 @@ impl SignedIn {
     /// ```
     #[must_use]
     pub fn user(&self) -> &str {
-        &self.user
+        &self.seed.state.user
     }
 
     /// The signed-in user's id, owned.
@@ -50,7 +59,29 @@ impl SignedIn {
     /// ```
     #[must_use]
     pub fn into_user(self) -> String {
-        self.user
+        self.seed.state.user
+    }
+
+    /// A future that completes, with the reason, when this session ends: its deadlines, a
+    /// revocation or eviction, a credentials change, a log-out in another tab. For WebSocket
+    /// and server-sent-event handlers, to select on next to their messages (see the
+    /// [`live`](crate::live) module and [`SessionEnd`]).
+    ///
+    /// # Examples
+    /// ```
+    /// use actix_web::{get, HttpResponse};
+    /// use session_expiry::{live, SignedIn};
+    ///
+    /// #[get("/events")]
+    /// async fn events(who: SignedIn) -> HttpResponse {
+    ///     let nothing = futures_util::stream::pending::<Result<_, actix_web::Error>>();
+    ///     HttpResponse::Ok()
+    ///         .content_type("text/event-stream")
+    ///         .streaming(live::sse_until_end(nothing, who.ended()))
+    /// }
+    /// ```
+    pub fn ended(&self) -> SessionEnd {
+        SessionEnd::new(self.seed.clone())
     }
 }
 
@@ -61,8 +92,8 @@ impl FromRequest for SignedIn {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let signed_in = RequestContext::of(req).and_then(|context| {
             context
-                .user()
-                .map(|user| Self { user })
+                .live_seed(req)
+                .map(|seed| Self { seed })
                 .ok_or_else(|| ExpiryError::SignInRequired {
                     redirect_to: redirect_for(req, context.config.login_path.as_deref(), None),
                 })

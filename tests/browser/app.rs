@@ -176,6 +176,7 @@ fn test_pages(config: &mut web::ServiceConfig) {
         )
         .route("/drafts", web::get().to(drafts_page))
         .route("/bye", web::post().to(bye))
+        .configure(crate::live::pages)
         .service(step_up);
 }
 

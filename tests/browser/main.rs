@@ -22,5 +22,6 @@ mod drafts;
 mod expiry;
 mod forged_messages;
 mod i18n;
+mod live;
 mod tabs;
 mod warning;

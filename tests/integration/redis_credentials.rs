@@ -48,33 +48,9 @@ macro_rules! instance {
 /// Waits until `count` instances listen for credential changes on the target's own server.
 async fn subscribed(target: &Target, count: usize) {
     let mut redis = target.inspect().await;
-    let started = Instant::now();
-    loop {
-        let channels: Vec<String> = redis
-            .command(
-                redis::cmd("PUBSUB")
-                    .arg("CHANNELS")
-                    .arg("*credentials-changed"),
-            )
-            .await;
-        let listeners: usize = match channels.first() {
-            Some(channel) => {
-                let (_, n): (String, usize) = redis
-                    .command(redis::cmd("PUBSUB").arg("NUMSUB").arg(channel))
-                    .await;
-                n
-            }
-            None => 0,
-        };
-        if listeners >= count {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "nobody subscribed"
-        );
-        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
-    }
+    redis
+        .wait_for_subscribers("*credentials-changed", count)
+        .await;
 }
 
 /// Polls `uri` on `client` until its session ends with `credentials_changed`, for at most a

@@ -236,6 +236,39 @@ impl Inspector {
         self.query(cmd).await
     }
 
+    /// How many clients subscribe to the first channel matching `pattern` (`PUBSUB`).
+    pub async fn subscribers(&mut self, pattern: &str) -> usize {
+        let channels: Vec<String> = self
+            .query(redis::cmd("PUBSUB").arg("CHANNELS").arg(pattern))
+            .await;
+        match channels.first() {
+            Some(channel) => {
+                let (_, n): (String, usize) = self
+                    .query(redis::cmd("PUBSUB").arg("NUMSUB").arg(channel))
+                    .await;
+                n
+            }
+            None => 0,
+        }
+    }
+
+    /// Waits (at most 5 s) until `count` clients subscribe to a channel matching `pattern`;
+    /// how many do.
+    pub async fn wait_for_subscribers(&mut self, pattern: &str, count: usize) -> usize {
+        let started = std::time::Instant::now();
+        loop {
+            let listeners = self.subscribers(pattern).await;
+            if listeners >= count {
+                return listeners;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "{listeners} subscribed to {pattern}, not {count}"
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Plants sessions of `user` straight into Redis (see [`PlantedUser::plant`]).
     pub async fn plant(
         &mut self,

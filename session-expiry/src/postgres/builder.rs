@@ -224,11 +224,13 @@ impl PostgresStoreBuilder {
                 return Err(PostgresStoreError::InvalidName(name.clone()));
             }
         }
+        let mut listener = None;
         let pool = match self.source {
             Source::Pool(pool) => pool,
             Source::Url(url) => {
                 let mut config: tokio_postgres::Config =
                     url.parse().map_err(PostgresStoreError::InvalidUrl)?;
+                listener = Some(config.clone());
                 let ms = self.timeout.as_millis().max(1);
                 config.options(format!("-c statement_timeout={ms}"));
                 config.connect_timeout(self.timeout);
@@ -249,6 +251,8 @@ impl PostgresStoreBuilder {
                     .map_err(|error| PostgresStoreError::Pool(error.to_string()))?
             }
         };
+        let channel = super::notify::channel(&self.schema, &self.table);
+        super::notify::wire(&pool, listener, channel, self.timeout, &self.events.live);
         let store = PostgresStore::from_backend(Backend {
             pool,
             sql: Sql::new(&self.schema, &self.table),

@@ -75,6 +75,8 @@
 mod backend;
 mod builder;
 mod error;
+mod notify;
+pub(crate) use self::notify::channel as notify_channel;
 mod reaper;
 mod registry;
 mod schema;

@@ -229,22 +229,15 @@ impl RedisStoreBuilder {
             #[cfg(feature = "redis-cluster")]
             Nodes::Cluster(urls) => Connection::cluster(urls, timeouts).await?,
         };
-        if let Some(stamps) = &self.stamps {
-            let channel = notify::channel(&self.prefix);
-            let _set_once = stamps
-                .publisher
-                .set(notify::publisher(connection.clone(), channel.clone()));
-            // Plain PUBLISH reaches every node of a cluster: any one of them will do.
-            let url = match &self.nodes {
-                Nodes::Single(url) => Some(url.clone()),
-                #[cfg(feature = "redis-cluster")]
-                Nodes::Cluster(urls) => urls.first().cloned(),
-            };
-            if let Some(url) = url {
-                notify::subscribe(url, channel, stamps);
-            }
-        }
+        // Plain PUBLISH reaches every node of a cluster: any one of them will do.
+        let url = match &self.nodes {
+            Nodes::Single(url) => Some(url.clone()),
+            #[cfg(feature = "redis-cluster")]
+            Nodes::Cluster(urls) => urls.first().cloned(),
+        };
         let keys = KeySpace::new(self.prefix, self.events.user_ids.key().cloned());
+        let (stamps, hub) = (self.stamps.as_ref(), &self.events.live);
+        notify::wire(url, &connection, &keys, &self.clock, stamps, hub);
         let valid_from = self.valid_from.map(|(instant, interval)| {
             instant.follow(
                 valid_from::source(connection.clone(), keys.valid_from()),

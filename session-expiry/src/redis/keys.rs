@@ -143,6 +143,11 @@ impl KeySpace {
         Self { prefix, tag_key }
     }
 
+    /// The prefix of every key name.
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// The tag of `user`'s keys: keyed when a key is configured.
     pub(crate) fn tag_of(&self, user: &str) -> UserTag {
         match &self.tag_key {

@@ -183,6 +183,7 @@ mod connection;
 mod error;
 mod keys;
 mod listed;
+mod live;
 mod notify;
 mod record;
 mod registry;

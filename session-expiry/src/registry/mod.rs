@@ -562,6 +562,10 @@ impl SessionRegistry {
                 user: user.to_owned(),
                 sessions: revoked,
             });
+            events
+                .live
+                .end(crate::live::Notice::revoked(user, which))
+                .await;
         }
         Ok(revoked)
     }

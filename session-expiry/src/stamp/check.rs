@@ -15,6 +15,7 @@ use crate::{
     config::configuration::Configuration,
     context::{EndedSession, RequestContext, Snapshot, StampDue},
     flow::{admit_at, finish, resolve_then_finish, Admitted, Outcome},
+    live::{Notice, Target, Which},
     response,
     state::ExpiryState,
     store::session_api::Session,
@@ -209,7 +210,7 @@ pub(crate) async fn on_the_way_out(
             Ok(Some(response::expired(req, ExpiryReason::Revoked, login)))
         }
         Ok(Some(stamp)) => {
-            let user = state.user.clone();
+            let (user, login) = (state.user.clone(), state.login.millis());
             let state = ExpiryState {
                 stamp: Some(stamp),
                 ..state
@@ -220,6 +221,14 @@ pub(crate) async fn on_the_way_out(
                 config
                     .events
                     .emit(&SessionEvent::CredentialsChanged { user: user.clone() });
+                // The user's other sessions' connections close, here and elsewhere.
+                let others = Target::Others(Which::Login(login));
+                let notice = Notice {
+                    user: user.clone(),
+                    reason: ExpiryReason::CredentialsChanged,
+                    target: others,
+                };
+                config.events.live.end(notice).await;
                 if let Some(publish) = stamps.publisher.get() {
                     publish(user).await;
                 }

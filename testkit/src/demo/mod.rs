@@ -30,6 +30,7 @@ pub fn init_logging() {
 }
 
 mod accounts;
+pub mod live;
 
 pub use self::accounts::Accounts;
 
@@ -141,6 +142,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(german)
         .service(password_form)
         .service(change_password)
+        .configure(live::routes)
         .service(session_expiry::web::scope("/session"));
 }
 

@@ -96,6 +96,7 @@ struct Scripts {
     plan: Script,
     list: Script,
     revoke: Script,
+    touch: Script,
 }
 
 static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| {
@@ -115,6 +116,7 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| {
         plan: script(include_str!("plan.lua")),
         list: script(include_str!("list.lua")),
         revoke: script(include_str!("revoke.lua")),
+        touch: script(include_str!("touch.lua")),
     }
 });
 
@@ -267,6 +269,32 @@ impl Extend<'_> {
         let mut invocation = self.keys.invocation(&SCRIPTS.extend);
         invocation.arg(self.ttl).arg(self.now).arg(self.id.as_str());
         reply::flag(run(connection, "extend", &invocation).await?, "extend")
+    }
+}
+
+/// `touch.lua`: a long-lived connection's activity, on a signed-in session.
+pub(crate) struct Touch<'a> {
+    pub(crate) keys: SessionKeys<'a>,
+    pub(crate) id: &'a SessionId,
+    /// The expiry state entry, last seen moved to `seen`.
+    pub(crate) expiry: &'a str,
+    pub(crate) seen: u64,
+    pub(crate) deadline: Option<u64>,
+    pub(crate) now: u64,
+}
+
+impl Touch<'_> {
+    /// Whether it was written: `false` if the session ended, or a request was as recent.
+    pub(crate) async fn run(&self, connection: &Connection) -> Result<bool, RedisStoreError> {
+        let mut invocation = self.keys.invocation(&SCRIPTS.touch);
+        let deadline = self.deadline.map_or(String::new(), |at| at.to_string());
+        invocation
+            .arg(self.expiry)
+            .arg(self.seen)
+            .arg(deadline)
+            .arg(self.now)
+            .arg(self.id.as_str());
+        reply::flag(run(connection, "touch", &invocation).await?, "touch")
     }
 }
 

@@ -143,6 +143,9 @@ impl RedisStore {
                 user: user.to_owned(),
                 sessions: evicted,
             });
+            // Their connections look them up (here and elsewhere) and close.
+            let notice = crate::live::Notice::evicted(user);
+            self.backend.events.live.end_now(notice);
         }
     }
 
