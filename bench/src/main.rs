@@ -18,6 +18,12 @@
 //!
 //! `--store`: `cookie` (actix-session's cookie store), `redis` (session-expiry's `RedisStore`)
 //! or `actix-redis` (actix-session's own `RedisSessionStore`); `REDIS_URL` says where.
+//! `postgres` (session-expiry's `PostgresStore`, with `RequestScope`: the documented stack) or
+//! `postgres-every-write` (a bench-only store on one table that writes every request's access
+//! time, as Spring Session JDBC, Laravel's database driver and Django's
+//! `SESSION_SAVE_EVERY_REQUEST` do); `DATABASE_URL` says where. With `postgres`,
+//! `MAX_SESSIONS` sets the session limit and `REAP_AFTER_SECS` runs the reaper once that many
+//! seconds after start, printing what it did and how long it took.
 //!
 //! `PORT` (8080), `IDLE_TIMEOUT_SECS` (1800), `ABSOLUTE_TIMEOUT_SECS` (28800). Routes:
 //! `POST /login` signs `alice` in (or `?user=<id>`, or `?user=new` for a new user each time),
@@ -42,6 +48,7 @@ use actix_web::{
 };
 use serde::Deserialize;
 use session_expiry::{
+    postgres::PostgresStore,
     redis::{RedisStore, RequestScope},
     Expiry, SessionExpiry,
 };
@@ -61,6 +68,8 @@ enum Store {
     Cookie,
     Redis,
     ActixRedis,
+    Postgres,
+    PostgresEveryWrite,
 }
 
 fn args() -> io::Result<(Mode, Store)> {
@@ -79,11 +88,13 @@ fn args() -> io::Result<(Mode, Store)> {
             ("--store", "cookie") => store = Store::Cookie,
             ("--store", "redis") => store = Store::Redis,
             ("--store", "actix-redis") => store = Store::ActixRedis,
+            ("--store", "postgres") => store = Store::Postgres,
+            ("--store", "postgres-every-write") => store = Store::PostgresEveryWrite,
             _ => {
                 return Err(bad(format!(
                     "unknown argument {flag} {value}; expected --mode \
                      bare|expiry|expiry-only|expiry-stamped|identity-login|identity \
-                     --store cookie|redis|actix-redis"
+                     --store cookie|redis|actix-redis|postgres|postgres-every-write"
                 )))
             }
         }
@@ -179,13 +190,17 @@ async fn main() -> io::Result<()> {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(8080);
+    let max_sessions: Option<u32> = env::var("MAX_SESSIONS").ok().and_then(|n| n.parse().ok());
     let config = Config {
         mode,
         key: Key::from(&[42; 64]),
         expiry: {
-            let builder = SessionExpiry::builder()
+            let mut builder = SessionExpiry::builder()
                 .idle_timeout(idle)
                 .absolute_timeout(absolute);
+            if let Some(max) = max_sessions {
+                builder = builder.max_sessions(max);
+            }
             if mode == Mode::ExpiryStamped {
                 builder
                     .security_stamp(|_user: String, _req: actix_web::HttpRequest| async {
@@ -199,7 +214,7 @@ async fn main() -> io::Result<()> {
         idle,
         absolute,
         port,
-        scoped: mode == Mode::Expiry && store == Store::Redis,
+        scoped: mode == Mode::Expiry && matches!(store, Store::Redis | Store::Postgres),
     };
     let url = env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let unreachable = |e: &dyn std::fmt::Display| io::Error::other(format!("Redis at {url}: {e}"));
@@ -217,6 +232,197 @@ async fn main() -> io::Result<()> {
                 .await
                 .map_err(|e| unreachable(&e))?;
             serve(config, move || store.clone()).await
+        }
+        Store::Postgres => {
+            let database = database_url();
+            let store = PostgresStore::builder(database.as_str())
+                .for_middleware(&config.expiry)
+                .build()
+                .await
+                .map_err(|e| io::Error::other(format!("PostgreSQL at {database}: {e}")))?;
+            if let Ok(after) = secs("REAP_AFTER_SECS", 0) {
+                if !after.is_zero() {
+                    let store = store.clone();
+                    actix_web::rt::spawn(async move {
+                        actix_web::rt::time::sleep(after).await;
+                        let started = std::time::Instant::now();
+                        let reaped = store.reap().await;
+                        eprintln!("reaped in {:?}: {reaped:?}", started.elapsed());
+                    });
+                }
+            }
+            serve(config, move || store.clone()).await
+        }
+        Store::PostgresEveryWrite => {
+            let store = every_write::EveryWrite::connect(&database_url()).await?;
+            serve(config, move || store.clone()).await
+        }
+    }
+}
+
+fn database_url() -> String {
+    env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// The baseline of the PostgreSQL stores: one table, a read and a write of the access time on
+/// every request, as Spring Session JDBC (`SELECT`, then `UPDATE ... LAST_ACCESS_TIME` at the
+/// end of each request) and Laravel's database driver do. Bench-only: its keys are not
+/// unguessable.
+mod every_write {
+    use std::{
+        io,
+        sync::atomic::{AtomicU64, Ordering},
+        time::{SystemTime, UNIX_EPOCH},
+    };
+
+    use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+    use actix_web::cookie::time::Duration;
+    use deadpool_postgres::{Manager, Pool};
+
+    type State = std::collections::HashMap<String, String>;
+
+    #[derive(Clone)]
+    pub struct EveryWrite {
+        pool: Pool,
+    }
+
+    fn now_ms() -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    }
+
+    fn ttl_ms(ttl: &Duration) -> i64 {
+        i64::try_from(ttl.whole_milliseconds()).unwrap_or(i64::MAX)
+    }
+
+    fn new_key() -> Result<SessionKey, anyhow::Error> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let key = format!(
+            "{:032x}{:016x}",
+            now_ms(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        SessionKey::try_from(key).map_err(anyhow::Error::from)
+    }
+
+    impl EveryWrite {
+        pub async fn connect(url: &str) -> io::Result<Self> {
+            let config: tokio_postgres::Config = url.parse().map_err(io::Error::other)?;
+            let pool = Pool::builder(Manager::new(config, tokio_postgres::NoTls))
+                .max_size(16)
+                .build()
+                .map_err(io::Error::other)?;
+            let client = pool.get().await.map_err(io::Error::other)?;
+            client
+                .batch_execute(
+                    "CREATE TABLE IF NOT EXISTS bench_every_write (id text PRIMARY KEY, \
+                     state text NOT NULL, last_access bigint NOT NULL, expires bigint NOT NULL)",
+                )
+                .await
+                .map_err(io::Error::other)?;
+            Ok(Self { pool })
+        }
+    }
+
+    impl SessionStore for EveryWrite {
+        async fn load(&self, key: &SessionKey) -> Result<Option<State>, LoadError> {
+            let client = self
+                .pool
+                .get()
+                .await
+                .map_err(|e| LoadError::Other(e.into()))?;
+            let now = now_ms();
+            let row = client
+                .query_opt(
+                    "SELECT state FROM bench_every_write WHERE id = $1 AND expires > $2",
+                    &[&key.as_ref(), &now],
+                )
+                .await
+                .map_err(|e| LoadError::Other(e.into()))?;
+            let Some(row) = row else { return Ok(None) };
+            // The write of every request: the access time.
+            client
+                .execute(
+                    "UPDATE bench_every_write SET last_access = $2 WHERE id = $1",
+                    &[&key.as_ref(), &now],
+                )
+                .await
+                .map_err(|e| LoadError::Other(e.into()))?;
+            let state: String = row.get(0);
+            serde_json::from_str(&state)
+                .map(Some)
+                .map_err(|e| LoadError::Deserialization(e.into()))
+        }
+
+        async fn save(&self, state: State, ttl: &Duration) -> Result<SessionKey, SaveError> {
+            let key = new_key().map_err(SaveError::Other)?;
+            let text =
+                serde_json::to_string(&state).map_err(|e| SaveError::Serialization(e.into()))?;
+            let client = self
+                .pool
+                .get()
+                .await
+                .map_err(|e| SaveError::Other(e.into()))?;
+            let now = now_ms();
+            client
+                .execute(
+                    "INSERT INTO bench_every_write (id, state, last_access, expires) \
+                     VALUES ($1, $2, $3, $4)",
+                    &[&key.as_ref(), &text, &now, &(now + ttl_ms(ttl))],
+                )
+                .await
+                .map_err(|e| SaveError::Other(e.into()))?;
+            Ok(key)
+        }
+
+        async fn update(
+            &self,
+            key: SessionKey,
+            state: State,
+            ttl: &Duration,
+        ) -> Result<SessionKey, UpdateError> {
+            let text =
+                serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
+            let client = self
+                .pool
+                .get()
+                .await
+                .map_err(|e| UpdateError::Other(e.into()))?;
+            let now = now_ms();
+            client
+                .execute(
+                    "UPDATE bench_every_write SET state = $2, last_access = $3, expires = $4 \
+                     WHERE id = $1",
+                    &[&key.as_ref(), &text, &now, &(now + ttl_ms(ttl))],
+                )
+                .await
+                .map_err(|e| UpdateError::Other(e.into()))?;
+            Ok(key)
+        }
+
+        async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
+            let client = self.pool.get().await?;
+            let now = now_ms();
+            client
+                .execute(
+                    "UPDATE bench_every_write SET expires = $2 WHERE id = $1",
+                    &[&key.as_ref(), &(now + ttl_ms(ttl))],
+                )
+                .await?;
+            Ok(())
+        }
+
+        async fn delete(&self, key: &SessionKey) -> Result<(), anyhow::Error> {
+            let client = self.pool.get().await?;
+            client
+                .execute(
+                    "DELETE FROM bench_every_write WHERE id = $1",
+                    &[&key.as_ref()],
+                )
+                .await?;
+            Ok(())
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::{state::policy_from_millis, store::LoginRecord, SessionEvent};
 
 /// Heap pages one DELETE walks: each statement touches at most this many pages (8 KiB each),
 /// whatever the table holds.
-const PAGES_PER_BATCH: i64 = 128;
+const PAGES_PER_BATCH: i64 = 64;
 
 /// What one run of the reaper deleted, by why each session had ended. The same sums reach the
 /// middleware's hooks as one [`SessionEvent::Reaped`] per run.
@@ -86,7 +86,7 @@ impl PostgresStore {
     /// One run of the reaper: unless another instance holds the table's reaper lock
     /// (`pg_try_advisory_lock`, then `ran` is `false`), deletes every row whose session ended
     /// more than a day ago (the day its reason is kept), walking the table a range of
-    /// 128 heap pages (1 MiB) per statement so that no statement runs long and
+    /// 64 heap pages (512 KiB) per statement so that no statement runs long and
     /// requests are served in between. Reports the run as one [`SessionEvent::Reaped`] summing
     /// the reasons (to the middleware's hooks given with
     /// [`for_middleware`](super::PostgresStoreBuilder::for_middleware), an `info` line with
