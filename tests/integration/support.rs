@@ -25,27 +25,57 @@ pub const ABSOLUTE: Duration = Duration::from_secs(8 * 3600);
 
 pub use testkit::client::{Answer, Client};
 
-/// Log lines written while the guard lives (tracing events of this thread).
-pub fn capture_logs() -> (tracing::subscriber::DefaultGuard, Arc<Mutex<Vec<u8>>>) {
-    #[derive(Clone)]
-    struct Sink(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
+/// The log lines this thread writes from now until the guard is dropped. One global
+/// subscriber writes every thread's lines to that thread's own buffer: with a subscriber per
+/// test (`set_default`), tests registering the same log line at once on other threads could
+/// leave it cached as uninteresting, and a capture would come back empty.
+pub fn capture_logs() -> (LogCapture, Arc<Mutex<Vec<u8>>>) {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(|| ThreadSink)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("no other global subscriber in the test binary");
+    });
     let buffer = Arc::new(Mutex::new(Vec::new()));
-    let sink = Sink(Arc::clone(&buffer));
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .with_writer(move || sink.clone())
-        .finish();
-    (tracing::subscriber::set_default(subscriber), buffer)
+    CAPTURED.with(|captured| *captured.borrow_mut() = Some(Arc::clone(&buffer)));
+    (LogCapture(()), buffer)
+}
+
+thread_local! {
+    /// Where this thread's log lines go while it captures them.
+    static CAPTURED: std::cell::RefCell<Option<Arc<Mutex<Vec<u8>>>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Writes to the current thread's capture, if any.
+struct ThreadSink;
+
+impl std::io::Write for ThreadSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        CAPTURED.with(|captured| {
+            if let Some(buffer) = &*captured.borrow() {
+                buffer.lock().unwrap().extend_from_slice(buf);
+            }
+        });
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Ends a thread's capture when dropped.
+pub struct LogCapture(());
+
+impl Drop for LogCapture {
+    fn drop(&mut self) {
+        CAPTURED.with(|captured| *captured.borrow_mut() = None);
+    }
 }
 
 pub fn logs(buffer: &Arc<Mutex<Vec<u8>>>) -> String {
