@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use actix_session::{config::CookieContentSecurity, SessionMiddleware};
+use actix_session::SessionMiddleware;
 use actix_web::App;
 use session_expiry::{
     redis::RequestScope,
@@ -17,7 +17,7 @@ use crate::{
     live_support::{serve, signed_in_socket, timers, Browser, Server},
     redis_server::RedisServer,
     redis_support::{cookie_key, Target},
-    support::{expiry, routes, MINUTE},
+    support::{expiry, MINUTE},
 };
 
 /// One app instance on `target`: its own middleware (its own hub of watched sessions), store
@@ -30,18 +30,10 @@ macro_rules! instance {
         let middleware = $builder.build();
         let store = $target.store_for(&middleware).await;
         let registry = store.registry();
-        let server = serve!(App::new()
-            .configure(routes)
-            .configure(demo::live::routes)
-            .wrap(middleware.clone())
-            .wrap(
-                SessionMiddleware::builder(store.clone(), cookie_key())
-                    .cookie_secure(false)
-                    .cookie_content_security(CookieContentSecurity::Private)
-                    .build(),
-            )
-            .wrap(RequestScope::new()));
-        (server, registry)
+        (
+            crate::live_support::live_instance!(middleware, store),
+            registry,
+        )
     }};
 }
 

@@ -48,6 +48,29 @@ macro_rules! serve {
 }
 pub(crate) use serve;
 
+/// One instance of the live tests' app on a server-side store: `$middleware` (its own hub),
+/// the fixtures' routes and the demo's live routes, served on a free port: a [`Server`].
+macro_rules! live_instance {
+    ($middleware:expr, $store:expr) => {{
+        let (middleware, store) = ($middleware, $store);
+        crate::live_support::serve!(actix_web::App::new()
+            .configure(crate::support::routes)
+            .configure(crate::demo::live::routes)
+            .wrap(middleware.clone())
+            .wrap(
+                actix_session::SessionMiddleware::builder(
+                    store.clone(),
+                    crate::redis_support::cookie_key()
+                )
+                .cookie_secure(false)
+                .cookie_content_security(actix_session::config::CookieContentSecurity::Private)
+                .build(),
+            )
+            .wrap(session_expiry::redis::RequestScope::new()))
+    }};
+}
+pub(crate) use live_instance;
+
 /// A browser's cookie jar of one session, over real HTTP.
 #[derive(Clone)]
 pub struct Browser {

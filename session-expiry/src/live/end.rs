@@ -58,12 +58,11 @@ impl std::fmt::Debug for Seed {
 ///
 /// The deadlines are the session's own policy's (the user's, else the global one), not a
 /// route's `#[idle_timeout]`. Requests of the same session (another tab) move the idle
-/// deadline: at once on this instance; with the Redis store the store is also asked, once,
+/// deadline: at once on this instance; with a server-side store the store is also asked, once,
 /// before a connection ends for inactivity. What this cannot see: on the cookie store, which
 /// has no channel between instances, a log-out, a credentials change or a busy tab served by
-/// *another* instance (the connection then ends at its own deadlines, early rather than late);
-/// on PostgreSQL, another instance's requests and evictions (revocations, credentials changes
-/// and log-outs do arrive, through `NOTIFY`). Dropping it stops the watch.
+/// *another* instance (the connection then ends at its own deadlines, early rather than late).
+/// Dropping it stops the watch.
 ///
 /// # Examples
 /// ```

@@ -256,7 +256,7 @@ impl Hub {
     }
 
     /// Lets a server-side store look sessions up when notices may have been missed.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
     pub(crate) fn probe_with(&self, probe: Probe) {
         let _set_once = self.probe.set(probe);
     }

@@ -61,7 +61,7 @@ impl Notice {
     }
 
     /// The notice that some of `user`'s sessions were evicted (the store does not say which).
-    #[cfg(feature = "redis")]
+    #[cfg(any(feature = "redis", feature = "postgres"))]
     pub(crate) fn evicted(user: &str) -> Self {
         Self {
             user: user.to_owned(),

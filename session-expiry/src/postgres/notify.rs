@@ -27,16 +27,19 @@ pub(crate) fn channel(schema: &str, table: &str) -> String {
     format!("session_expiry_ended_{hex}")
 }
 
-/// Tells `hub` to notify through `pool` (each within `timeout`), and listens with a connection
-/// of its own when the store was given a URL (`config`).
+/// Tells `hub` to notify through `pool` (each within `timeout`) and to look sessions up in
+/// `table`, and listens with a connection of its own when the store was given a URL
+/// (`config`).
 pub(crate) fn wire(
     pool: &Pool,
     config: Option<tokio_postgres::Config>,
     channel: String,
+    table: String,
     timeout: Duration,
     hub: &Arc<Hub>,
 ) {
     hub.broadcast_with(broadcast(pool.clone(), channel.clone(), timeout));
+    hub.probe_with(super::live::probe(pool.clone(), table, timeout));
     let Some(config) = config else {
         // The app's own pool: its connector (TLS) is not ours to open a listener with.
         tracing::info!(
