@@ -15,6 +15,10 @@ function request()
 end
 
 function response(status, headers, body)
+  -- What went wrong, for the script to show (wrk itself only counts non-2xx answers).
+  if status >= 300 then
+    io.stderr:write("answer " .. status .. ": " .. string.sub(body or "", 1, 200) .. "\n")
+  end
   local set = headers["Set-Cookie"] or headers["set-cookie"]
   local value = set and set:match("^(id=[^;]+)")
   if value then

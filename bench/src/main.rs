@@ -15,13 +15,21 @@
 //! - `identity-login`: actix-identity with a login deadline only (what it offers for an
 //!   absolute timeout).
 //! - `identity`: actix-identity with login and visit deadlines (absolute and idle).
+//! - `bare-every-request`: `bare` with actix-session's TTL extended on every request
+//!   (`TtlExtensionPolicy::OnEveryRequest`): a store write per request, the way Spring Session
+//!   JDBC, Laravel's database driver and Django's `SESSION_SAVE_EVERY_REQUEST` work (a
+//!   baseline for the PostgreSQL store, which writes only when a refresh is due).
 //!
-//! `--store`: `cookie` (actix-session's cookie store), `redis` (session-expiry's `RedisStore`)
-//! or `actix-redis` (actix-session's own `RedisSessionStore`); `REDIS_URL` says where.
+//! `--store`: `cookie` (actix-session's cookie store), `redis` (session-expiry's `RedisStore`),
+//! `actix-redis` (actix-session's own `RedisSessionStore`), `REDIS_URL` says where; or
+//! `postgres` (session-expiry's `PostgresStore`), `DATABASE_URL` says where. The server-side
+//! stores are built `for_middleware`, and `expiry` wraps them in `RequestScope`, as documented.
 //!
-//! `PORT` (8080), `IDLE_TIMEOUT_SECS` (1800), `ABSOLUTE_TIMEOUT_SECS` (28800). Routes:
+//! `PORT` (8080), `IDLE_TIMEOUT_SECS` (1800), `ABSOLUTE_TIMEOUT_SECS` (28800), `MAX_SESSIONS`
+//! (the library's default, 100), `REAP_EVERY_SECS` (PostgreSQL: run the reaper, unset: never). Routes:
 //! `POST /login` signs `alice` in (or `?user=<id>`, or `?user=new` for a new user each time),
-//! `GET /` answers the user or 401.
+//! `GET /` answers the user or 401, `GET /stamp-lookups` how many times the security stamp was
+//! looked up (`expiry-stamped`).
 
 #![forbid(unsafe_code)]
 
@@ -32,6 +40,7 @@ use std::{
 };
 
 use actix_identity::{Identity, IdentityMiddleware};
+use actix_session::config::{PersistentSession, TtlExtensionPolicy};
 use actix_session::{
     storage::{CookieSessionStore, RedisSessionStore, SessionStore},
     Session, SessionMiddleware,
@@ -42,6 +51,7 @@ use actix_web::{
 };
 use serde::Deserialize;
 use session_expiry::{
+    postgres::PostgresStore,
     redis::{RedisStore, RequestScope},
     Expiry, SessionExpiry,
 };
@@ -54,6 +64,7 @@ enum Mode {
     ExpiryStamped,
     IdentityLogin,
     Identity,
+    BareEveryRequest,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +72,7 @@ enum Store {
     Cookie,
     Redis,
     ActixRedis,
+    Postgres,
 }
 
 fn args() -> io::Result<(Mode, Store)> {
@@ -76,14 +88,16 @@ fn args() -> io::Result<(Mode, Store)> {
             ("--mode", "expiry-stamped") => mode = Mode::ExpiryStamped,
             ("--mode", "identity-login") => mode = Mode::IdentityLogin,
             ("--mode", "identity") => mode = Mode::Identity,
+            ("--mode", "bare-every-request") => mode = Mode::BareEveryRequest,
             ("--store", "cookie") => store = Store::Cookie,
             ("--store", "redis") => store = Store::Redis,
             ("--store", "actix-redis") => store = Store::ActixRedis,
+            ("--store", "postgres") => store = Store::Postgres,
             _ => {
                 return Err(bad(format!(
                     "unknown argument {flag} {value}; expected --mode \
-                     bare|expiry|expiry-only|expiry-stamped|identity-login|identity \
-                     --store cookie|redis|actix-redis"
+                     bare|expiry|expiry-only|expiry-stamped|identity-login|identity|\
+                     bare-every-request --store cookie|redis|actix-redis|postgres"
                 )))
             }
         }
@@ -123,7 +137,7 @@ async fn login(
         Some(user) => user.to_owned(),
     };
     match **mode {
-        Mode::Bare => {
+        Mode::Bare | Mode::BareEveryRequest => {
             session.renew();
             session.insert("user", &user)?;
         }
@@ -143,7 +157,7 @@ async fn home(
     session: Session,
 ) -> actix_web::Result<HttpResponse> {
     let user = match **mode {
-        Mode::Bare => session.get::<String>("user")?,
+        Mode::Bare | Mode::BareEveryRequest => session.get::<String>("user")?,
         Mode::Expiry | Mode::ExpiryOnly | Mode::ExpiryStamped => {
             Expiry::extract(&req).await?.user()
         }
@@ -170,6 +184,13 @@ struct Config {
     scoped: bool,
 }
 
+/// How many times the security stamp was looked up (`expiry-stamped`).
+static STAMP_LOOKUPS: AtomicU64 = AtomicU64::new(0);
+
+async fn stamp_lookups() -> HttpResponse {
+    HttpResponse::Ok().body(STAMP_LOOKUPS.load(Ordering::Relaxed).to_string())
+}
+
 #[actix_web::main]
 async fn main() -> io::Result<()> {
     let (mode, store) = args()?;
@@ -186,9 +207,16 @@ async fn main() -> io::Result<()> {
             let builder = SessionExpiry::builder()
                 .idle_timeout(idle)
                 .absolute_timeout(absolute);
+            let builder = match env::var("MAX_SESSIONS") {
+                Ok(max) => builder.max_sessions(max.parse().map_err(|_| {
+                    io::Error::new(io::ErrorKind::InvalidInput, "MAX_SESSIONS must be a count")
+                })?),
+                Err(_) => builder,
+            };
             if mode == Mode::ExpiryStamped {
                 builder
                     .security_stamp(|_user: String, _req: actix_web::HttpRequest| async {
+                        STAMP_LOOKUPS.fetch_add(1, Ordering::Relaxed);
                         Ok::<_, io::Error>(Some(*b"stamp-1"))
                     })
                     .build()
@@ -199,7 +227,7 @@ async fn main() -> io::Result<()> {
         idle,
         absolute,
         port,
-        scoped: mode == Mode::Expiry && store == Store::Redis,
+        scoped: mode == Mode::Expiry && matches!(store, Store::Redis | Store::Postgres),
     };
     let url = env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let unreachable = |e: &dyn std::fmt::Display| io::Error::other(format!("Redis at {url}: {e}"));
@@ -207,9 +235,24 @@ async fn main() -> io::Result<()> {
         Store::Cookie => serve(config, CookieSessionStore::default).await,
         Store::Redis => {
             let store = RedisStore::builder(url.as_str())
+                .for_middleware(&config.expiry)
                 .build()
                 .await
                 .map_err(|e| unreachable(&e))?;
+            serve(config, move || store.clone()).await
+        }
+        Store::Postgres => {
+            let url = env::var("DATABASE_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let store = PostgresStore::builder(url.as_str())
+                .for_middleware(&config.expiry)
+                .build()
+                .await
+                .map_err(|e| io::Error::other(format!("PostgreSQL at {url}: {e}")))?;
+            if env::var("REAP_EVERY_SECS").is_ok() {
+                let every = secs("REAP_EVERY_SECS", 60)?;
+                drop(store.spawn_reaper(every));
+            }
             serve(config, move || store.clone()).await
         }
         Store::ActixRedis => {
@@ -218,6 +261,25 @@ async fn main() -> io::Result<()> {
                 .map_err(|e| unreachable(&e))?;
             serve(config, move || store.clone()).await
         }
+    }
+}
+
+/// actix-session on `store`; in `bare-every-request` mode, extending the TTL on every request.
+fn session_middleware<S: SessionStore + 'static>(
+    mode: Mode,
+    store: S,
+    key: Key,
+) -> SessionMiddleware<S> {
+    let builder = SessionMiddleware::builder(store, key).cookie_secure(false);
+    if mode == Mode::BareEveryRequest {
+        builder
+            .session_lifecycle(
+                PersistentSession::default()
+                    .session_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+            )
+            .build()
+    } else {
+        builder.build()
     }
 }
 
@@ -246,8 +308,9 @@ async fn serve<S: SessionStore + 'static>(
                 .app_data(web::Data::new(mode))
                 .route("/login", web::post().to(login))
                 .route("/", web::get().to(home))
+                .route("/stamp-lookups", web::get().to(stamp_lookups))
                 $(.wrap($inner))*
-                .wrap(SessionMiddleware::builder(new_store(), key).cookie_secure(false).build())
+                .wrap(session_middleware(mode, new_store(), key))
         }};
     }
     let identity = move || {
@@ -257,7 +320,9 @@ async fn serve<S: SessionStore + 'static>(
             .build()
     };
     match mode {
-        Mode::Bare => HttpServer::new(move || app!()).bind(address)?.run().await,
+        Mode::Bare | Mode::BareEveryRequest => {
+            HttpServer::new(move || app!()).bind(address)?.run().await
+        }
         Mode::Expiry if scoped => {
             HttpServer::new(move || app!(expiry.clone()).wrap(RequestScope::new()))
                 .bind(address)?

@@ -9,21 +9,25 @@ use crate::{ExpiryReason, Policy};
 /// [`on_event`](crate::config::SessionExpiryBuilder::on_event), logged with `tracing`, and with the
 /// `metrics` feature counted. The Redis store reports its own ([`Revoked`](Self::Revoked),
 /// [`Evicted`](Self::Evicted)) to the same hooks, given the middleware with
-/// `RedisStoreBuilder::for_middleware`.
+/// `RedisStoreBuilder::for_middleware`; the PostgreSQL store those and its reaper's
+/// ([`Reaped`](Self::Reaped)), given it with `PostgresStoreBuilder::for_middleware`.
 ///
 /// # Log lines
 /// Every event is an info-level `tracing` event with target `session_expiry` and these stable
 /// fields: `event` (`logged_in`, `logged_out`, `expired`, `reauthenticated`, `revoked`,
-/// `evicted`, `adopted`, `credentials_changed`, `stamp_lookup_failed`), `user` (as [`log_user_ids`](crate::config::SessionExpiryBuilder::log_user_ids)
+/// `evicted`, `adopted`, `credentials_changed`, `stamp_lookup_failed`, `reaped`), `user` (as [`log_user_ids`](crate::config::SessionExpiryBuilder::log_user_ids)
 /// says; absent when unknown or omitted), and where they apply `reason`, `session_age_secs`,
-/// `idle_for_secs`, `remembered`, `sessions`.
+/// `idle_for_secs`, `remembered`, `sessions`; `reaped` has `idle`, `absolute`, `revoked`,
+/// `evicted`, `anonymous` and `batches`.
 ///
 /// # Metrics
 /// With the `metrics` feature, through the `metrics` facade (install any recorder, e.g.
 /// `metrics-exporter-prometheus`): counters `session_expiry_logins_total`,
 /// `session_expiry_logouts_total`, `session_expiry_expired_total` (label `reason`),
 /// `session_expiry_refreshes_total` (last-seen writes), `session_expiry_store_errors_total`,
-/// `session_expiry_stamp_lookup_errors_total`, and
+/// `session_expiry_stamp_lookup_errors_total`, `session_expiry_reaped_total` (label `reason`:
+/// `idle`, `absolute`, `revoked`, `evicted` or `anonymous`; rows the PostgreSQL reaper
+/// deleted), and
 /// the histogram `session_expiry_session_duration_seconds` (label `reason`: `logout` or the
 /// expiry's) of the sessions that end with a known age.
 ///
@@ -116,6 +120,24 @@ pub enum SessionEvent {
         /// What the lookup said.
         error: String,
     },
+    /// One run of the PostgreSQL store's reaper deleted the rows of sessions that ended over a
+    /// day ago (their reasons are kept that long), summed by why each ended. A run skipped
+    /// because another instance was reaping reports nothing.
+    #[non_exhaustive]
+    Reaped {
+        /// Sessions that ended by their idle timeout.
+        idle: usize,
+        /// Sessions that ended by their absolute timeout.
+        absolute: usize,
+        /// Sessions revoked through the registry.
+        revoked: usize,
+        /// Sessions evicted beyond their user's session limit.
+        evicted: usize,
+        /// Sessions without a user whose time ran out.
+        anonymous: usize,
+        /// How many DELETE statements the run took.
+        batches: usize,
+    },
 }
 
 impl SessionEvent {
@@ -140,6 +162,7 @@ impl SessionEvent {
             Self::Adopted { .. } => "adopted",
             Self::CredentialsChanged { .. } => "credentials_changed",
             Self::StampLookupFailed { .. } => "stamp_lookup_failed",
+            Self::Reaped { .. } => "reaped",
         }
     }
 
@@ -166,6 +189,7 @@ impl SessionEvent {
             | Self::CredentialsChanged { user }
             | Self::StampLookupFailed { user, .. } => Some(user),
             Self::Expired(expired) => expired.user.as_deref(),
+            Self::Reaped { .. } => None,
         }
     }
 }

@@ -102,5 +102,24 @@ fn log(event: &SessionEvent, user_ids: &UserIdLogging) {
             %error,
             "the security stamp lookup failed: answering 503, the session is kept"
         ),
+        SessionEvent::Reaped {
+            idle,
+            absolute,
+            revoked,
+            evicted,
+            anonymous,
+            batches,
+        } => tracing::info!(
+            target: "session_expiry",
+            event = name,
+            idle,
+            absolute,
+            revoked,
+            evicted,
+            anonymous,
+            batches,
+            "reaped {} ended sessions",
+            idle + absolute + revoked + evicted + anonymous
+        ),
     }
 }

@@ -34,7 +34,8 @@ pub(crate) enum Admitted<B> {
     Answered(ServiceResponse<EitherBody<B>>),
     /// Passed on to the app, with its session and context.
     Passed(ServiceRequest, Session, Rc<RequestContext>),
-    /// A signed-in session whose user's security stamp is to be looked up first.
+    /// A signed-in session whose user's security stamp (or the store's "valid from") is to be
+    /// read first.
     LookUp(ServiceRequest, StampCheck),
 }
 
@@ -73,9 +74,9 @@ pub(crate) fn admit_at<B>(
                 Arrival::Ended(reason) => {
                     Verdict::Expired(Some(EndedSession::from(&snapshot.state)), reason)
                 }
-                Arrival::LookUp(entry) => {
+                Arrival::Wait(pending) => {
                     let user = snapshot.state.user;
-                    return Ok(Admitted::LookUp(req, StampCheck { entry, user, now }));
+                    return Ok(Admitted::LookUp(req, StampCheck { pending, user, now }));
                 }
             }
         }

@@ -125,6 +125,7 @@ mod state;
 mod status;
 mod store;
 mod unix_ms;
+mod valid_from;
 mod verdict;
 pub mod web;
 

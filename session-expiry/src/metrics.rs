@@ -31,6 +31,25 @@ pub(crate) fn event(event: &SessionEvent) {
         SessionEvent::StampLookupFailed { .. } => {
             metrics::counter!("session_expiry_stamp_lookup_errors_total").increment(1);
         }
+        SessionEvent::Reaped {
+            idle,
+            absolute,
+            revoked,
+            evicted,
+            anonymous,
+            ..
+        } => {
+            for (reason, rows) in [
+                ("idle", idle),
+                ("absolute", absolute),
+                ("revoked", revoked),
+                ("evicted", evicted),
+                ("anonymous", anonymous),
+            ] {
+                metrics::counter!("session_expiry_reaped_total", "reason" => reason)
+                    .increment(u64::try_from(*rows).unwrap_or(u64::MAX));
+            }
+        }
         _ => {}
     }
     #[cfg(not(feature = "metrics"))]

@@ -89,11 +89,11 @@ fn marked(
                 return Verdict::Expired(None, ExpiryReason::Invalid);
             };
             let reason = dropped_reason(config, policy, login, now);
-            let ended = EndedSession {
-                user,
-                login,
-                seen: None,
-            };
+            // A store that keeps the ended session's state (PostgreSQL) tells its last activity.
+            let seen = ending()
+                .filter(|state| state.user == user && state.login == login)
+                .and_then(|state| state.seen);
+            let ended = EndedSession { user, login, seen };
             Verdict::Expired(Some(ended), reason)
         }
         StoreMarker::Unknown => Verdict::Expired(None, ExpiryReason::Invalid),

@@ -133,7 +133,7 @@ async fn reauthentication_and_adoption_are_events_too() {
 
 /// The counters (and the number of samples of each histogram) a snapshot holds; taking it
 /// drains the recorder.
-fn values(snapshotter: &Snapshotter) -> impl Fn(&str, &[(&str, &str)]) -> u64 {
+pub fn values(snapshotter: &Snapshotter) -> impl Fn(&str, &[(&str, &str)]) -> u64 {
     let snapshot = snapshotter.snapshot().into_vec();
     move |name, labels| {
         snapshot

@@ -1,19 +1,24 @@
 //! What the PostgreSQL store does, through real HTTP on actix-web's test service and the public
-//! API, with time moved by `MockClock` and costs read from `pg_stat_statements`.
+//! API, with time moved by `MockClock` and costs read from `pg_stat_statements`. The behaviour
+//! it shares with the other stores (the registry's pages, revoking, the session limit, 40
+//! concurrent log-ins) is the suite's (`suite/`, on its `postgres` backend).
 
-use std::time::Duration;
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use actix_web::{http::StatusCode, test::TestRequest};
 use futures_util::future::join_all;
+use metrics_util::debugging::DebuggingRecorder;
 use session_expiry::{
-    config::OnMaxSessions,
-    postgres::PostgresStore,
-    registry::{Page, SessionRegistry},
-    MockClock,
+    config::SessionExpiryBuilder, postgres::PostgresStore, registry::Page, Clock as _, MockClock,
+    SessionEvent, SessionExpiry,
 };
 
 use crate::{
-    postgres_support::{built, pg_app, PgTarget},
+    events::values,
+    postgres_support::{built, pg_app, pg_app_for, PgTarget},
     support::{expiry, Client, ABSOLUTE, IDLE, MINUTE},
 };
 
@@ -117,130 +122,6 @@ async fn a_session_past_its_deadline_gets_its_reason_whatever_the_reaper_did() {
 }
 
 #[actix_web::test]
-async fn the_registry_lists_marks_and_revokes_and_revoked_sessions_say_so() {
-    let target = PgTarget::shared();
-    let clock = MockClock::new();
-    let middleware = built(expiry(&clock));
-    let store = target.store_for(&middleware).await;
-    let registry = store.registry();
-    let app = pg_app(store, middleware).await;
-    let client = Client::new(app);
-    let mut cookies = Vec::new();
-    for _ in 0..3 {
-        client.set_cookie(None);
-        clock.advance(Duration::from_secs(1));
-        client
-            .json(TestRequest::post().uri("/login/alice").insert_header((
-                "user-agent",
-                "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
-            )))
-            .await;
-        cookies.push(client.cookie());
-    }
-    assert_eq!(registry.count("alice").await.unwrap(), 3);
-    let page = client.json(TestRequest::get().uri("/sessions")).await;
-    let sessions = page.json()["sessions"].as_array().unwrap().clone();
-    assert_eq!(sessions.len(), 3, "{page:?}");
-    assert_eq!(
-        sessions[0]["current"], true,
-        "the newest, most recently active first"
-    );
-    assert_eq!(sessions[1]["current"], false);
-    assert_eq!(sessions[0]["device"], "Firefox 128 on Linux");
-    // Paging: one at a time, every session once.
-    let first = registry.list("alice", Page::new(2)).await.unwrap();
-    assert_eq!(first.sessions.len(), 2);
-    let rest = registry
-        .list("alice", Page::new(2).after(first.next.clone().unwrap()))
-        .await
-        .unwrap();
-    assert_eq!(rest.sessions.len(), 1);
-    assert!(rest.next.is_none());
-    assert_ne!(rest.sessions[0].id, first.sessions[1].id);
-    // Revoke the others over HTTP: the first two sessions end with reason `revoked`.
-    let answer = client
-        .json(TestRequest::post().uri("/sessions/revoke-others"))
-        .await;
-    assert_eq!(answer.json()["revoked"], 2, "{answer:?}");
-    client.set_cookie(cookies[0].clone());
-    let revoked = client.json(TestRequest::get().uri("/whoami")).await;
-    assert_eq!(revoked.status, StatusCode::UNAUTHORIZED, "{revoked:?}");
-    assert_eq!(revoked.json()["reason"], "revoked");
-    client.set_cookie(cookies[2].clone());
-    let kept = client.json(TestRequest::get().uri("/whoami")).await;
-    assert_eq!(kept.json()["user"], "alice");
-    assert_eq!(registry.revoke_all("alice").await.unwrap(), 1);
-    assert_eq!(registry.count("alice").await.unwrap(), 0);
-}
-
-async fn logged_in_clients(
-    target: &PgTarget,
-    max: u32,
-    refuse: bool,
-    n: usize,
-) -> (SessionRegistry, Vec<StatusCode>) {
-    let clock = MockClock::new();
-    let mut builder = expiry(&clock).max_sessions(max);
-    if refuse {
-        builder = builder.on_max_sessions(OnMaxSessions::Refuse);
-    }
-    let middleware = built(builder);
-    let store = target.store_for(&middleware).await;
-    let registry = store.registry();
-    let app = pg_app(store, middleware).await;
-    let clients: Vec<_> = (0..n).map(|_| Client::new(&app)).collect();
-    let answers = join_all(
-        clients
-            .iter()
-            .map(|client| client.json(TestRequest::post().uri("/login/alice"))),
-    )
-    .await;
-    (
-        registry,
-        answers.into_iter().map(|answer| answer.status).collect(),
-    )
-}
-
-#[actix_web::test]
-async fn forty_concurrent_log_ins_never_exceed_the_limit() {
-    let target = PgTarget::shared();
-    let (registry, statuses) = logged_in_clients(&target, 5, false, 40).await;
-    assert!(
-        statuses.iter().all(|s| *s == StatusCode::OK),
-        "{statuses:?}"
-    );
-    assert_eq!(registry.count("alice").await.unwrap(), 5);
-
-    let target = PgTarget::shared();
-    let (registry, statuses) = logged_in_clients(&target, 5, true, 40).await;
-    let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
-    let refused = statuses
-        .iter()
-        .filter(|s| **s == StatusCode::FORBIDDEN)
-        .count();
-    assert_eq!((ok, refused), (5, 35), "{statuses:?}");
-    assert_eq!(registry.count("alice").await.unwrap(), 5);
-}
-
-#[actix_web::test]
-async fn an_evicted_session_says_so() {
-    let target = PgTarget::shared();
-    let clock = MockClock::new();
-    let middleware = built(expiry(&clock).max_sessions(1));
-    let store = target.store_for(&middleware).await;
-    let app = pg_app(store, middleware).await;
-    let first = Client::new(&app);
-    first.login().await;
-    clock.advance(Duration::from_secs(1));
-    let second = Client::new(&app);
-    second.login().await;
-    let answer = first.json(TestRequest::get().uri("/whoami")).await;
-    assert_eq!(answer.json()["reason"], "evicted", "{answer:?}");
-    let answer = second.json(TestRequest::get().uri("/whoami")).await;
-    assert_eq!(answer.json()["user"], "alice");
-}
-
-#[actix_web::test]
 async fn the_statements_of_a_log_in_and_a_page_do_not_grow_with_the_users_sessions() {
     let mut per_count = Vec::new();
     for planted in [10_i64, 10_000] {
@@ -323,7 +204,7 @@ async fn migrations_are_idempotent_and_safe_from_instances_starting_at_once() {
     let middleware = built(expiry(&clock));
     let stores: Vec<PostgresStore> = join_all((0..6).map(|_| target.store_for(&middleware))).await;
     for store in &stores {
-        assert_eq!(store.migrate().await.unwrap(), 1);
+        assert_eq!(store.migrate().await.unwrap(), 2);
     }
     let look = target.connect().await;
     let versions: i64 = look
@@ -337,32 +218,75 @@ async fn migrations_are_idempotent_and_safe_from_instances_starting_at_once() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(versions, 1, "version 1 applied once");
+    assert_eq!(versions, 2, "versions 1 and 2 applied once each");
+}
+
+/// The middleware's hook, collecting every [`SessionEvent::Reaped`].
+fn reaped_events(builder: SessionExpiryBuilder) -> (SessionExpiry, Arc<Mutex<Vec<SessionEvent>>>) {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&events);
+    let middleware = builder
+        .on_event(move |event: &SessionEvent| {
+            if matches!(event, SessionEvent::Reaped { .. }) {
+                seen.lock().unwrap().push(event.clone());
+            }
+        })
+        .build();
+    (middleware, events)
 }
 
 #[actix_web::test]
-async fn the_reaper_runs_alone_in_bounded_batches_and_sums_the_reasons() {
+async fn the_reaper_runs_in_bounded_batches_and_reports_each_reason_in_one_event_and_a_counter() {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let _local = metrics::set_default_local_recorder(&recorder);
     let target = PgTarget::shared();
     let clock = MockClock::new();
-    let middleware = built(expiry(&clock).max_sessions(1));
+    let (middleware, events) = reaped_events(expiry(&clock).max_sessions(1));
     let store = target.store_for(&middleware).await;
     let registry = store.registry();
-    let app = pg_app(store.clone(), middleware).await;
-    // One evicted (by the second log-in), one revoked, one ending by its deadline.
+    let app = pg_app_for(store.clone(), middleware, |_| {}).await;
+    // One evicted (by alice's second log-in), one revoked (bob), two ending by their idle
+    // timeout (alice's second, carol), one by its own absolute timeout (dave: 10 minutes,
+    // idle an hour), one by the global absolute timeout though active (erin).
     for user in ["alice", "alice", "bob", "carol"] {
         Client::new(&app)
             .json(TestRequest::post().uri(&format!("/login/{user}")))
             .await;
         clock.advance(Duration::from_secs(1));
     }
+    Client::new(&app)
+        .json(TestRequest::post().uri("/login-with/dave/3600/600"))
+        .await;
+    let erin = Client::new(&app);
+    erin.json(TestRequest::post().uri("/login/erin")).await;
     assert_eq!(registry.revoke_all("bob").await.unwrap(), 1);
+    // Active every 20 minutes until her last request before the 8 hours: her deadline is the
+    // absolute one, before her idle one (8 h 10 min).
+    let mut active = Duration::ZERO;
+    while active + 20 * MINUTE < ABSOLUTE {
+        clock.advance(20 * MINUTE);
+        active += 20 * MINUTE;
+        let answer = erin.json(TestRequest::get().uri("/whoami")).await;
+        assert_eq!(answer.json()["user"], "erin", "{answer:?}");
+    }
+    // Nothing is a day past its end yet: a run deletes nothing, and says so.
+    let early = store.reap().await.unwrap();
+    assert!(early.ran);
+    assert_eq!(early.total(), 0, "{early:?}");
     let look = target.connect().await;
-    clock.advance(IDLE + Duration::from_secs(24 * 3600));
+    clock.advance(Duration::from_secs(25 * 3600));
     let reaped = store.reap().await.unwrap();
     assert!(reaped.ran);
     assert_eq!(
-        (reaped.revoked, reaped.evicted, reaped.deadline),
-        (1, 1, 2),
+        (
+            reaped.idle,
+            reaped.absolute,
+            reaped.revoked,
+            reaped.evicted,
+            reaped.anonymous
+        ),
+        (2, 2, 1, 1, 0),
         "{reaped:?}"
     );
     assert!(reaped.batches >= 1);
@@ -375,4 +299,135 @@ async fn the_reaper_runs_alone_in_bounded_batches_and_sums_the_reasons() {
         .unwrap()
         .get(0);
     assert_eq!(left, 0);
+    // One event per run, with the run's sums.
+    let events = events.lock().unwrap().clone();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(matches!(
+        events[1],
+        SessionEvent::Reaped {
+            idle: 2,
+            absolute: 2,
+            revoked: 1,
+            evicted: 1,
+            anonymous: 0,
+            ..
+        }
+    ));
+    assert_eq!(events[1].name(), "reaped");
+    assert_eq!(events[1].user(), None);
+    let count = values(&snapshotter);
+    for (reason, rows) in [("idle", 2), ("absolute", 2), ("revoked", 1), ("evicted", 1)] {
+        assert_eq!(
+            count("session_expiry_reaped_total", &[("reason", reason)]),
+            rows,
+            "{reason}"
+        );
+    }
+}
+
+/// Rows planted for the reaper: sessions without a user, ended two days ago.
+const PLANTED_ENDED: i64 = 20_000;
+
+#[actix_web::test]
+async fn a_second_instance_skips_its_run_while_the_first_reaps_and_requests_are_served_meanwhile() {
+    let target = PgTarget::shared();
+    let clock = MockClock::new();
+    let (middleware, events) = reaped_events(expiry(&clock));
+    // The first instance waits as long as the test holds one of its rows.
+    let first = target
+        .builder_for(&middleware)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .await
+        .unwrap();
+    let second = target.store_for(&middleware).await;
+    let app = pg_app(second.clone(), middleware).await;
+    let alice = Client::new(&app);
+    alice.login().await;
+    let table = format!("\"{}\".\"session_expiry\"", target.schema);
+    let look = target.connect().await;
+    let ended = clock.now().timestamp_millis() - 2 * 24 * 3600 * 1000;
+    look.execute(
+        &format!(
+            "INSERT INTO {table} (id, seen_ms, expires_ms, entries) \
+             SELECT decode(md5('ended' || g), 'hex'), $1, $1, '{{}}' \
+             FROM generate_series(1, $2::bigint) g"
+        ),
+        &[&ended, &PLANTED_ENDED],
+    )
+    .await
+    .unwrap();
+    // The test holds the last planted row, so the first instance's run stops at its batch,
+    // holding the reaper's lock, until the test lets go.
+    let mut holder = target.connect().await;
+    let hold = holder.transaction().await.unwrap();
+    hold.query(
+        &format!("SELECT 1 FROM {table} ORDER BY ctid DESC LIMIT 1 FOR UPDATE"),
+        &[],
+    )
+    .await
+    .unwrap();
+    let reaping = actix_web::rt::spawn({
+        let first = first.clone();
+        async move { first.reap().await }
+    });
+    let waiting = format!("%DELETE FROM {table} %");
+    let started = std::time::Instant::now();
+    loop {
+        let blocked: i64 = look
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE query LIKE $1 AND wait_event_type = 'Lock'",
+                &[&waiting],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if blocked == 1 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the first run never reached the held row"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // The second instance's run is skipped: the first holds the lock.
+    let skipped = second.reap().await.unwrap();
+    assert!(!skipped.ran, "{skipped:?}");
+    assert_eq!(skipped.total(), 0);
+    // Requests are served meanwhile: reads, a refresh, a log-in.
+    for _ in 0..5 {
+        clock.advance(MINUTE);
+        let answer = alice.json(TestRequest::get().uri("/whoami")).await;
+        assert_eq!(answer.json()["user"], "alice", "{answer:?}");
+    }
+    let bob = Client::new(&app);
+    let answer = bob.json(TestRequest::post().uri("/login/bob")).await;
+    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+    assert!(!reaping.is_finished(), "the first run is still under way");
+
+    hold.commit().await.unwrap();
+    let reaped = reaping.await.unwrap().unwrap();
+    assert!(reaped.ran);
+    assert_eq!(
+        reaped.anonymous,
+        usize::try_from(PLANTED_ENDED).unwrap(),
+        "{reaped:?}"
+    );
+    assert_eq!(reaped.total(), reaped.anonymous, "{reaped:?}");
+    assert!(reaped.batches > 1, "{reaped:?}");
+    let events = events.lock().unwrap().clone();
+    assert_eq!(
+        events.len(),
+        1,
+        "one run reported, the skipped one not: {events:?}"
+    );
+    // The lock is free again: the second instance runs next time.
+    assert!(second.reap().await.unwrap().ran);
+    assert_eq!(
+        alice.json(TestRequest::get().uri("/whoami")).await.json()["user"],
+        "alice"
+    );
 }

@@ -15,9 +15,10 @@ use std::{
 };
 
 use actix_http::Request;
-use actix_session::SessionMiddleware;
+use actix_session::{config::BrowserSession, SessionMiddleware};
 use actix_web::{
     body::MessageBody,
+    cookie::time::Duration as CookieDuration,
     dev::{Service, ServiceResponse},
     test, web, App,
 };
@@ -28,7 +29,10 @@ use session_expiry::{
 };
 use tokio_postgres::NoTls;
 
-use crate::{redis_support::cookie_key, sessions, support};
+use crate::{
+    redis_support::{cookie_key, server_side_app},
+    sessions, support,
+};
 
 /// A PostgreSQL server a test process started, stopped when dropped.
 pub struct PgServer {
@@ -380,6 +384,29 @@ pub async fn pg_app(
                     .build(),
             )
             .wrap(RequestScope::new()),
+    )
+    .await
+}
+
+/// The suite's PostgreSQL app: [`pg_app`]'s routes with the body's own `extra` routes first,
+/// a cart for sessions without a user, and remember-me, as the Redis fixture app has them.
+///
+/// actix-session's state TTL (the lifetime of a session with no deadline of its own) is ten
+/// years here: PostgreSQL measures it by the app's clock, which the suite moves by up to
+/// 1,000 days, where Redis counts a key's TTL in real time.
+pub async fn pg_app_for(
+    store: PostgresStore,
+    expiry: SessionExpiry,
+    extra: impl FnOnce(&mut web::ServiceConfig),
+) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
+    let registry = store.registry();
+    let ten_years = BrowserSession::default().state_ttl(CookieDuration::days(3650));
+    server_side_app(
+        store,
+        registry,
+        expiry,
+        move |session| session.session_lifecycle(ten_years),
+        extra,
     )
     .await
 }

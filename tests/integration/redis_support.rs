@@ -9,7 +9,11 @@ use std::{
 };
 
 use actix_http::Request;
-use actix_session::{config::CookieContentSecurity, SessionExt as _, SessionMiddleware};
+use actix_session::{
+    config::{CookieContentSecurity, SessionMiddlewareBuilder},
+    storage::SessionStore,
+    SessionExt as _, SessionMiddleware,
+};
 use actix_web::{
     body::MessageBody,
     cookie::Key,
@@ -19,6 +23,7 @@ use actix_web::{
 use session_expiry::{
     config::SessionExpiryBuilder,
     redis::{RedisStore, RedisStoreBuilder, RequestScope},
+    registry::SessionRegistry,
     MockClock, RememberMeCookie, SessionExpiry,
 };
 
@@ -323,25 +328,51 @@ pub async fn redis_app_for(
     security: CookieContentSecurity,
     extra: impl FnOnce(&mut web::ServiceConfig),
 ) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
+    let registry = store.registry();
+    server_side_app(
+        store,
+        registry,
+        expiry,
+        move |session| session.cookie_content_security(security),
+        extra,
+    )
+    .await
+}
+
+/// The fixture app on a server-side store (Redis or PostgreSQL) with its `registry`: the
+/// body's own `extra` routes first, the common test routes, the example's `/sessions` routes
+/// and a cart for sessions without a user, under `expiry`, remember-me and the stores'
+/// `RequestScope`; `session` sets what the store needs of actix-session's middleware.
+pub async fn server_side_app<S: SessionStore + 'static>(
+    store: S,
+    registry: SessionRegistry,
+    expiry: SessionExpiry,
+    session: impl FnOnce(SessionMiddlewareBuilder<S>) -> SessionMiddlewareBuilder<S>,
+    extra: impl FnOnce(&mut web::ServiceConfig),
+) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error> {
     test::init_service(
         App::new()
-            .app_data(web::Data::new(store.registry()))
+            .app_data(web::Data::new(registry))
             .configure(extra)
             .configure(support::routes)
             .configure(sessions::routes)
-            .route("/cart", web::post().to(fill_cart))
-            .route("/cart", web::get().to(cart))
+            .configure(cart_routes)
             .wrap(expiry)
             .wrap(
-                SessionMiddleware::builder(store, cookie_key())
-                    .cookie_secure(false)
-                    .cookie_content_security(security)
+                session(SessionMiddleware::builder(store, cookie_key()).cookie_secure(false))
                     .build(),
             )
             .wrap(RememberMeCookie::new())
             .wrap(RequestScope::new()),
     )
     .await
+}
+
+/// A cart for sessions without a user: `POST /cart` fills it, `GET /cart` shows it.
+pub fn cart_routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/cart", web::post().to(fill_cart))
+        .route("/cart", web::get().to(cart));
 }
 
 async fn fill_cart(req: HttpRequest) -> actix_web::Result<HttpResponse> {

@@ -207,3 +207,18 @@ pub async fn demo_app(
         .await,
     )
 }
+
+/// An instant the app answered with (RFC 3339).
+pub fn instant(value: &serde_json::Value) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(value.as_str().unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+/// `elapsed` after `start`.
+pub fn after(
+    start: chrono::DateTime<chrono::Utc>,
+    elapsed: Duration,
+) -> chrono::DateTime<chrono::Utc> {
+    start + chrono::Duration::from_std(elapsed).unwrap()
+}

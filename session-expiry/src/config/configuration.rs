@@ -1,11 +1,7 @@
 //! [`Configuration`]: what a built [`SessionExpiry`](crate::SessionExpiry) knows, shared by the
 //! middleware, the extractors and a server-side store.
 
-use std::{
-    fmt,
-    sync::{atomic::AtomicU64, Arc},
-    time::Duration,
-};
+use std::{fmt, sync::Arc, time::Duration};
 
 use actix_web::cookie::Key;
 
@@ -19,6 +15,7 @@ use crate::{
     stack_check::StackCheck,
     stamp::{StampLookup, Stamps, DEFAULT_CHECK_INTERVAL},
     unix_ms::UnixMs,
+    valid_from::ValidFrom,
     Clock, Policy, PolicyResolver, STATE_KEY,
 };
 
@@ -58,8 +55,9 @@ pub(crate) struct Configuration {
     pub(crate) stamp_lookup: Option<Arc<dyn StampLookup>>,
     pub(crate) stamp_check_interval: Duration,
     pub(crate) stamps: Option<Arc<Stamps>>,
-    /// Sessions signed in before this instant (Unix ms; 0: none) end with reason `revoked`.
-    pub(crate) valid_from: Arc<AtomicU64>,
+    /// Sessions signed in before this instant end with reason `revoked`; shared with the
+    /// store that keeps the run-time one.
+    pub(crate) valid_from: Arc<ValidFrom>,
 }
 
 /// The longest time last-seen may lag behind real activity.
@@ -147,7 +145,7 @@ pub(crate) fn default_configuration() -> Configuration {
         stamp_lookup: None,
         stamp_check_interval: DEFAULT_CHECK_INTERVAL,
         stamps: None,
-        valid_from: Arc::default(),
+        valid_from: Arc::new(ValidFrom::new()),
     }
 }
 

@@ -1,10 +1,7 @@
 //! The builder's settings for ending sessions when credentials change: the security stamp, how
 //! often it is checked, and a global "sign out everyone".
 
-use std::{
-    sync::{atomic::Ordering, Arc},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 
@@ -88,6 +85,13 @@ impl SessionExpiryBuilder {
     /// Signs out everyone signed in before `instant`: their next request ends with reason
     /// `revoked` (a global "sign out everyone", e.g. after a breach). Works on every store.
     ///
+    /// With a server-side store the instant can also be moved at run time, without a restart,
+    /// through `SessionRegistry::set_sessions_valid_from` (features `redis`, `postgres`): the
+    /// store keeps it, and every instance whose store was built `for_middleware` reads it, on
+    /// the first signed-in request due, at most once per
+    /// [`stamp_check_interval`](Self::stamp_check_interval), so it sees a new one within the
+    /// interval. The later of the two instants holds.
+    ///
     /// Defaults to none.
     ///
     /// # Examples
@@ -100,7 +104,7 @@ impl SessionExpiryBuilder {
     pub fn sessions_valid_from(self, instant: DateTime<Utc>) -> Self {
         self.configuration
             .valid_from
-            .store(UnixMs::of(instant).millis(), Ordering::Relaxed);
+            .raise(UnixMs::of(instant).millis());
         self
     }
 }

@@ -7,7 +7,9 @@ use deadpool_postgres::{Object, Pool, PoolError};
 use sha2::{Digest as _, Sha256};
 
 use super::{schema::Sql, PostgresStoreError};
-use crate::{config::HashKey, events::Events, unix_ms::UnixMs, Clock};
+use crate::{
+    config::HashKey, events::Events, unix_ms::UnixMs, valid_from::ValidFrom, Clock, SessionExpiry,
+};
 
 /// What a user tag hashes before the user id (domain separation from other hashes).
 const USER_DOMAIN: &[u8] = b"session-expiry/user\0";
@@ -24,10 +26,16 @@ pub(crate) struct Backend {
     pub(crate) state_key: Arc<str>,
     /// Where the store's events go (evictions, revocations, reaped sessions).
     pub(crate) events: Events,
+    /// The middleware served (a plain [`SessionExpiry::new`] unless
+    /// [`for_middleware`](super::PostgresStoreBuilder::for_middleware) named one): the keys a
+    /// session that ends keeps, the policy that names why a reaped one ended.
+    pub(crate) middleware: SessionExpiry,
     /// The longest one operation may take, waiting for a connection included.
     pub(crate) timeout: Duration,
     /// What clients are told to wait when PostgreSQL is unavailable.
     pub(crate) retry_after: Duration,
+    /// The middleware's "valid from" instant, when the store was built for it.
+    pub(crate) valid_from: Option<Arc<ValidFrom>>,
 }
 
 impl Backend {

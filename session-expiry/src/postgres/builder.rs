@@ -7,9 +7,9 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use super::{
     backend::Backend,
     schema::{valid_name, Sql},
-    PostgresStore, PostgresStoreError,
+    valid_from, PostgresStore, PostgresStoreError,
 };
-use crate::{events::Events, Clock, SessionExpiry, SystemClock, STATE_KEY};
+use crate::{events::Events, valid_from::ValidFrom, Clock, SessionExpiry, SystemClock, STATE_KEY};
 
 /// A fluent builder for [`PostgresStore`]; start with [`PostgresStore::builder`] (a URL, no
 /// TLS) or [`PostgresStore::from_pool`] (the app's own pool, any TLS connector).
@@ -39,6 +39,9 @@ pub struct PostgresStoreBuilder {
     clock: Arc<dyn Clock>,
     state_key: Arc<str>,
     events: Events,
+    /// The middleware's "valid from" instant, to follow the one the table keeps, and how often.
+    valid_from: Option<(Arc<ValidFrom>, Duration)>,
+    middleware: SessionExpiry,
 }
 
 impl std::fmt::Debug for PostgresStoreBuilder {
@@ -79,6 +82,8 @@ impl PostgresStoreBuilder {
             clock: Arc::new(SystemClock),
             state_key: Arc::from(STATE_KEY),
             events: Events::default(),
+            valid_from: None,
+            middleware: SessionExpiry::new(),
         }
     }
 
@@ -161,7 +166,11 @@ impl PostgresStoreBuilder {
     /// agree on: its clock (the store compares deadlines with it, in its queries), the session
     /// key of its state, how log lines name users (whose secret also keys the user tags) and
     /// its event hooks, which then also get the store's own events
-    /// ([`Revoked`](crate::SessionEvent::Revoked), [`Evicted`](crate::SessionEvent::Evicted)).
+    /// ([`Revoked`](crate::SessionEvent::Revoked), [`Evicted`](crate::SessionEvent::Evicted),
+    /// [`Reaped`](crate::SessionEvent::Reaped)), the keys its
+    /// [`logout_behavior`](crate::config::SessionExpiryBuilder::logout_behavior) keeps (a
+    /// session past its deadline gives back those and nothing else), and its policy (which names
+    /// why each reaped session ended: `idle` or `absolute`).
     ///
     /// # Examples
     /// ```no_run
@@ -183,6 +192,11 @@ impl PostgresStoreBuilder {
             .unwrap_or_else(|| Arc::new(SystemClock));
         self.state_key = Arc::clone(&configuration.state_key);
         self.events = configuration.events.clone();
+        self.valid_from = Some((
+            Arc::clone(&configuration.valid_from),
+            configuration.stamp_check_interval,
+        ));
+        self.middleware = middleware.clone();
         self
     }
 
@@ -247,10 +261,18 @@ impl PostgresStoreBuilder {
             clock: self.clock,
             state_key: self.state_key,
             events: self.events,
+            middleware: self.middleware,
             timeout: self.timeout,
             retry_after: self.retry_after,
+            valid_from: self
+                .valid_from
+                .as_ref()
+                .map(|(instant, _)| Arc::clone(instant)),
         });
         store.migrate().await?;
+        if let Some((instant, interval)) = self.valid_from {
+            instant.follow(valid_from::source(store.backend()), interval);
+        }
         Ok(store)
     }
 }

@@ -36,9 +36,13 @@
 //! # Expiry in the query
 //! Every statement compares the session's deadline (`expires_ms`, from the expiry state) with
 //! the app's clock (the middleware's, so `MockClock` works in tests): a row
-//! past its deadline gives back no data, whatever the reaper has or has not done. Its log-in
-//! record stays a day more, so that its next request gets the expired answer with reason
-//! `idle` or `absolute`; a revoked or evicted row keeps its reason the same way. App
+//! past its deadline gives back no data, whatever the reaper has or has not done (only its
+//! expiry state, and the entries the middleware's
+//! [`logout_behavior`](crate::config::SessionExpiryBuilder::logout_behavior) keeps past a
+//! session's end). Its log-in record stays a day more, so that its next request gets the
+//! expired answer with reason `idle` or `absolute`; a revoked or evicted row keeps its reason
+//! the same way. actix-session's state TTL, the deadline of a session without one of its own,
+//! is counted by the same clock. App
 //! instances sharing a database need synchronized clocks, as they do for the middleware.
 //!
 //! # When PostgreSQL is unavailable or slow
@@ -78,6 +82,7 @@ mod reaper;
 mod registry;
 mod schema;
 mod store;
+mod valid_from;
 
 pub(crate) use self::backend::Backend;
 pub use self::{

@@ -5,33 +5,80 @@ use std::time::Duration;
 
 use rand::Rng as _;
 
-use super::{PostgresStore, PostgresStoreError};
+use super::{Backend, PostgresStore, PostgresStoreError};
+use crate::{state::policy_from_millis, store::LoginRecord, SessionEvent};
 
 /// Heap pages one DELETE walks: each statement touches at most this many pages (8 KiB each),
 /// whatever the table holds.
-const PAGES_PER_BATCH: i64 = 128;
+const PAGES_PER_BATCH: i64 = 32;
 
-/// What one run of the reaper deleted, by why each session had ended.
+/// What one run of the reaper deleted, by why each session had ended. The same sums reach the
+/// middleware's hooks as one [`SessionEvent::Reaped`] per run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Reaped {
     /// Whether this instance ran the reaper (another one holding the lock: `false`).
     pub ran: bool,
+    /// Rows of sessions that ended by their idle timeout.
+    pub idle: usize,
+    /// Rows of sessions that ended by their absolute timeout.
+    pub absolute: usize,
     /// Rows of sessions revoked through the registry.
     pub revoked: usize,
     /// Rows of sessions evicted beyond their user's session limit.
     pub evicted: usize,
-    /// Rows of sessions that ended by their deadline (idle or absolute), or never had a user.
-    pub deadline: usize,
+    /// Rows of sessions without a user (a cart before log-in) whose time ran out.
+    pub anonymous: usize,
     /// How many DELETE statements the run took.
     pub batches: usize,
 }
 
 impl Reaped {
     /// Every row deleted.
+    ///
+    /// # Examples
+    /// ```
+    /// let reaped = session_expiry::postgres::Reaped::default();
+    /// assert_eq!(reaped.total(), 0);
+    /// ```
     #[must_use]
     pub fn total(&self) -> usize {
-        self.revoked + self.evicted + self.deadline
+        self.idle + self.absolute + self.revoked + self.evicted + self.anonymous
+    }
+
+    /// Counts one deleted row: its `ended` mark, log-in instant, deadline and log-in record.
+    fn count(&mut self, backend: &Backend, row: &tokio_postgres::Row) {
+        let ended: Option<&str> = row.get(0);
+        let login_ms: Option<i64> = row.get(1);
+        let expires_ms: i64 = row.get(2);
+        let login: Option<&str> = row.get(3);
+        match ended {
+            Some("revoked") => self.revoked += 1,
+            Some("evicted") => self.evicted += 1,
+            _ => match login
+                .and_then(LoginRecord::parse)
+                .and_then(LoginRecord::ended)
+            {
+                Some((_, _, policy)) => {
+                    // Which limit the deadline was: the absolute one if the log-in was as old
+                    // as it allows when the session ended (as the middleware would have said).
+                    let policy = backend
+                        .middleware
+                        .configuration()
+                        .effective_policy(policy.map(policy_from_millis));
+                    let age = login_ms.map_or(0, |login| expires_ms.saturating_sub(login));
+                    let absolute = policy.absolute().is_some_and(|limit| {
+                        u64::try_from(age).is_ok_and(|age| u128::from(age) >= limit.as_millis())
+                    });
+                    if absolute {
+                        self.absolute += 1;
+                    } else {
+                        self.idle += 1;
+                    }
+                }
+                None => self.anonymous += 1,
+            },
+        }
     }
 }
 
@@ -39,10 +86,13 @@ impl PostgresStore {
     /// One run of the reaper: unless another instance holds the table's reaper lock
     /// (`pg_try_advisory_lock`, then `ran` is `false`), deletes every row whose session ended
     /// more than a day ago (the day its reason is kept), walking the table a range of
-    /// 128 heap pages (1 MiB) per statement so that no statement runs long and
-    /// requests are served in between. Reports the run as one `info` event (`session_expiry`
-    /// target) summing the reasons, and, with the `metrics` feature, in the counter
-    /// `session_expiry_reaped_total`.
+    /// 32 heap pages (256 KiB) per statement so that no statement runs long and
+    /// requests are served in between. Reports the run as one [`SessionEvent::Reaped`] summing
+    /// the reasons (to the middleware's hooks given with
+    /// [`for_middleware`](super::PostgresStoreBuilder::for_middleware), an `info` line with
+    /// target `session_expiry`, and with the `metrics` feature the counter
+    /// `session_expiry_reaped_total{reason}`). A run skipped because another instance holds the
+    /// lock reports nothing.
     ///
     /// # Errors
     /// [`PostgresStoreError`] if PostgreSQL is unavailable.
@@ -95,12 +145,8 @@ impl PostgresStore {
                     .await
                     .map_err(|error| backend.error(error))?;
                 reaped.batches += 1;
-                for row in rows {
-                    match row.get::<_, Option<String>>(0).as_deref() {
-                        Some("revoked") => reaped.revoked += 1,
-                        Some("evicted") => reaped.evicted += 1,
-                        _ => reaped.deadline += 1,
-                    }
+                for row in &rows {
+                    reaped.count(backend, row);
                 }
                 start = end;
             }
@@ -112,18 +158,14 @@ impl PostgresStore {
             .execute("SELECT pg_advisory_unlock($1, 1)", &[&sql.lock_class])
             .await;
         let reaped = result?;
-        tracing::info!(
-            target: "session_expiry",
-            revoked = reaped.revoked,
-            evicted = reaped.evicted,
-            deadline = reaped.deadline,
-            batches = reaped.batches,
-            "reaped {} ended sessions",
-            reaped.total()
-        );
-        #[cfg(feature = "metrics")]
-        metrics::counter!("session_expiry_reaped_total")
-            .increment(u64::try_from(reaped.total()).unwrap_or(u64::MAX));
+        backend.events.emit(&SessionEvent::Reaped {
+            idle: reaped.idle,
+            absolute: reaped.absolute,
+            revoked: reaped.revoked,
+            evicted: reaped.evicted,
+            anonymous: reaped.anonymous,
+            batches: reaped.batches,
+        });
         Ok(reaped)
     }
 

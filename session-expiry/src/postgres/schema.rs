@@ -13,6 +13,9 @@
 //! | `state` | the expiry state, as the middleware stored it | at a refresh |
 //! | `entries` | every other session entry, as one JSON object | when the app changes them |
 //!
+//! Beside it, `<table>_schema` records the versions applied and `<table>_settings` holds one
+//! row: the run-time "valid from" instant (`SessionRegistry::set_sessions_valid_from`).
+//!
 //! Indexed: the primary key `id`, and `(user_tag, login_ms)` for the user's sessions. Both
 //! hold only columns a refresh never changes, so a refresh is a HOT update (the table's fill
 //! factor, 80, leaves room on each page for it). A row outlives its session's deadline by a
@@ -29,10 +32,13 @@ use super::PostgresStoreError;
 pub(crate) const GRACE_MS: i64 = 24 * 3600 * 1000;
 
 /// The newest schema version this release creates.
-pub(crate) const SCHEMA_VERSION: i32 = 1;
+pub(crate) const SCHEMA_VERSION: i32 = 2;
 
-/// The upgrade to each version, in order; `{t}` is the qualified table, `{i}` the bare name.
-const MIGRATIONS: [&str; 1] = ["CREATE TABLE {t} (
+/// The upgrade to each version, in order; `{t}` is the qualified table, `{i}` the bare name,
+/// `{s}` the qualified settings table (one row: the run-time "valid from" instant, Unix ms, 0
+/// for none).
+const MIGRATIONS: [&str; 2] = [
+    "CREATE TABLE {t} (
     id bytea PRIMARY KEY,
     user_tag bytea,
     login_ms bigint,
@@ -43,7 +49,13 @@ const MIGRATIONS: [&str; 1] = ["CREATE TABLE {t} (
     state text,
     entries text NOT NULL
 ) WITH (fillfactor = 80);
-CREATE INDEX {i}_user ON {t} (user_tag, login_ms) WHERE user_tag IS NOT NULL;"];
+CREATE INDEX {i}_user ON {t} (user_tag, login_ms) WHERE user_tag IS NOT NULL;",
+    "CREATE TABLE {s} (
+    one boolean PRIMARY KEY DEFAULT true CHECK (one),
+    valid_from_ms bigint NOT NULL
+);
+INSERT INTO {s} (valid_from_ms) VALUES (0);",
+];
 
 /// Whether `name` is a plain lowercase identifier: quoted or not, it means the same.
 pub(crate) fn valid_name(name: &str) -> bool {
@@ -72,6 +84,8 @@ pub(crate) struct Sql {
     pub(crate) revoke_batch: String,
     pub(crate) reap: String,
     pub(crate) pages: String,
+    pub(crate) raise_valid_from: String,
+    pub(crate) read_valid_from: String,
 }
 
 /// Live: not ended and before its deadline, at `$now`.
@@ -80,6 +94,7 @@ const LIVE: &str = "ended IS NULL AND expires_ms > ";
 impl Sql {
     pub(crate) fn new(schema: &str, table: &str) -> Self {
         let t = format!("\"{schema}\".\"{table}\"");
+        let settings = format!("\"{schema}\".\"{table}_settings\"");
         let digest = <sha2::Sha256 as sha2::Digest>::digest(t.as_bytes());
         let lock_class = i32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]);
         Self {
@@ -87,11 +102,11 @@ impl Sql {
             table: table.to_owned(),
             lock_class,
             // Expiry in the query: a row past its deadline gives back no data, only what
-            // names the reason it ended.
+            // names the reason it ended (its expiry state) and, when the app keeps some keys
+            // past a session's end ($3), the entries the store picks them from.
             load: format!(
-                "SELECT ended, login, expires_ms > $2, \
-                 CASE WHEN expires_ms > $2 OR ended IS NOT NULL THEN state END, \
-                 CASE WHEN expires_ms > $2 AND ended IS NULL THEN entries END \
+                "SELECT ended, login, expires_ms > $2, state, \
+                 CASE WHEN ended IS NULL AND (expires_ms > $2 OR $3) THEN entries END \
                  FROM {t} WHERE id = $1 AND expires_ms > $2 - {GRACE_MS}"
             ),
             insert: format!(
@@ -134,17 +149,26 @@ impl Sql {
             reap: format!(
                 "DELETE FROM {t} WHERE ctid >= format('(%s,0)', $1::bigint)::tid \
                  AND ctid < format('(%s,0)', $2::bigint)::tid AND expires_ms <= $3::bigint - {GRACE_MS} \
-                 RETURNING ended, login_ms, state IS NOT NULL"
+                 RETURNING ended, login_ms, expires_ms, login"
             ),
             pages: format!(
                 "SELECT pg_relation_size('{}') / current_setting('block_size')::bigint",
                 t.replace('\'', "''")
             ),
+            raise_valid_from: format!(
+                "UPDATE {settings} SET valid_from_ms = greatest(valid_from_ms, $1) \
+                 RETURNING valid_from_ms"
+            ),
+            read_valid_from: format!("SELECT valid_from_ms FROM {settings}"),
         }
     }
 
     pub(crate) fn qualified(&self) -> String {
         format!("\"{}\".\"{}\"", self.schema, self.table)
+    }
+
+    fn settings(&self) -> String {
+        format!("\"{}\".\"{}_settings\"", self.schema, self.table)
     }
 }
 
@@ -170,7 +194,7 @@ pub(crate) async fn migrate(client: &mut Client, sql: &Sql) -> Result<i32, Migra
     if found > SCHEMA_VERSION {
         return Err(MigrateError::TooNew(found));
     }
-    let table = sql.qualified();
+    let (table, settings) = (sql.qualified(), sql.settings());
     for (step, migration) in MIGRATIONS.iter().enumerate() {
         let version = i32::try_from(step).unwrap_or(i32::MAX) + 1;
         if version <= found {
@@ -180,7 +204,10 @@ pub(crate) async fn migrate(client: &mut Client, sql: &Sql) -> Result<i32, Migra
         let _infallible = write!(
             text,
             "{}",
-            migration.replace("{t}", &table).replace("{i}", &sql.table)
+            migration
+                .replace("{t}", &table)
+                .replace("{i}", &sql.table)
+                .replace("{s}", &settings)
         );
         tx.batch_execute(&text).await?;
         tx.execute(

@@ -13,6 +13,7 @@ use super::{
     PostgresStoreBuilder, PostgresStoreError,
 };
 use crate::{
+    config::LogoutBehavior,
     registry::{id::ID_BYTES, SessionId, SessionRegistry},
     store::{
         peek::{peek, Peek},
@@ -258,12 +259,17 @@ impl PostgresStore {
     /// One SELECT: the session's data while it is live, what names its end after.
     async fn read(&self, id: &[u8]) -> Result<Option<SessionState>, PostgresStoreError> {
         let now = self.backend.now_ms();
+        let kept = match &self.backend.middleware.configuration().logout_behavior {
+            LogoutBehavior::Keep(keys) => Some(keys),
+            _ => None,
+        };
+        let keeps = kept.is_some();
         let sql = &self.backend.sql.load;
         let row = self
             .backend
             .with(|client| async move {
                 let statement = client.prepare_cached(sql).await?;
-                client.query_opt(&statement, &[&id, &now]).await
+                client.query_opt(&statement, &[&id, &now, &keeps]).await
             })
             .await?;
         let Some(row) = row else { return Ok(None) };
@@ -299,8 +305,9 @@ impl PostgresStore {
                 }
                 put_str(&mut state, ID_KEY, SessionId::of_digest(id).as_str());
             }
-            // Past its deadline: no data, only whose it was, so that the middleware names the
-            // reason (`idle` or `absolute`).
+            // Past its deadline: no data, only whose it was and its expiry state, so that the
+            // middleware names the reason (`idle` or `absolute`) and how long it was idle;
+            // of its entries only those the app keeps past a session's end.
             None => {
                 let Some((login_ms, user, policy)) = login
                     .as_deref()
@@ -309,6 +316,15 @@ impl PostgresStore {
                 else {
                     return Ok(None);
                 };
+                if let (Some(keys), Some(entries)) = (kept, entries) {
+                    let entries: SessionState = serde_json::from_str(&entries).map_err(|_| {
+                        PostgresStoreError::Corrupt("a session's entries are not JSON".into())
+                    })?;
+                    state.extend(entries.into_iter().filter(|(key, _)| keys.contains(key)));
+                }
+                if let Some(expiry) = expiry {
+                    state.insert(ENDING_KEY.to_owned(), expiry);
+                }
                 StoreMarker::Ended {
                     login_ms,
                     user,

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::{connection::Connection, keys::KeySpace};
-use crate::{events::Events, unix_ms::UnixMs, Clock};
+use crate::{events::Events, unix_ms::UnixMs, valid_from::ValidFrom, Clock};
 
 /// What the store and its registry share: the connection, the key names, the clock.
 pub(crate) struct Backend {
@@ -14,6 +14,8 @@ pub(crate) struct Backend {
     pub(crate) state_key: Arc<str>,
     /// Where the store's events go (evictions, revocations): the log and the hooks.
     pub(crate) events: Events,
+    /// The middleware's "valid from" instant, when the store was built for it.
+    pub(crate) valid_from: Option<Arc<ValidFrom>>,
 }
 
 impl Backend {

@@ -6,9 +6,12 @@ use super::{
     backend::Backend,
     connection::{Connection, Timeouts},
     keys::KeySpace,
-    notify, RedisStore, RedisStoreError,
+    notify, valid_from, RedisStore, RedisStoreError,
 };
-use crate::{events::Events, stamp::Stamps, Clock, SessionExpiry, SystemClock, STATE_KEY};
+use crate::{
+    events::Events, stamp::Stamps, valid_from::ValidFrom, Clock, SessionExpiry, SystemClock,
+    STATE_KEY,
+};
 
 /// A fluent builder for [`RedisStore`]; start with [`RedisStore::builder`] (one Redis), or
 /// `RedisStore::cluster_builder` (a Redis Cluster, feature `redis-cluster`). Every setting
@@ -39,6 +42,8 @@ pub struct RedisStoreBuilder {
     events: Events,
     /// The middleware's security stamps, to tell other instances of changes.
     stamps: Option<Arc<Stamps>>,
+    /// The middleware's "valid from" instant, to follow the one Redis keeps, and how often.
+    valid_from: Option<(Arc<ValidFrom>, Duration)>,
 }
 
 impl std::fmt::Debug for RedisStoreBuilder {
@@ -83,6 +88,7 @@ impl RedisStoreBuilder {
             state_key: Arc::from(STATE_KEY),
             events: Events::default(),
             stamps: None,
+            valid_from: None,
         }
     }
 
@@ -187,6 +193,10 @@ impl RedisStoreBuilder {
         self.state_key = Arc::clone(&configuration.state_key);
         self.events = configuration.events.clone();
         self.stamps = configuration.stamps.clone();
+        self.valid_from = Some((
+            Arc::clone(&configuration.valid_from),
+            configuration.stamp_check_interval,
+        ));
         self
     }
 
@@ -228,12 +238,20 @@ impl RedisStoreBuilder {
         let keys = KeySpace::new(self.prefix, self.events.user_ids.key().cloned());
         let (stamps, hub) = (self.stamps.as_ref(), &self.events.live);
         notify::wire(url, &connection, &keys, &self.clock, stamps, hub);
+        let valid_from = self.valid_from.map(|(instant, interval)| {
+            instant.follow(
+                valid_from::source(connection.clone(), keys.valid_from()),
+                interval,
+            );
+            instant
+        });
         Ok(RedisStore::from_backend(Backend {
             connection,
             keys,
             clock: self.clock,
             state_key: self.state_key,
             events: self.events,
+            valid_from,
         }))
     }
 }

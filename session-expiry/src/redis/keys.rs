@@ -156,6 +156,12 @@ impl KeySpace {
         }
     }
 
+    /// The instant before which every session ends (a sorted set of one member, so that
+    /// `ZADD GT` moves it only forward).
+    pub(crate) fn valid_from(&self) -> String {
+        format!("{}valid-from", self.prefix)
+    }
+
     /// Where a session's data lives.
     pub(crate) fn data(&self, tag: Option<&UserTag>, id: &SessionId) -> String {
         let mut key = match tag {

@@ -89,7 +89,8 @@
 //! expires) and `:g` (the sessions that ended by their deadline, by the instant their log-in
 //! record is forgotten, a day later). Sessions without a user live under
 //! `<prefix>a:<session id>`. Log-in renews the session key, so a session is born in its user's
-//! slot and never moves.
+//! slot and never moves. One more key, `<prefix>valid-from` (a sorted set of one member),
+//! keeps the instant of [`SessionRegistry::set_sessions_valid_from`].
 //!
 //! # Costs
 //! What one user's many sessions cost never grows with their number, except where asked to
@@ -188,6 +189,7 @@ mod record;
 mod registry;
 mod scripts;
 mod store;
+mod valid_from;
 
 // The registry's store-neutral pieces live in `crate::registry`; the Redis modules reach them
 // under their old names.

@@ -23,7 +23,7 @@ pub use self::{
     id::{InvalidSessionId, SessionId},
     page::{InvalidPageCursor, Page, PageCursor, SessionPage, MAX_PAGE_SIZE},
 };
-use crate::{events::Events, Expiry, ExpiryError, SessionEvent};
+use crate::{events::Events, unix_ms::UnixMs, Expiry, ExpiryError, SessionEvent};
 
 /// Which of a user's sessions a revocation ends.
 #[derive(Debug, Clone, Copy)]
@@ -488,6 +488,68 @@ impl SessionRegistry {
         current: &SessionId,
     ) -> Result<usize, RegistryError> {
         self.revoke_where(user, Which::Others(current)).await
+    }
+
+    /// Signs out everyone signed in before `instant`, on every instance, without a restart: a
+    /// global "sign out everyone" (after a breach, a leaked signing key, a change of the terms).
+    /// Their next request ends with reason `revoked`. The store keeps the instant, and it only
+    /// moves forward: an earlier one than kept changes nothing. Returns the instant now kept.
+    ///
+    /// This instance sees it at once; every other one whose store was built `for_middleware`
+    /// reads the kept instant at most once per
+    /// [`stamp_check_interval`](crate::config::SessionExpiryBuilder::stamp_check_interval)
+    /// (60 seconds unless set), on its first signed-in request after that, so it sees it within
+    /// the interval. Between reads a request costs one atomic load. The builder's
+    /// [`sessions_valid_from`](crate::config::SessionExpiryBuilder::sessions_valid_from) sets one
+    /// at start-up; the later of the two holds.
+    ///
+    /// # Errors
+    /// [`RegistryError`] if the store is unavailable: nothing changed then.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # async fn run(registry: session_expiry::registry::SessionRegistry) -> Result<(), session_expiry::registry::RegistryError> {
+    /// let kept = registry.set_sessions_valid_from(chrono::Utc::now()).await?;
+    /// println!("everyone signed in before {kept} is signed out");
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_sessions_valid_from(
+        &self,
+        instant: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, RegistryError> {
+        let wanted = UnixMs::of(instant).millis();
+        let kept = on_store!(self, backend => {
+            // Both stores' own: `keep_valid_from`, `kept_valid_from`, `valid_from`.
+            let kept = backend.keep_valid_from(wanted).await?;
+            if let Some(local) = &backend.valid_from {
+                local.raise(kept);
+            }
+            kept
+        });
+        tracing::info!(
+            target: "session_expiry",
+            valid_from = kept,
+            "sessions signed in before this instant (Unix ms) are signed out"
+        );
+        Ok(UnixMs::new(kept).map_or(instant, UnixMs::to_datetime))
+    }
+
+    /// The instant kept by [`set_sessions_valid_from`](Self::set_sessions_valid_from), if any.
+    ///
+    /// # Errors
+    /// [`RegistryError`] if the store is unavailable.
+    ///
+    /// # Examples
+    /// ```no_run
+    /// # async fn run(registry: session_expiry::registry::SessionRegistry) -> Result<(), session_expiry::registry::RegistryError> {
+    /// if let Some(instant) = registry.sessions_valid_from().await? {
+    ///     println!("sessions signed in before {instant} are signed out");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn sessions_valid_from(&self) -> Result<Option<DateTime<Utc>>, RegistryError> {
+        let kept = on_store!(self, backend => backend.kept_valid_from().await?);
+        Ok(kept.and_then(UnixMs::new).map(UnixMs::to_datetime))
     }
 
     async fn revoke_where(&self, user: &str, which: Which<'_>) -> Result<usize, RegistryError> {

@@ -1,5 +1,6 @@
 //! The security stamp at work on a request: judged on the way in (from the cache, or after one
-//! shared lookup), taken on the way out of a log-in or a credentials change.
+//! shared lookup), taken on the way out of a log-in or a credentials change. The store's
+//! "valid from" instant is read on the same rare way in that awaits.
 
 use std::{rc::Rc, sync::Arc, time::Duration};
 
@@ -31,8 +32,16 @@ const RETRY_AFTER: Duration = Duration::from_secs(5);
 pub(crate) enum Arrival {
     Pass,
     Ended(ExpiryReason),
-    /// Not in the cache: look it up, then judge again.
-    LookUp(Arc<Entry>),
+    /// Something to read first, then judge again.
+    Wait(Pending),
+}
+
+/// What a request waits for before it is judged.
+pub(crate) enum Pending {
+    /// The user's stamp, not in the cache: look it up.
+    Stamp(Arc<Entry>),
+    /// The store's "valid from" instant, due to be read (once per interval per process).
+    ValidFrom,
 }
 
 /// Judges `state` at `now` by the global "valid from" and the user's stamp: the cached one, or
@@ -43,8 +52,10 @@ pub(crate) fn on_arrival(
     now: UnixMs,
     looked_up: Option<Option<StampHash>>,
 ) -> Arrival {
-    let valid_from = config.valid_from.load(std::sync::atomic::Ordering::Relaxed);
-    if state.login.millis() < valid_from {
+    if looked_up.is_none() && config.valid_from.claim_read(now) {
+        return Arrival::Wait(Pending::ValidFrom);
+    }
+    if state.login.millis() < config.valid_from.millis() {
         return Arrival::Ended(ExpiryReason::Revoked);
     }
     let Some(stamps) = &config.stamps else {
@@ -54,7 +65,7 @@ pub(crate) fn on_arrival(
         Some(current) => current,
         None => match stamps.cache.get(&state.user, now) {
             Cached::Known(current) => current,
-            Cached::Lookup(entry) => return Arrival::LookUp(entry),
+            Cached::Lookup(entry) => return Arrival::Wait(Pending::Stamp(entry)),
         },
     };
     match current {
@@ -64,53 +75,70 @@ pub(crate) fn on_arrival(
     }
 }
 
-/// A request whose user's stamp is to be looked up before it is judged.
+/// A request that waits for its user's stamp or the store's "valid from" before it is judged.
 pub(crate) struct StampCheck {
-    pub(crate) entry: Arc<Entry>,
+    pub(crate) pending: Pending,
     pub(crate) user: String,
-    /// When the request arrived: it is judged by that instant after the lookup too.
+    /// When the request arrived: it is judged by that instant after the wait too.
     pub(crate) now: UnixMs,
 }
 
-/// Looks the stamp up (or waits for the request that does), then admits the request with it
-/// and runs the app: the rare way in that awaits.
+/// Reads what the request waits for (the stamp: or waits for the request that looks it up),
+/// then admits the request and runs the app: the rare way in that awaits. A request may wait
+/// for both, the instant first.
 pub(crate) async fn look_up_then_call<S, B>(
     service: Rc<S>,
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     config: Arc<Configuration>,
-    check: StampCheck,
+    mut check: StampCheck,
 ) -> Outcome<B>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody + 'static,
 {
-    let Some(stamps) = &config.stamps else {
-        return Err(actix_web::error::ErrorInternalServerError(
-            "a stamp check without a stamp lookup",
-        ));
-    };
-    let looked_up = resolve(stamps, &config, &check.entry, &check.user, req.request()).await;
-    let current = match looked_up {
-        Ok(current) => current,
-        Err(error) => {
-            report_failure(&config, check.user, &error);
-            let answer = response::unavailable(req.request(), RETRY_AFTER);
-            return Ok(req.into_response(answer).map_into_right_body());
-        }
-    };
-    match admit_at(req, &config, check.now, Some(current))? {
-        Admitted::Answered(answer) => Ok(answer),
-        Admitted::Passed(req, session, context) => {
-            let res = service.call(req).await?;
-            if context.awaits_on_the_way_out() {
-                resolve_then_finish(res, session, context).await
-            } else {
-                finish(res, &session, &context)
+    let mut looked_up = None;
+    loop {
+        match check.pending {
+            Pending::ValidFrom => config.valid_from.read(check.now).await,
+            Pending::Stamp(entry) => {
+                let Some(stamps) = &config.stamps else {
+                    return Err(actix_web::error::ErrorInternalServerError(
+                        "a stamp check without a stamp lookup",
+                    ));
+                };
+                match resolve(stamps, &config, &entry, &check.user, req.request()).await {
+                    Ok(current) => looked_up = Some(current),
+                    Err(error) => {
+                        report_failure(&config, check.user, &error);
+                        let answer = response::unavailable(req.request(), RETRY_AFTER);
+                        return Ok(req.into_response(answer).map_into_right_body());
+                    }
+                }
             }
         }
-        Admitted::LookUp(..) => Err(actix_web::error::ErrorInternalServerError(
-            "a stamp looked up twice",
-        )),
+        match admit_at(req, &config, check.now, looked_up)? {
+            Admitted::Answered(answer) => return Ok(answer),
+            Admitted::Passed(req, session, context) => {
+                let res = service.call(req).await?;
+                return if context.awaits_on_the_way_out() {
+                    resolve_then_finish(res, session, context).await
+                } else {
+                    finish(res, &session, &context)
+                };
+            }
+            // Only a stamp after the instant: the instant is claimed once per interval, and
+            // a looked-up stamp is judged as it is.
+            Admitted::LookUp(again, next)
+                if looked_up.is_none() && matches!(next.pending, Pending::Stamp(_)) =>
+            {
+                (req, check) = (again, next);
+            }
+            Admitted::LookUp(..) => {
+                return Err(actix_web::error::ErrorInternalServerError(
+                    "a request waited twice for the same thing",
+                ))
+            }
+        }
     }
 }
 

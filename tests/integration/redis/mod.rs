@@ -19,15 +19,7 @@ mod registry;
 mod revoke;
 mod ttl;
 
-pub fn instant(value: &serde_json::Value) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(value.as_str().unwrap())
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
-pub fn after(clock_start: DateTime<Utc>, elapsed: Duration) -> DateTime<Utc> {
-    clock_start + chrono::Duration::from_std(elapsed).unwrap()
-}
+pub use crate::support::{after, instant};
 
 /// A state as the middleware writes it (README: "what is stored").
 pub fn state(user: &str, login: u64, seen: u64) -> HashMap<String, String> {

@@ -3,10 +3,12 @@
 //! [`suite!`] instantiates every body on every backend, as `<file>::<backend>::<behaviour>`
 //! (`suite::timeouts::redis_cluster::session_expires_exactly_at_the_idle_timeout`).
 //!
-//! The backends: the cookie store, a single Redis node and a Redis Cluster. A new store (the
-//! PostgreSQL one is next) is one more [`Backend`] impl and one more line in [`suite!`]; the
-//! bodies stay as they are. What a store cannot do is a capability it declares
+//! The backends: the cookie store, a single Redis node, a Redis Cluster and PostgreSQL. A new
+//! store is one more [`Backend`] impl and one more line in [`suite!`]; the bodies stay as they
+//! are. What a store cannot do is a capability it declares
 //! ([`Backend::REVOCATION`]): the bodies then check that it is really absent, never skip.
+
+use std::time::Duration;
 
 use actix_http::Request;
 use actix_session::config::CookieContentSecurity;
@@ -15,9 +17,10 @@ use actix_web::{
     dev::{Service, ServiceResponse},
     web,
 };
-use session_expiry::config::SessionExpiryBuilder;
+use session_expiry::{config::SessionExpiryBuilder, registry::SessionRegistry};
 
 use crate::{
+    postgres_support::PgTarget,
     redis_support::Target,
     support::{self, Client},
 };
@@ -26,9 +29,11 @@ mod answers;
 mod credentials;
 mod ended_means_ended;
 mod policies;
+mod registry;
 mod revocation;
 mod step_up;
 mod timeouts;
+mod valid_from;
 
 /// A store the suite runs on: it builds the fixture app (the routes of [`support::routes`],
 /// and, where the store keeps a registry, the example's `/sessions` routes) under a middleware.
@@ -49,6 +54,31 @@ pub trait Backend: 'static {
             Response = ServiceResponse<impl MessageBody + 'static>,
             Error = actix_web::Error,
         >,
+    >;
+}
+
+/// A store with a per-user registry (Redis, a Redis Cluster, PostgreSQL): the bodies of
+/// `suite!(server_side: …)` run on each.
+pub trait ServerSide: Backend {
+    /// One more app instance on this backend's store (the same Redis prefix or PostgreSQL
+    /// schema as every other instance of the body), under the middleware `builder` makes, with
+    /// the body's own `extra` routes first, and the registry of its store. `patience` bounds
+    /// each store operation instead of the fixtures' short timeouts (for bodies that pile up
+    /// concurrent log-ins of one user).
+    fn instance(
+        &self,
+        builder: SessionExpiryBuilder,
+        extra: fn(&mut web::ServiceConfig),
+        patience: Option<Duration>,
+    ) -> impl std::future::Future<
+        Output = (
+            SessionRegistry,
+            impl Service<
+                Request,
+                Response = ServiceResponse<impl MessageBody + 'static>,
+                Error = actix_web::Error,
+            >,
+        ),
     >;
 }
 
@@ -86,29 +116,107 @@ impl Backend for Redis {
         Response = ServiceResponse<impl MessageBody + 'static>,
         Error = actix_web::Error,
     > {
+        self.instance(builder, extra, None).await.1
+    }
+}
+
+impl ServerSide for Redis {
+    async fn instance(
+        &self,
+        builder: SessionExpiryBuilder,
+        extra: fn(&mut web::ServiceConfig),
+        patience: Option<Duration>,
+    ) -> (
+        SessionRegistry,
+        impl Service<
+            Request,
+            Response = ServiceResponse<impl MessageBody + 'static>,
+            Error = actix_web::Error,
+        >,
+    ) {
         let middleware = builder.build();
-        let store = self.0.store_for(&middleware).await;
-        crate::redis_support::redis_app_for(
+        let mut store = self.0.builder_for(&middleware);
+        if let Some(patience) = patience {
+            store = store.response_timeout(patience);
+        }
+        let store = store.build().await.unwrap();
+        let registry = store.registry();
+        let app = crate::redis_support::redis_app_for(
             store,
             middleware,
             CookieContentSecurity::Private,
             extra,
         )
-        .await
+        .await;
+        (registry, app)
+    }
+}
+
+/// The PostgreSQL store with the same registry: the test binary's server (or `DATABASE_URL`),
+/// a schema of each test's own, so that tests run in parallel.
+pub struct Postgres(pub PgTarget);
+
+impl Backend for Postgres {
+    const REVOCATION: bool = true;
+
+    async fn app(
+        &self,
+        builder: SessionExpiryBuilder,
+        extra: fn(&mut web::ServiceConfig),
+    ) -> impl Service<
+        Request,
+        Response = ServiceResponse<impl MessageBody + 'static>,
+        Error = actix_web::Error,
+    > {
+        self.instance(builder, extra, None).await.1
+    }
+}
+
+impl ServerSide for Postgres {
+    async fn instance(
+        &self,
+        builder: SessionExpiryBuilder,
+        extra: fn(&mut web::ServiceConfig),
+        patience: Option<Duration>,
+    ) -> (
+        SessionRegistry,
+        impl Service<
+            Request,
+            Response = ServiceResponse<impl MessageBody + 'static>,
+            Error = actix_web::Error,
+        >,
+    ) {
+        let middleware = builder.build();
+        let mut store = self.0.builder_for(&middleware);
+        if let Some(patience) = patience {
+            store = store.timeout(patience);
+        }
+        let store = store.build().await.unwrap();
+        let registry = store.registry();
+        let app = crate::postgres_support::pg_app_for(store, middleware, extra).await;
+        (registry, app)
     }
 }
 
 /// Every body named, on every backend: one module per backend, one test per body. With
-/// `redis:` first, bodies of the Redis store's own (taking a [`Target`]), on every deployment.
+/// `redis:` first, bodies of the Redis store's own (taking a [`Target`]), on every deployment;
+/// with `server_side:`, bodies of the registry (taking a [`ServerSide`]), on every store that
+/// keeps one.
 macro_rules! suite {
     (redis: $($body:ident),* $(,)?) => {
         suite!(@on redis_single_node, $crate::redis_support::Target::single(), [$($body),*]);
         suite!(@on redis_cluster, $crate::redis_support::Target::cluster(), [$($body),*]);
     };
+    (server_side: $($body:ident),* $(,)?) => {
+        suite!(@on redis_single_node, $crate::suite::Redis($crate::redis_support::Target::single()), [$($body),*]);
+        suite!(@on redis_cluster, $crate::suite::Redis($crate::redis_support::Target::cluster()), [$($body),*]);
+        suite!(@on postgres, $crate::suite::Postgres($crate::postgres_support::PgTarget::shared()), [$($body),*]);
+    };
     ($($body:ident),* $(,)?) => {
         suite!(@on cookie_store, $crate::suite::CookieStore, [$($body),*]);
         suite!(@on redis_single_node, $crate::suite::Redis($crate::redis_support::Target::single()), [$($body),*]);
         suite!(@on redis_cluster, $crate::suite::Redis($crate::redis_support::Target::cluster()), [$($body),*]);
+        suite!(@on postgres, $crate::suite::Postgres($crate::postgres_support::PgTarget::shared()), [$($body),*]);
     };
     (@on $backend:ident, $fixture:expr, [$($body:ident),*]) => {
         mod $backend {
