@@ -292,3 +292,25 @@ async fn live_the_redis_examples_revoke_all_on_one_instance_closes_the_socket_on
     assert!(revoked.elapsed() < Duration::from_secs(1));
     assert_eq!(ended.event, "session-expired");
 }
+
+#[actix_web::test]
+async fn live_sign_out_everyone_on_another_instance_closes_the_sockets_signed_in_before() {
+    use session_expiry::Clock as _;
+
+    let target = Target::own(RedisServer::start());
+    let clock = MockClock::new();
+    let (first, _) = instance!(target, &clock);
+    let (_second, registry) = instance!(target, &clock);
+    let (_alice, mut before) = signed_in_socket(&first, &clock, "alice").await;
+    clock.advance(Duration::from_millis(5));
+    let cutoff = clock.now();
+    clock.advance(Duration::from_millis(5));
+    let (_bob, mut after) = signed_in_socket(&first, &clock, "bob").await;
+    listening(&target, 2).await;
+
+    let signed_out = Instant::now();
+    registry.set_sessions_valid_from(cutoff).await.unwrap();
+    before.closes_with("revoked", Duration::from_secs(1)).await;
+    assert!(signed_out.elapsed() < Duration::from_secs(1));
+    assert!(after.still_open(Duration::from_millis(200)).await);
+}

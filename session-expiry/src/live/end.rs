@@ -44,7 +44,8 @@ impl std::fmt::Debug for Seed {
 /// - the absolute deadline;
 /// - the idle deadline, counted from the last activity (the request's, or a message's through
 ///   [`SessionActivity::touch`]);
-/// - a revocation or eviction through the registry, a credentials change
+/// - a revocation or eviction through the registry (its "sign out everyone",
+///   `set_sessions_valid_from`, included), a credentials change
 ///   ([`Expiry::credentials_changed`](crate::Expiry::credentials_changed)) by another session
 ///   of the user, or a log-out of this same session (in another tab): at once within the
 ///   process, and from other instances through the server-side store's notifications;

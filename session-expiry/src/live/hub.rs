@@ -198,6 +198,19 @@ impl Hub {
             }
             return;
         }
+        if let Target::Before(_) = notice.target {
+            let watched = lock(&self.watched);
+            let ending = watched.values().flatten();
+            let ending: Vec<Arc<Watch>> = ending
+                .filter(|watch| notice.ends(watch.login, watch.id.as_deref()))
+                .cloned()
+                .collect();
+            drop(watched);
+            for watch in ending {
+                watch.end(notice.reason);
+            }
+            return;
+        }
         let ending: Vec<Arc<Watch>> = match lock(&self.watched).get(&notice.user) {
             Some(sessions) => sessions
                 .iter()
