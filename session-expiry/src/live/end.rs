@@ -344,6 +344,10 @@ impl SessionActivity {
         let Some(keep) = self.hub.keeper() else {
             return false;
         };
+        if self.watch.id().is_none() {
+            // Renewed since the connection opened: the store's record of it is not known here.
+            return false;
+        }
         if self.watch.ended().is_some() {
             return false;
         }
@@ -362,7 +366,7 @@ impl SessionActivity {
         };
         keep(Activity {
             user: self.watch.user.clone(),
-            id: self.watch.id.clone(),
+            id: self.watch.id(),
             // A string always serializes.
             entry: serde_json::to_string(&state.encode(&self.policy)).unwrap_or_default(),
         });

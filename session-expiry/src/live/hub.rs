@@ -54,8 +54,9 @@ pub(crate) struct Watch {
     pub(crate) user: String,
     /// When it signed in (Unix ms).
     pub(crate) login: u64,
-    /// Its registry id, on a server-side store.
-    pub(crate) id: Option<String>,
+    /// Its registry id, on a server-side store; forgotten when its session ID is renewed (a
+    /// credentials change), as the new one is not known here.
+    id: Mutex<Option<String>>,
     /// Its last activity (Unix ms), as the socket knows it.
     pub(crate) seen: AtomicU64,
     ended: OnceLock<ExpiryReason>,
@@ -65,6 +66,11 @@ pub(crate) struct Watch {
 }
 
 impl Watch {
+    /// Its registry id, if it has one still.
+    pub(crate) fn id(&self) -> Option<String> {
+        lock(&self.id).clone()
+    }
+
     /// Why the session ended, once it has.
     pub(crate) fn ended(&self) -> Option<ExpiryReason> {
         self.ended.get().copied()
@@ -143,7 +149,7 @@ impl Hub {
         let watch = Arc::new(Watch {
             user: user.clone(),
             login,
-            id,
+            id: Mutex::new(id),
             seen: AtomicU64::new(seen),
             ended: OnceLock::new(),
             waker: Mutex::new(None),
@@ -155,6 +161,20 @@ impl Hub {
             .push(Arc::clone(&watch));
         self.count.fetch_add(1, Ordering::Relaxed);
         watch
+    }
+
+    /// The session of `user` signed in at `login` was renewed (a new session ID, a new
+    /// registry id this process does not learn): its connections forget the old id, so that
+    /// they are not taken for ended when it is looked up.
+    pub(crate) fn renewed(&self, user: &str, login: u64) {
+        if self.count.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        if let Some(sessions) = lock(&self.watched).get(user) {
+            for watch in sessions.iter().filter(|watch| watch.login == login) {
+                *lock(&watch.id) = None;
+            }
+        }
     }
 
     /// A request of the session of `user` signed in at `login` recorded activity at `seen`
@@ -202,7 +222,7 @@ impl Hub {
             let watched = lock(&self.watched);
             let ending = watched.values().flatten();
             let ending: Vec<Arc<Watch>> = ending
-                .filter(|watch| notice.ends(watch.login, watch.id.as_deref()))
+                .filter(|watch| notice.ends(watch.login, watch.id().as_deref()))
                 .cloned()
                 .collect();
             drop(watched);
@@ -214,7 +234,7 @@ impl Hub {
         let ending: Vec<Arc<Watch>> = match lock(&self.watched).get(&notice.user) {
             Some(sessions) => sessions
                 .iter()
-                .filter(|watch| notice.ends(watch.login, watch.id.as_deref()))
+                .filter(|watch| notice.ends(watch.login, watch.id().as_deref()))
                 .cloned()
                 .collect(),
             None => return,

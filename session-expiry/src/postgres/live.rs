@@ -21,7 +21,7 @@ pub(crate) fn probe(pool: Pool, table: String, timeout: Duration) -> Probe {
     let select: Arc<str> = Arc::from(format!("SELECT seen_ms, ended FROM {table} WHERE id = $1"));
     Arc::new(move |watch: &Watch| {
         let id = watch
-            .id
+            .id()
             .as_deref()
             .and_then(|id| id.parse::<SessionId>().ok())
             .and_then(|id| id.bytes());
