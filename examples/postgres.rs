@@ -6,7 +6,8 @@
 //! DATABASE_URL=postgres://app@localhost/app PORT=8081 cargo run --example postgres
 //! ```
 //!
-//! `DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`), `SESSION_SECRET` (at least 32 bytes, the same
+//! `DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`), `DATABASE_SCHEMA`
+//! (the session table's schema, created if missing; default `public`), `SESSION_SECRET` (at least 32 bytes, the same
 //! on every instance), `MAX_SESSIONS` (sessions per user; the crate's default, 100, when
 //! unset: a log-in beyond it ends the user's least recently active session, with reason
 //! `evicted`), plus the quickstart's `HOST`, `PORT`, `IDLE_TIMEOUT_SECS` and
@@ -31,7 +32,7 @@ const DEMO_SECRET: &str = "session-expiry demo secret: set SESSION_SECRET in any
 #[actix_web::main]
 async fn main() -> io::Result<()> {
     demo::init_logging();
-    let settings = demo::Settings::from_env()?;
+    let mut settings = demo::Settings::from_env()?;
     let url = env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let secret = env::var("SESSION_SECRET").unwrap_or_else(|_| {
@@ -46,12 +47,19 @@ async fn main() -> io::Result<()> {
     }
     // Every instance derives the same key, so each reads the others' cookies.
     let key = Key::derive_from(secret.as_bytes());
-    // The demo's accounts stay in each instance's memory (only a demo's user table); every
-    // instance must hash the security stamps under one key.
+    let schema = env::var("DATABASE_SCHEMA").unwrap_or_else(|_| "public".into());
+    // The demo's accounts (passwords and security stamps) in the same database, where every
+    // instance sees them: a password change on one signs the user's other devices out on all.
+    settings.accounts = demo::Accounts::on_postgres(&url, &schema).await?;
     let accounts = web::Data::new(settings.accounts.clone());
     let mut expiry = settings
         .expiry()
-        .data_owner_key(Key::derive_from(format!("{secret} data owner").as_bytes()));
+        // Sessions keep a keyed hash of their user's stamp: every instance must use one key.
+        .data_owner_key(Key::derive_from(format!("{secret} data owner").as_bytes()))
+        // Another instance learns of a password change at its next look at the user's stamp
+        // (PostgreSQL publishes nothing, unlike Redis): at most a second later here, at one
+        // lookup per signed-in user per second.
+        .stamp_check_interval(std::time::Duration::from_secs(1));
     if let Some(max) = demo::max_sessions()? {
         expiry = expiry.max_sessions(max);
     }
@@ -59,10 +67,11 @@ async fn main() -> io::Result<()> {
     // The store takes the middleware's clock, state key, log settings and hooks, and creates
     // or upgrades its table.
     let store = PostgresStore::builder(url.as_str())
+        .schema(schema.as_str())
         .for_middleware(&expiry)
         .build()
         .await
-        .map_err(|error| io::Error::other(format!("cannot use PostgreSQL: {error}")))?;
+        .map_err(|error| io::Error::other(format!("cannot use PostgreSQL: {}", causes(&error))))?;
     // Every instance starts one; one at a time runs, about every five minutes.
     let _reaper = store.spawn_reaper(std::time::Duration::from_secs(300));
     let registry = web::Data::new(store.registry());
@@ -110,4 +119,17 @@ async fn main() -> io::Result<()> {
     .bind((host, port))?
     .run()
     .await
+}
+
+/// `error` and every error under it, on one line: what PostgreSQL said, not only that it
+/// refused.
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -22,6 +22,7 @@ mod metrics_access;
 mod password_change;
 mod policies;
 mod policy_integrity;
+mod postgres_example;
 mod postgres_store;
 mod postgres_support;
 mod quickstart;

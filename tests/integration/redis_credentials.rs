@@ -15,7 +15,10 @@ use crate::{
     credentials::{change_password, Users},
     redis_server::RedisServer,
     redis_support::{cookie_key, Target},
-    support::{expiry, routes, whoami, Client},
+    support::{
+        demo_change_password, demo_instance, demo_log_in, expiry, routes,
+        the_new_password_holds_on_the_other_instance, whoami, Client,
+    },
 };
 
 const INTERVAL: Duration = Duration::from_secs(60);
@@ -126,52 +129,20 @@ async fn with_the_subscription_cut_the_interval_still_bounds_it_and_the_subscrib
     ended_within_a_second(&second, "/whoami").await;
 }
 
-/// One instance of the redis example's app on `target`: the demo's accounts in Redis, one
-/// `data_owner_key` for every instance, the store serving this instance's middleware.
-macro_rules! example_instance {
-    ($target:expr, $url:expr, $clock:expr) => {{
-        let mut settings = crate::demo::Settings::from_env().unwrap();
-        settings.accounts = crate::demo::Accounts::on_redis($url, "test-demo:")
-            .await
-            .unwrap();
-        let middleware = settings
-            .expiry()
-            .clock($clock.clone())
-            .data_owner_key(cookie_key())
-            .build();
-        let store = $target.store_for(&middleware).await;
-        Client::new(
-            test::init_service(
-                App::new()
-                    .app_data(web::Data::new(settings.accounts.clone()))
-                    .configure(crate::demo::routes)
-                    .wrap(middleware)
-                    .wrap(
-                        SessionMiddleware::builder(store, cookie_key())
-                            .cookie_secure(false)
-                            .build(),
-                    )
-                    .wrap(RequestScope::new()),
-            )
-            .await,
-        )
-    }};
-}
-
-fn demo_log_in(password: &str) -> TestRequest {
-    TestRequest::post()
-        .uri("/login")
-        .set_json(serde_json::json!({ "username": "alice", "password": password }))
-}
-
 #[actix_web::test]
 async fn the_redis_examples_password_change_signs_out_the_other_instance_too() {
     let server = RedisServer::start();
     let url = server.url();
     let target = Target::own(server);
     let clock = MockClock::new();
-    let first = example_instance!(target, &url, &clock);
-    let second = example_instance!(target, &url, &clock);
+    // The redis example's app: the demo's accounts in Redis.
+    let accounts = || async {
+        crate::demo::Accounts::on_redis(&url, "test-demo:")
+            .await
+            .unwrap()
+    };
+    let first = demo_instance!(target, accounts().await, &clock, |expiry| expiry);
+    let second = demo_instance!(target, accounts().await, &clock, |expiry| expiry);
     assert_eq!(
         second.json(demo_log_in("password")).await.status,
         StatusCode::OK
@@ -184,27 +155,7 @@ async fn the_redis_examples_password_change_signs_out_the_other_instance_too() {
     let moved = first.cookie();
     subscribed(&target, 2).await;
 
-    let changed = first
-        .json(
-            TestRequest::post()
-                .uri("/password")
-                .set_json(serde_json::json!({ "password": "correct horse" })),
-        )
-        .await;
-    assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
+    demo_change_password(&first).await;
     ended_within_a_second(&second, "/").await;
-    let home = || TestRequest::get().uri("/");
-    // The new password holds on the other instance; the first one's session lives on there.
-    assert_eq!(
-        second.json(demo_log_in("password")).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    second.set_cookie(first.cookie());
-    assert_ne!(first.cookie(), moved, "the changing session got a new ID");
-    assert_eq!(second.json(home()).await.json()["user"], "alice");
-    second.set_cookie(None);
-    assert_eq!(
-        second.json(demo_log_in("correct horse")).await.status,
-        StatusCode::OK
-    );
+    the_new_password_holds_on_the_other_instance(&first, &second, moved).await;
 }

@@ -222,3 +222,94 @@ pub fn after(
 ) -> chrono::DateTime<chrono::Utc> {
     start + chrono::Duration::from_std(elapsed).unwrap()
 }
+
+/// One instance of an example's app (`testkit::demo`'s routes) on a server-side `target`: the
+/// demo's `accounts` (where every instance sees them), one `data_owner_key` for every instance,
+/// the middleware of `adjust(settings.expiry())` on `clock`, the store serving it.
+macro_rules! demo_instance {
+    ($target:expr, $accounts:expr, $clock:expr, $adjust:expr) => {{
+        let mut settings = $crate::demo::Settings::from_env().unwrap();
+        settings.accounts = $accounts;
+        let middleware = ($adjust)(
+            settings
+                .expiry()
+                .clock($clock.clone())
+                .data_owner_key($crate::redis_support::cookie_key()),
+        )
+        .build();
+        let store = $target.store_for(&middleware).await;
+        $crate::support::Client::new(
+            actix_web::test::init_service(
+                actix_web::App::new()
+                    .app_data(actix_web::web::Data::new(settings.accounts.clone()))
+                    .configure($crate::demo::routes)
+                    .wrap(middleware)
+                    .wrap(
+                        actix_session::SessionMiddleware::builder(
+                            store,
+                            $crate::redis_support::cookie_key(),
+                        )
+                        .cookie_secure(false)
+                        .build(),
+                    )
+                    .wrap(session_expiry::redis::RequestScope::new()),
+            )
+            .await,
+        )
+    }};
+}
+pub(crate) use demo_instance;
+
+/// The demo's log-in of alice with `password`, as JSON.
+pub fn demo_log_in(password: &str) -> TestRequest {
+    TestRequest::post()
+        .uri("/login")
+        .set_json(serde_json::json!({ "username": "alice", "password": password }))
+}
+
+/// alice changes her password to "correct horse" on `first` (the demo's `POST /password`,
+/// signing out her other devices).
+pub async fn demo_change_password<S, B>(first: &Client<S>)
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody + 'static,
+{
+    let changed = first
+        .json(
+            TestRequest::post()
+                .uri("/password")
+                .set_json(serde_json::json!({ "password": "correct horse" })),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
+}
+
+/// After [`demo_change_password`] on `first` (whose session was `moved` before it): the new
+/// password holds on `second`, the old one no longer, and the session that changed it lives on
+/// there under its new ID.
+pub async fn the_new_password_holds_on_the_other_instance<S, B, T, C>(
+    first: &Client<S>,
+    second: &Client<T>,
+    moved: Option<actix_web::cookie::Cookie<'static>>,
+) where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody + 'static,
+    T: Service<Request, Response = ServiceResponse<C>, Error = actix_web::Error>,
+    C: MessageBody + 'static,
+{
+    assert_eq!(
+        second.json(demo_log_in("password")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    second.set_cookie(first.cookie());
+    assert_ne!(first.cookie(), moved, "the changing session got a new ID");
+    assert_eq!(
+        second.json(TestRequest::get().uri("/")).await.json()["user"],
+        "alice"
+    );
+    second.set_cookie(None);
+    assert_eq!(
+        second.json(demo_log_in("correct horse")).await.status,
+        StatusCode::OK
+    );
+}

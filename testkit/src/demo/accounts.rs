@@ -1,5 +1,5 @@
-//! The demo's accounts: a password and a security stamp each, in memory, or in Redis where
-//! every instance of the redis example sees them. A real app keeps them in its database and
+//! The demo's accounts: a password and a security stamp each, in memory, or in Redis or
+//! PostgreSQL where every instance of the redis or postgres example sees them. A real app keeps them in its database and
 //! checks a password hash in constant time.
 
 use std::{
@@ -35,6 +35,8 @@ enum Storage {
     Memory(Arc<Mutex<HashMap<String, Account>>>),
     /// One hash per account under the prefix; an account never changed is read as it starts.
     Redis(redis::aio::MultiplexedConnection, String),
+    /// One row per account changed, in the table named; the others are read as they start.
+    Postgres(deadpool_postgres::Pool, String),
 }
 
 /// Every account, shared by the app's workers (register one [`Accounts`] as app data and
@@ -52,6 +54,10 @@ fn unreachable(error: redis::RedisError) -> io::Error {
     io::Error::other(format!("the accounts in Redis: {error}"))
 }
 
+fn unusable(error: impl std::fmt::Display) -> io::Error {
+    io::Error::other(format!("the accounts in PostgreSQL: {error}"))
+}
+
 impl Accounts {
     /// Accounts in the Redis at `url`, under `prefix`: what every instance sees.
     pub async fn on_redis(url: &str, prefix: &str) -> io::Result<Self> {
@@ -64,6 +70,40 @@ impl Accounts {
             connection,
             format!("{prefix}demo-account:"),
         )))
+    }
+
+    /// Accounts in the PostgreSQL database at `url`, in the table `demo_accounts` of `schema`
+    /// (a plain lowercase name), both created if missing (under an advisory lock, so that
+    /// instances starting at once are safe): what every instance sees.
+    pub async fn on_postgres(url: &str, schema: &str) -> io::Result<Self> {
+        let plain = schema.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && schema
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !plain {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("schema {schema:?}: a plain lowercase name, such as `sessions`"),
+            ));
+        }
+        let config: tokio_postgres::Config = url.parse().map_err(unusable)?;
+        let manager = deadpool_postgres::Manager::new(config, tokio_postgres::NoTls);
+        let pool = deadpool_postgres::Pool::builder(manager)
+            .max_size(4)
+            .build()
+            .map_err(unusable)?;
+        let table = format!("\"{schema}\".demo_accounts");
+        let client = pool.get().await.map_err(unusable)?;
+        client
+            .batch_execute(&format!(
+                "BEGIN; SELECT pg_advisory_xact_lock(hashtext('{schema}.demo_accounts')); \
+                 CREATE SCHEMA IF NOT EXISTS \"{schema}\"; \
+                 CREATE TABLE IF NOT EXISTS {table} \
+                 (name text PRIMARY KEY, password text NOT NULL, stamp bigint NOT NULL); COMMIT"
+            ))
+            .await
+            .map_err(unusable)?;
+        Ok(Self(Storage::Postgres(pool, table)))
     }
 
     async fn get(&self, user: &str) -> io::Result<Option<Account>> {
@@ -84,6 +124,23 @@ impl Accounts {
                         stamp: stamp.parse().unwrap_or_default(),
                     }),
                     _ => starting(user),
+                })
+            }
+            Storage::Postgres(pool, table) => {
+                let client = pool.get().await.map_err(unusable)?;
+                let row = client
+                    .query_opt(
+                        &format!("SELECT password, stamp FROM {table} WHERE name = $1"),
+                        &[&user],
+                    )
+                    .await
+                    .map_err(unusable)?;
+                Ok(match row {
+                    Some(row) => Some(Account {
+                        password: row.get(0),
+                        stamp: u64::try_from(row.get::<_, i64>(1)).unwrap_or_default(),
+                    }),
+                    None => starting(user),
                 })
             }
         }
@@ -132,6 +189,20 @@ impl Accounts {
                     .hset_multiple(format!("{prefix}{user}"), &fields)
                     .await
                     .map_err(unreachable)?;
+            }
+            Storage::Postgres(pool, table) => {
+                let client = pool.get().await.map_err(unusable)?;
+                let stamp = i64::try_from(account.stamp).unwrap_or(i64::MAX);
+                client
+                    .execute(
+                        &format!(
+                            "INSERT INTO {table} (name, password, stamp) VALUES ($1, $2, $3) \
+                             ON CONFLICT (name) DO UPDATE SET password = $2, stamp = $3"
+                        ),
+                        &[&user, &account.password, &stamp],
+                    )
+                    .await
+                    .map_err(unusable)?;
             }
         }
         Ok(())
