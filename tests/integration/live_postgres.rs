@@ -79,3 +79,42 @@ async fn live_a_revoke_on_another_postgres_instance_closes_the_socket_within_a_s
     socket.closes_with("revoked", Duration::from_secs(1)).await;
     assert!(revoked.elapsed() < Duration::from_secs(1));
 }
+
+#[actix_web::test]
+async fn live_messages_count_as_activity_on_postgres_and_the_store_keeps_it() {
+    let target = PgTarget::shared();
+    let clock = MockClock::new();
+    let first = instance!(target, expiry(&clock));
+    let (alice, mut socket) = signed_in_socket(&first, &clock, "alice").await;
+    let client = target.connect().await;
+    let seen = || async {
+        let row = client
+            .query_one(
+                &format!(
+                    "SELECT max(seen_ms) FROM \"{}\".session_expiry",
+                    target.schema
+                ),
+                &[],
+            )
+            .await
+            .unwrap();
+        row.get::<_, Option<i64>>(0)
+    };
+    let idle = crate::support::IDLE;
+    let before = seen().await;
+
+    clock.advance(idle / 2);
+    socket.send_text("still here").await;
+    let started = Instant::now();
+    while seen().await == before {
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "the activity was not written"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Past the idle deadline of the log-in, not of the message: the socket and the session live.
+    clock.advance(idle / 2 + crate::support::MINUTE);
+    assert!(socket.still_open(Duration::from_millis(200)).await);
+    assert_eq!(alice.json(&first, "/whoami").await["user"], "alice");
+}

@@ -296,7 +296,8 @@ impl Drop for SessionEnd {
 /// Counts a long-lived connection's messages as activity: opt-in, at most once per refresh
 /// window, and never past the absolute deadline (that only a new log-in moves).
 ///
-/// On the cookie store a connection cannot rewrite the cookie, so it cannot extend the idle
+/// A server-side store writes it as a request's refresh would, in one command of its own task
+/// (Redis: one script; PostgreSQL: one `UPDATE`), never moving last-seen back. On the cookie store a connection cannot rewrite the cookie, so it cannot extend the idle
 /// deadline there: [`touch`](Self::touch) says `false`, and the session ends at its idle
 /// deadline unless the page makes requests. The browser script's keep-alive covers an open
 /// page (`POST .../keepalive` on the user's activity).

@@ -25,8 +25,10 @@ pub(crate) type Keeper = Arc<dyn Fn(Activity) + Send + Sync>;
 
 /// A connection's activity for the store to keep.
 #[derive(Debug)]
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
 pub(crate) struct Activity {
+    /// Whose session (the Redis store's keys are named by user).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) user: String,
     /// The session's registry id (without one there is nothing to write).
     pub(crate) id: Option<String>,
@@ -278,7 +280,7 @@ impl Hub {
     }
 
     /// Lets a server-side store keep connections' activity.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
     pub(crate) fn keep_activity_with(&self, keeper: Keeper) {
         let _set_once = self.keeper.set(keeper);
     }

@@ -254,7 +254,15 @@ impl PostgresStoreBuilder {
         let sql = Sql::new(&self.schema, &self.table);
         let channel = super::notify::channel(&self.schema, &self.table);
         let (table, hub) = (sql.qualified(), &self.events.live);
-        super::notify::wire(&pool, listener, channel, table, self.timeout, hub);
+        super::notify::wire(
+            &pool,
+            listener,
+            channel,
+            table,
+            self.timeout,
+            &self.clock,
+            hub,
+        );
         let store = PostgresStore::from_backend(Backend {
             pool,
             sql,
