@@ -71,7 +71,7 @@ pub enum PostgresStoreError {
     #[error("invalid PostgreSQL URL")]
     InvalidUrl(#[source] tokio_postgres::Error),
     /// A schema or table name is not a plain lowercase SQL identifier (`[a-z_][a-z0-9_]*`, at
-    /// most 48 bytes).
+    /// most 48 bytes, not starting with `pg_`, which PostgreSQL keeps for itself).
     #[error("{0:?} is not a plain lowercase SQL identifier")]
     InvalidName(String),
 }

@@ -57,12 +57,14 @@ CREATE INDEX {i}_user ON {t} (user_tag, login_ms) WHERE user_tag IS NOT NULL;",
 INSERT INTO {s} (valid_from_ms) VALUES (0);",
 ];
 
-/// Whether `name` is a plain lowercase identifier: quoted or not, it means the same.
+/// Whether `name` is a plain lowercase identifier: quoted or not, it means the same. Not
+/// `pg_…`, which PostgreSQL keeps for its own schemas.
 pub(crate) fn valid_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     matches!(bytes.next(), Some(b'a'..=b'z' | b'_'))
         && bytes.all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_'))
         && name.len() <= 48
+        && !name.starts_with("pg_")
 }
 
 /// Every statement the store runs, with the table's name in it.
@@ -241,6 +243,29 @@ impl MigrateError {
                 found,
                 known: SCHEMA_VERSION,
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_name;
+
+    #[test]
+    fn names_are_plain_lowercase_identifiers_outside_postgresqls_own() {
+        for good in ["public", "session_expiry", "_auth2"] {
+            assert!(valid_name(good), "{good}");
+        }
+        for bad in [
+            "",
+            "Auth",
+            "2fa",
+            "no spaces",
+            "a\"b",
+            "pg_sessions",
+            &"x".repeat(49),
+        ] {
+            assert!(!valid_name(bad), "{bad}");
         }
     }
 }
