@@ -4,7 +4,6 @@
 
 use std::time::{Duration, Instant};
 
-use actix_session::{config::CookieContentSecurity, SessionMiddleware};
 use actix_web::App;
 use session_expiry::{
     redis::RequestScope,
@@ -14,10 +13,10 @@ use session_expiry::{
 
 use crate::{
     demo,
-    live_support::{serve, signed_in_socket, timers, Browser, Server},
+    live_support::{serve, sessions_on, signed_in_socket, timers, Browser, Server},
     redis_server::RedisServer,
-    redis_support::{cookie_key, Target},
-    support::{expiry, routes, MINUTE},
+    redis_support::Target,
+    support::{expiry, MINUTE},
 };
 
 /// One app instance on `target`: its own middleware (its own hub of watched sessions), store
@@ -30,18 +29,10 @@ macro_rules! instance {
         let middleware = $builder.build();
         let store = $target.store_for(&middleware).await;
         let registry = store.registry();
-        let server = serve!(App::new()
-            .configure(routes)
-            .configure(demo::live::routes)
-            .wrap(middleware.clone())
-            .wrap(
-                SessionMiddleware::builder(store.clone(), cookie_key())
-                    .cookie_secure(false)
-                    .cookie_content_security(CookieContentSecurity::Private)
-                    .build(),
-            )
-            .wrap(RequestScope::new()));
-        (server, registry)
+        (
+            crate::live_support::live_instance!(middleware, store),
+            registry,
+        )
     }};
 }
 
@@ -137,9 +128,7 @@ async fn live_a_revoke_published_while_the_subscription_was_lost_is_found_when_i
     listening(&target, 2).await;
 
     let mut redis = target.inspect().await;
-    let _: redis::Value = redis
-        .command(redis::cmd("CLIENT").arg("KILL").arg("TYPE").arg("pubsub"))
-        .await;
+    redis.kill_subscribers().await;
     // Published to nobody: the subscribers are gone (they come back after a pause).
     assert_eq!(registry.revoke_all("alice").await.unwrap(), 1);
     socket.closes_with("revoked", Duration::from_secs(2)).await;
@@ -275,11 +264,7 @@ async fn live_the_redis_examples_revoke_all_on_one_instance_closes_the_socket_on
             .configure(demo::routes)
             .configure(crate::sessions::routes)
             .wrap(middleware.clone())
-            .wrap(
-                SessionMiddleware::builder(store.clone(), cookie_key())
-                    .cookie_secure(false)
-                    .build(),
-            )
+            .wrap(sessions_on(store.clone()))
             .wrap(RequestScope::new()))
     };
     let (first, second) = (example().await, example().await);
@@ -299,4 +284,63 @@ async fn live_the_redis_examples_revoke_all_on_one_instance_closes_the_socket_on
     let ended = events.ended_within(Duration::from_secs(1)).await;
     assert!(revoked.elapsed() < Duration::from_secs(1));
     assert_eq!(ended.event, "session-expired");
+}
+
+#[actix_web::test]
+async fn live_sign_out_everyone_on_another_instance_closes_the_sockets_signed_in_before() {
+    use session_expiry::Clock as _;
+
+    let target = Target::own(RedisServer::start());
+    let clock = MockClock::new();
+    let (first, _) = instance!(target, &clock);
+    let (_second, registry) = instance!(target, &clock);
+    let (_alice, mut before) = signed_in_socket(&first, &clock, "alice").await;
+    clock.advance(Duration::from_millis(5));
+    let cutoff = clock.now();
+    clock.advance(Duration::from_millis(5));
+    let (_bob, mut after) = signed_in_socket(&first, &clock, "bob").await;
+    listening(&target, 2).await;
+
+    let signed_out = Instant::now();
+    registry.set_sessions_valid_from(cutoff).await.unwrap();
+    before.closes_with("revoked", Duration::from_secs(1)).await;
+    assert!(signed_out.elapsed() < Duration::from_secs(1));
+    assert!(after.still_open(Duration::from_millis(200)).await);
+}
+
+#[actix_web::test]
+async fn live_the_socket_of_the_session_that_changed_the_password_stays_open_when_looked_up() {
+    use crate::credentials::{change_password, Users};
+
+    let target = Target::own(RedisServer::start());
+    let clock = MockClock::new();
+    let users = Users::with(&["alice"]);
+    let middleware = users.stamped(expiry(&clock)).build();
+    let store = target.store_for(&middleware).await;
+    let first = {
+        let users = users.clone();
+        serve!(App::new()
+            .app_data(actix_web::web::Data::new(users.clone()))
+            .configure(crate::support::routes)
+            .configure(demo::live::routes)
+            .route("/password", actix_web::web::post().to(change_password))
+            .wrap(middleware.clone())
+            .wrap(sessions_on(store.clone()))
+            .wrap(RequestScope::new()))
+    };
+    let (laptop, mut own) = signed_in_socket(&first, &clock, "alice").await;
+    clock.advance(Duration::from_millis(5));
+    let (_phone, mut other) = signed_in_socket(&first, &clock, "alice").await;
+    listening(&target, 1).await;
+
+    assert_eq!(laptop.send(&first, "POST", "/password").await, 204);
+    other
+        .closes_with("credentials_changed", Duration::from_secs(1))
+        .await;
+    // The subscription is cut and comes back: every watched session is looked up; the
+    // laptop's, renewed under a new ID, is not taken for signed out.
+    let mut redis = target.inspect().await;
+    redis.kill_subscribers().await;
+    listening(&target, 1).await;
+    assert!(own.still_open(Duration::from_millis(500)).await);
 }

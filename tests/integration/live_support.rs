@@ -48,6 +48,32 @@ macro_rules! serve {
 }
 pub(crate) use serve;
 
+/// One instance of the live tests' app on a server-side store: `$middleware` (its own hub),
+/// the fixtures' routes and the demo's live routes, served on a free port: a [`Server`].
+macro_rules! live_instance {
+    ($middleware:expr, $store:expr) => {{
+        let (middleware, store) = ($middleware, $store);
+        crate::live_support::serve!(actix_web::App::new()
+            .configure(crate::support::routes)
+            .configure(crate::demo::live::routes)
+            .wrap(middleware.clone())
+            .wrap(crate::live_support::sessions_on(store.clone()))
+            .wrap(session_expiry::redis::RequestScope::new()))
+    }};
+}
+pub(crate) use live_instance;
+
+/// The session middleware of the live tests on a server-side `store` (private cookies over
+/// plain HTTP).
+pub fn sessions_on<S: actix_session::storage::SessionStore>(
+    store: S,
+) -> actix_session::SessionMiddleware<S> {
+    actix_session::SessionMiddleware::builder(store, crate::redis_support::cookie_key())
+        .cookie_secure(false)
+        .cookie_content_security(actix_session::config::CookieContentSecurity::Private)
+        .build()
+}
+
 /// A browser's cookie jar of one session, over real HTTP.
 #[derive(Clone)]
 pub struct Browser {

@@ -110,9 +110,7 @@ async fn with_the_subscription_cut_the_interval_still_bounds_it_and_the_subscrib
     second.login().await;
     subscribed(&target, 2).await;
     let mut redis = target.inspect().await;
-    let _: redis::Value = redis
-        .command(redis::cmd("CLIENT").arg("KILL").arg("TYPE").arg("pubsub"))
-        .await;
+    redis.kill_subscribers().await;
     // A change whose publish this instance missed: only the interval can show it.
     users.bump("alice");
     clock.advance(INTERVAL - Duration::from_secs(1));

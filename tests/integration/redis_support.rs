@@ -236,6 +236,13 @@ impl Inspector {
         self.query(cmd).await
     }
 
+    /// Cuts every subscriber's connection (`CLIENT KILL TYPE pubsub`): a lost subscription.
+    pub async fn kill_subscribers(&mut self) {
+        let _: redis::Value = self
+            .query(redis::cmd("CLIENT").arg("KILL").arg("TYPE").arg("pubsub"))
+            .await;
+    }
+
     /// How many clients subscribe to the first channel matching `pattern` (`PUBSUB`).
     pub async fn subscribers(&mut self, pattern: &str) -> usize {
         let channels: Vec<String> = self

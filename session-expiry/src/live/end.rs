@@ -44,7 +44,8 @@ impl std::fmt::Debug for Seed {
 /// - the absolute deadline;
 /// - the idle deadline, counted from the last activity (the request's, or a message's through
 ///   [`SessionActivity::touch`]);
-/// - a revocation or eviction through the registry, a credentials change
+/// - a revocation or eviction through the registry (its "sign out everyone",
+///   `set_sessions_valid_from`, included), a credentials change
 ///   ([`Expiry::credentials_changed`](crate::Expiry::credentials_changed)) by another session
 ///   of the user, or a log-out of this same session (in another tab): at once within the
 ///   process, and from other instances through the server-side store's notifications;
@@ -58,12 +59,11 @@ impl std::fmt::Debug for Seed {
 ///
 /// The deadlines are the session's own policy's (the user's, else the global one), not a
 /// route's `#[idle_timeout]`. Requests of the same session (another tab) move the idle
-/// deadline: at once on this instance; with the Redis store the store is also asked, once,
+/// deadline: at once on this instance; with a server-side store the store is also asked, once,
 /// before a connection ends for inactivity. What this cannot see: on the cookie store, which
 /// has no channel between instances, a log-out, a credentials change or a busy tab served by
-/// *another* instance (the connection then ends at its own deadlines, early rather than late);
-/// on PostgreSQL, another instance's requests and evictions (revocations, credentials changes
-/// and log-outs do arrive, through `NOTIFY`). Dropping it stops the watch.
+/// *another* instance (the connection then ends at its own deadlines, early rather than late).
+/// Dropping it stops the watch.
 ///
 /// # Examples
 /// ```
@@ -296,7 +296,8 @@ impl Drop for SessionEnd {
 /// Counts a long-lived connection's messages as activity: opt-in, at most once per refresh
 /// window, and never past the absolute deadline (that only a new log-in moves).
 ///
-/// On the cookie store a connection cannot rewrite the cookie, so it cannot extend the idle
+/// A server-side store writes it as a request's refresh would, in one command of its own task
+/// (Redis: one script; PostgreSQL: one `UPDATE`), never moving last-seen back. On the cookie store a connection cannot rewrite the cookie, so it cannot extend the idle
 /// deadline there: [`touch`](Self::touch) says `false`, and the session ends at its idle
 /// deadline unless the page makes requests. The browser script's keep-alive covers an open
 /// page (`POST .../keepalive` on the user's activity).
@@ -344,6 +345,10 @@ impl SessionActivity {
         let Some(keep) = self.hub.keeper() else {
             return false;
         };
+        if self.watch.id().is_none() {
+            // Renewed since the connection opened: the store's record of it is not known here.
+            return false;
+        }
         if self.watch.ended().is_some() {
             return false;
         }
@@ -362,7 +367,7 @@ impl SessionActivity {
         };
         keep(Activity {
             user: self.watch.user.clone(),
-            id: self.watch.id.clone(),
+            id: self.watch.id(),
             // A string always serializes.
             entry: serde_json::to_string(&state.encode(&self.policy)).unwrap_or_default(),
         });

@@ -25,8 +25,10 @@ pub(crate) type Keeper = Arc<dyn Fn(Activity) + Send + Sync>;
 
 /// A connection's activity for the store to keep.
 #[derive(Debug)]
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
 pub(crate) struct Activity {
+    /// Whose session (the Redis store's keys are named by user).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) user: String,
     /// The session's registry id (without one there is nothing to write).
     pub(crate) id: Option<String>,
@@ -54,8 +56,9 @@ pub(crate) struct Watch {
     pub(crate) user: String,
     /// When it signed in (Unix ms).
     pub(crate) login: u64,
-    /// Its registry id, on a server-side store.
-    pub(crate) id: Option<String>,
+    /// Its registry id, on a server-side store; forgotten when its session ID is renewed (a
+    /// credentials change), as the new one is not known here.
+    id: Mutex<Option<String>>,
     /// Its last activity (Unix ms), as the socket knows it.
     pub(crate) seen: AtomicU64,
     ended: OnceLock<ExpiryReason>,
@@ -65,6 +68,11 @@ pub(crate) struct Watch {
 }
 
 impl Watch {
+    /// Its registry id, if it has one still.
+    pub(crate) fn id(&self) -> Option<String> {
+        lock(&self.id).clone()
+    }
+
     /// Why the session ended, once it has.
     pub(crate) fn ended(&self) -> Option<ExpiryReason> {
         self.ended.get().copied()
@@ -143,7 +151,7 @@ impl Hub {
         let watch = Arc::new(Watch {
             user: user.clone(),
             login,
-            id,
+            id: Mutex::new(id),
             seen: AtomicU64::new(seen),
             ended: OnceLock::new(),
             waker: Mutex::new(None),
@@ -155,6 +163,20 @@ impl Hub {
             .push(Arc::clone(&watch));
         self.count.fetch_add(1, Ordering::Relaxed);
         watch
+    }
+
+    /// The session of `user` signed in at `login` was renewed (a new session ID, a new
+    /// registry id this process does not learn): its connections forget the old id, so that
+    /// they are not taken for ended when it is looked up.
+    pub(crate) fn renewed(&self, user: &str, login: u64) {
+        if self.count.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        if let Some(sessions) = lock(&self.watched).get(user) {
+            for watch in sessions.iter().filter(|watch| watch.login == login) {
+                *lock(&watch.id) = None;
+            }
+        }
     }
 
     /// A request of the session of `user` signed in at `login` recorded activity at `seen`
@@ -198,10 +220,23 @@ impl Hub {
             }
             return;
         }
+        if let Target::Before(_) = notice.target {
+            let watched = lock(&self.watched);
+            let ending = watched.values().flatten();
+            let ending: Vec<Arc<Watch>> = ending
+                .filter(|watch| notice.ends(watch.login, watch.id().as_deref()))
+                .cloned()
+                .collect();
+            drop(watched);
+            for watch in ending {
+                watch.end(notice.reason);
+            }
+            return;
+        }
         let ending: Vec<Arc<Watch>> = match lock(&self.watched).get(&notice.user) {
             Some(sessions) => sessions
                 .iter()
-                .filter(|watch| notice.ends(watch.login, watch.id.as_deref()))
+                .filter(|watch| notice.ends(watch.login, watch.id().as_deref()))
                 .cloned()
                 .collect(),
             None => return,
@@ -245,7 +280,7 @@ impl Hub {
     }
 
     /// Lets a server-side store keep connections' activity.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
     pub(crate) fn keep_activity_with(&self, keeper: Keeper) {
         let _set_once = self.keeper.set(keeper);
     }
@@ -256,7 +291,7 @@ impl Hub {
     }
 
     /// Lets a server-side store look sessions up when notices may have been missed.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "redis", feature = "postgres")), allow(dead_code))]
     pub(crate) fn probe_with(&self, probe: Probe) {
         let _set_once = self.probe.set(probe);
     }

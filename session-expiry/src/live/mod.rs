@@ -29,9 +29,8 @@
 //! count, at most once per refresh window and never past the absolute deadline: with the Redis
 //! store it writes last-seen as a request's refresh would (one script, the session's TTL and
 //! index moved with it). On the cookie store a connection cannot rewrite the cookie, so it
-//! cannot extend the idle deadline: the browser script's keep-alive covers an open page. The
-//! PostgreSQL store does not keep a connection's activity yet: there too, requests and the
-//! keep-alive do.
+//! cannot extend the idle deadline: the browser script's keep-alive covers an open page. On
+//! PostgreSQL it is one `UPDATE` of the session's row.
 //!
 //! # Examples
 //! A WebSocket with actix-ws (feature `actix-ws`):
@@ -78,9 +77,9 @@ mod sse;
 mod websocket;
 
 #[cfg(any(feature = "redis", feature = "postgres"))]
-pub(crate) use self::hub::Broadcast;
-#[cfg(feature = "redis")]
-pub(crate) use self::hub::{Activity, Keeper, Probe, Probed, Watch};
+pub(crate) use self::hub::{Activity, Keeper};
+#[cfg(any(feature = "redis", feature = "postgres"))]
+pub(crate) use self::hub::{Broadcast, Probe, Probed, Watch};
 #[cfg(feature = "actix-ws")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix-ws")))]
 pub use self::websocket::close_websocket;

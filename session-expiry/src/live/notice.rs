@@ -18,6 +18,9 @@ pub(crate) enum Target {
     /// Some of the user's sessions, unknown which (an eviction): each is looked up in the
     /// store once.
     Check,
+    /// Every session of every user signed in before this instant (Unix ms): "sign out
+    /// everyone" (the notice's user is then empty).
+    Before(u64),
 }
 
 /// How a notice names one session: by the instant it signed in (every store, the cookie store
@@ -61,12 +64,22 @@ impl Notice {
     }
 
     /// The notice that some of `user`'s sessions were evicted (the store does not say which).
-    #[cfg(feature = "redis")]
+    #[cfg(any(feature = "redis", feature = "postgres"))]
     pub(crate) fn evicted(user: &str) -> Self {
         Self {
             user: user.to_owned(),
             reason: ExpiryReason::Evicted,
             target: Target::Check,
+        }
+    }
+
+    /// The notice of a "sign out everyone" of those signed in before `at` (Unix ms).
+    #[cfg(any(feature = "redis", feature = "postgres"))]
+    pub(crate) fn signed_in_before(at: u64) -> Self {
+        Self {
+            user: String::new(),
+            reason: ExpiryReason::Revoked,
+            target: Target::Before(at),
         }
     }
 
@@ -94,6 +107,7 @@ impl Notice {
             Target::One(which) => names(which),
             Target::Others(which) => !names(which),
             Target::Check => false,
+            Target::Before(at) => login < *at,
         }
     }
 }
@@ -127,5 +141,7 @@ mod tests {
         assert!(!notice(Target::One(Which::Id("x".into()))).ends(1, None));
         assert!(!notice(Target::Others(Which::Login(7))).ends(7, None));
         assert!(notice(Target::Others(Which::Login(7))).ends(8, None));
+        assert!(notice(Target::Before(7)).ends(6, None));
+        assert!(!notice(Target::Before(7)).ends(7, None));
     }
 }

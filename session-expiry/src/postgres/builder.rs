@@ -251,11 +251,21 @@ impl PostgresStoreBuilder {
                     .map_err(|error| PostgresStoreError::Pool(error.to_string()))?
             }
         };
+        let sql = Sql::new(&self.schema, &self.table);
         let channel = super::notify::channel(&self.schema, &self.table);
-        super::notify::wire(&pool, listener, channel, self.timeout, &self.events.live);
+        let (table, hub) = (sql.qualified(), &self.events.live);
+        super::notify::wire(
+            &pool,
+            listener,
+            channel,
+            table,
+            self.timeout,
+            &self.clock,
+            hub,
+        );
         let store = PostgresStore::from_backend(Backend {
             pool,
-            sql: Sql::new(&self.schema, &self.table),
+            sql,
             clock: self.clock,
             state_key: self.state_key,
             events: self.events,

@@ -75,6 +75,7 @@
 mod backend;
 mod builder;
 mod error;
+mod live;
 mod notify;
 pub(crate) use self::notify::channel as notify_channel;
 mod reaper;

@@ -27,16 +27,22 @@ pub(crate) fn channel(schema: &str, table: &str) -> String {
     format!("session_expiry_ended_{hex}")
 }
 
-/// Tells `hub` to notify through `pool` (each within `timeout`), and listens with a connection
-/// of its own when the store was given a URL (`config`).
+/// Tells `hub` to notify through `pool` (each within `timeout`), to look sessions up in `table`
+/// and write connections' activity there (at `clock`'s now), and listens with a connection of its own when the store was given a URL
+/// (`config`).
 pub(crate) fn wire(
     pool: &Pool,
     config: Option<tokio_postgres::Config>,
     channel: String,
+    table: String,
     timeout: Duration,
+    clock: &Arc<dyn crate::Clock>,
     hub: &Arc<Hub>,
 ) {
     hub.broadcast_with(broadcast(pool.clone(), channel.clone(), timeout));
+    let keeper = super::live::keeper(pool.clone(), &table, timeout, Arc::clone(clock));
+    hub.keep_activity_with(keeper);
+    hub.probe_with(super::live::probe(pool.clone(), table, timeout));
     let Some(config) = config else {
         // The app's own pool: its connector (TLS) is not ours to open a listener with.
         tracing::info!(
@@ -63,19 +69,26 @@ fn broadcast(pool: Pool, channel: String, timeout: Duration) -> Broadcast {
                     .await
                     .map_err(|error| error.to_string())
             };
-            let failed = match tokio::time::timeout(timeout, notify).await {
-                Ok(Ok(_)) => return,
-                Ok(Err(error)) => error,
-                Err(_) => "timed out".to_owned(),
-            };
-            tracing::warn!(
-                target: "session_expiry",
-                error = %failed,
-                "could not notify an ended session: other instances' connections of it close \
-                 at its next deadline"
-            );
+            let lost = "could not notify an ended session: other instances' connections of it \
+                        close at its next deadline";
+            bounded(timeout, notify, lost).await;
         })
     })
+}
+
+/// Runs `work` within `timeout`; a failure (or the timeout) is logged as `lost`, since nothing
+/// waits for it.
+pub(super) async fn bounded(
+    timeout: Duration,
+    work: impl std::future::Future<Output = Result<u64, String>>,
+    lost: &str,
+) {
+    let failed = match tokio::time::timeout(timeout, work).await {
+        Ok(Ok(_)) => return,
+        Ok(Err(error)) => error,
+        Err(_) => "timed out".to_owned(),
+    };
+    tracing::warn!(target: "session_expiry", error = %failed, "{lost}");
 }
 
 async fn listen(config: tokio_postgres::Config, channel: String, hub: Weak<Hub>) {

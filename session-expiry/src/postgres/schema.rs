@@ -165,7 +165,7 @@ impl Sql {
         }
     }
 
-    fn qualified(&self) -> String {
+    pub(crate) fn qualified(&self) -> String {
         format!("\"{}\".\"{}\"", self.schema, self.table)
     }
 

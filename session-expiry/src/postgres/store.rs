@@ -416,6 +416,9 @@ impl PostgresStore {
                         user: user.to_owned(),
                         sessions: usize::try_from(evicted).unwrap_or(usize::MAX),
                     });
+                    // Their connections look them up (here and elsewhere) and close.
+                    let notice = crate::live::Notice::evicted(user);
+                    self.backend.events.live.end_now(notice);
                 }
                 session_key(key)
             }

@@ -68,7 +68,7 @@ pub(crate) fn keeper(connection: Connection, keys: KeySpace, clock: Arc<dyn Cloc
 pub(crate) fn probe(connection: Connection, keys: KeySpace) -> Probe {
     Arc::new(move |watch: &Watch| {
         let key = watch
-            .id
+            .id()
             .as_deref()
             .and_then(|id| id.parse::<SessionId>().ok())
             .map(|id| keys.data(Some(&keys.tag_of(&watch.user)), &id));

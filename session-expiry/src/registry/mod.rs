@@ -518,14 +518,19 @@ impl SessionRegistry {
         instant: DateTime<Utc>,
     ) -> Result<DateTime<Utc>, RegistryError> {
         let wanted = UnixMs::of(instant).millis();
-        let kept = on_store!(self, backend => {
+        let (kept, events) = on_store!(self, backend => {
             // Both stores' own: `keep_valid_from`, `kept_valid_from`, `valid_from`.
             let kept = backend.keep_valid_from(wanted).await?;
             if let Some(local) = &backend.valid_from {
                 local.raise(kept);
             }
-            kept
+            (kept, backend.events())
         });
+        // Their long-lived connections close, here and on the other instances.
+        events
+            .live
+            .end(crate::live::Notice::signed_in_before(kept))
+            .await;
         tracing::info!(
             target: "session_expiry",
             valid_from = kept,

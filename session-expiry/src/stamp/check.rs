@@ -218,6 +218,7 @@ pub(crate) async fn on_the_way_out(
             context.store(session, Snapshot::new(state, config))?;
             if due == StampDue::Changed {
                 session.renew();
+                config.events.live.renewed(&user, login);
                 config
                     .events
                     .emit(&SessionEvent::CredentialsChanged { user: user.clone() });
